@@ -1,0 +1,41 @@
+# Everyday commands. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE := data/sample
+
+.PHONY: demo test lint format sample clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files record which install the venv has, so reruns are instant.
+$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-core
+
+demo: $(VENV)/.installed-core
+	$(BIN)/ketanalysis validate $(SAMPLE)/cohort_long.csv
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate the sample cohort byte for byte (see data/sample/README.md).
+sample: $(VENV)/.installed-core
+	$(BIN)/python -m ketanalysis.simulate $(SAMPLE)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

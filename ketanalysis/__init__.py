@@ -1,0 +1,32 @@
+"""ketanalysis: outcome analysis for ketamine and esketamine therapy of depression.
+
+Load de-identified rating-scale scores, validate them, derive response, remission and
+relapse across sessions, fit the statistics papers report and draw publication figures.
+
+>>> import ketanalysis as ka
+>>> frame = ka.read_scores("data/sample/cohort_long.csv")      # doctest: +SKIP
+>>> report = ka.validate(frame)                                 # doctest: +SKIP
+
+``import ketanalysis`` loads numpy and pandas only; scipy, statsmodels and matplotlib are
+imported by the modules that need them.
+"""
+
+from . import scales
+from .io import from_wide, read_redcap, read_scores, to_relative_days
+from .simulate import simulate_cohort
+from .validate import DataError, ValidationReport, validate
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "DataError",
+    "ValidationReport",
+    "__version__",
+    "from_wide",
+    "read_redcap",
+    "read_scores",
+    "scales",
+    "simulate_cohort",
+    "to_relative_days",
+    "validate",
+]
