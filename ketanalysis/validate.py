@@ -1,4 +1,906 @@
-"""Placeholder while the module is being written in this session."""
-class DataError(ValueError): pass
-class ValidationReport: pass
-def validate(*a, **k): raise NotImplementedError
+"""Validation of score frames in the canonical long format.
+
+:func:`validate` checks a frame (DESIGN.md §2) and returns a :class:`ValidationReport`
+with every problem found at once, each naming the row as in the input file, the column and
+what is wrong; and an audit of every row it excludes, with the reason. :class:`DataError`
+carries the report and its message lists the problems.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import _phi
+from . import scales as _scales
+
+__all__ = ["DataError", "ValidationReport", "validate"]
+
+REQUIRED = ("patient_id", "session", "scale", "score")
+CANONICAL_ORDER = ("patient_id", "session", "day", "scale", "score", "score_source")
+PROVENANCE = ("source_row", "source_column")
+MAX_ITEMS = max(s.n_items for s in _scales.SCALES.values())
+ISSUE_COLUMNS = ("severity", "check", "row", "column", "message")
+AUDIT_COLUMNS = ("row", "patient_id", "scale", "session", "reason")
+_MAX_LISTED = 20
+# Relative days above this (about 55 years) are calendar serial numbers, not study days.
+_MAX_RELATIVE_DAY = 20_000
+
+
+class DataError(ValueError):
+    """Raised when input data cannot be used; lists every problem found.
+
+    Attributes
+    ----------
+    report : ValidationReport
+        The full report: ``report.errors`` is a DataFrame with one row per problem.
+    """
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(report.error_message())
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The validated frame in the canonical long format: scale names normalised to
+        registry keys, totals computed from items where needed, numeric types; excluded
+        rows removed (see ``audit``). Only meaningful when ``ok`` is True.
+    issues : DataFrame
+        One row per problem, columns ``severity`` ("error" or "warning"), ``check`` (a short
+        code such as ``"out_of_range"``), ``row`` (row number as in the input: for text and
+        Excel files the file's row with the header as row 1; for other formats the 1-based
+        record number; for a DataFrame given directly, its index label; missing for problems
+        of a whole column), ``column`` and ``message``.
+    audit : DataFrame
+        One row per input row excluded from ``frame``: ``row``, ``patient_id``, ``scale``,
+        ``session`` and ``reason``. Nothing is dropped without an entry here.
+    n_rows_in : int
+        Number of rows given to :func:`validate`.
+    source : str or None
+        Name of the input (file path) used in messages.
+    allowed_identifiers : tuple of str
+        Columns the user allowed although they look like direct identifiers.
+    """
+
+    frame: pd.DataFrame = field(repr=False)
+    issues: pd.DataFrame = field(repr=False)
+    audit: pd.DataFrame = field(repr=False)
+    n_rows_in: int
+    source: str | None = None
+    allowed_identifiers: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        """The issues of severity "error"."""
+        return self.issues[self.issues["severity"] == "error"].reset_index(drop=True)
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """The issues of severity "warning"."""
+        return self.issues[self.issues["severity"] == "warning"].reset_index(drop=True)
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return not (self.issues["severity"] == "error").any()
+
+    @property
+    def n_rows_out(self) -> int:
+        """Number of rows in ``frame``."""
+        return len(self.frame)
+
+    def raise_for_errors(self) -> ValidationReport:
+        """Raise :class:`DataError` if there are errors; return self otherwise."""
+        if not self.ok:
+            raise DataError(self)
+        return self
+
+    def error_message(self, limit: int = _MAX_LISTED) -> str:
+        """The errors as text: the first ``limit`` and a count of the rest."""
+        return _format_issues(self.errors, self.source, limit, "problem")
+
+    def exclusions(self) -> pd.DataFrame:
+        """Count of excluded rows per reason (columns ``reason``, ``n``)."""
+        if self.audit.empty:
+            return pd.DataFrame({"reason": pd.Series(dtype=str), "n": pd.Series(dtype=int)})
+        reasons = self.audit["reason"].str.replace(r" \(.*\)$", "", regex=True)
+        counts = reasons.value_counts(sort=False).sort_index()
+        return pd.DataFrame({"reason": counts.index.astype(str), "n": counts.to_numpy()})
+
+    def summary(self) -> str:
+        """A short plain-text summary: counts, scales, sessions, exclusions, problems."""
+        f = self.frame
+        src = f" of {self.source}" if self.source else ""
+        lines = [f"Validation{src}: {'OK' if self.ok else 'FAILED'}"]
+        lines.append(
+            f"  rows: {self.n_rows_in} read, {self.n_rows_out} kept, {len(self.audit)} excluded"
+        )
+        if self.ok and len(f):
+            lines.append(f"  patients: {f['patient_id'].nunique()}")
+            for scale, g in f.groupby("scale", sort=True, observed=True):
+                sessions = pd.unique(g["session"])
+                lines.append(
+                    f"  {scale}: {len(g)} assessments of {g['patient_id'].nunique()} patients, "
+                    f"{len(sessions)} sessions"
+                )
+            extra = [
+                c for c in f.columns
+                if c not in CANONICAL_ORDER + PROVENANCE and not str(c).startswith("item_")
+            ]
+            if extra:
+                lines.append(f"  covariates: {', '.join(map(str, extra))}")
+        for reason, n in self.exclusions().itertuples(index=False):
+            lines.append(f"  excluded: {n} row{'s' if n != 1 else ''}: {reason}")
+        if self.allowed_identifiers:
+            lines.append(f"  identifier columns allowed: {', '.join(self.allowed_identifiers)}")
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        lines.append(f"  errors: {n_err}, warnings: {n_warn}")
+        if n_err:
+            lines.append(_format_issues(self.errors, None, _MAX_LISTED, "error", indent="    "))
+        if n_warn:
+            lines.append(_format_issues(self.warnings, None, 10, "warning", indent="    "))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = html.escape(self.summary().splitlines()[0])
+        parts = [f"<strong>{head}</strong>", f"<pre>{html.escape(self.summary())}</pre>"]
+        if len(self.issues):
+            parts.append(self.issues.head(50).to_html(index=False))
+        return "\n".join(parts)
+
+
+def _row_label(row) -> str:
+    if row is None or (isinstance(row, float) and np.isnan(row)) or row is pd.NA:
+        return ""
+    return f"row {row}"
+
+
+def _format_issues(
+    issues: pd.DataFrame, source: str | None, limit: int, noun: str, indent: str = "  "
+) -> str:
+    n = len(issues)
+    src = f" in {source}" if source else ""
+    lines = [] if indent != "  " else [f"{n} {noun}{'s' if n != 1 else ''}{src}:"]
+    for row, col, msg in issues[["row", "column", "message"]].head(limit).itertuples(index=False):
+        where = ", ".join(x for x in (_row_label(row), f"column {col}" if col else "") if x)
+        lines.append(f"{indent}{where}: {msg}" if where else f"{indent}{msg}")
+    if n > limit:
+        lines.append(f"{indent}... and {n - limit} more (see .report.issues)")
+    return "\n".join(lines)
+
+
+class _Issues:
+    """Accumulates issues as column arrays (vectorised, no per-row Python objects)."""
+
+    def __init__(self):
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, severity, check, rows, column, messages):
+        rows = np.atleast_1d(np.asarray(rows, dtype=object))
+        if rows.size == 0:
+            return
+        messages = np.broadcast_to(np.asarray(messages, dtype=object), rows.shape)
+        columns = np.broadcast_to(np.asarray(column, dtype=object), rows.shape)
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "severity": severity,
+                    "check": check,
+                    "row": rows,
+                    "column": columns,
+                    "message": messages,
+                }
+            )
+        )
+
+    def add_one(self, severity, check, column, message, row=None):
+        self.add(severity, check, [row], column, [message])
+
+    def frame(self) -> pd.DataFrame:
+        if not self._parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
+        out = pd.concat(self._parts, ignore_index=True)
+        # errors first, then the order in which checks ran, rows ascending within a check
+        return out.reset_index(drop=True)
+
+    @property
+    def has_errors(self) -> bool:
+        return any((p["severity"] == "error").any() for p in self._parts)
+
+
+def _list_rows(rows: Sequence, limit: int = 10) -> str:
+    rows = list(rows)
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"row{'s' if len(rows) != 1 else ''} {shown}{more}"
+
+
+def _as_numeric(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Numeric values and a mask of entries that are present but not numbers."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype(float), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype(float), np.zeros(len(s), dtype=bool)
+    text = s.astype("string").str.strip()
+    num = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
+    bad = (text.notna() & (text != "")).to_numpy() & num.isna().to_numpy()
+    return num, bad
+
+
+def _fmt(x) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+def validate(
+    frame: pd.DataFrame,
+    *,
+    scale: str | None = None,
+    baseline: int | float | str = 0,
+    allow_identifiers: Iterable[str] = (),
+    allow_negative_days: bool = False,
+    source: str | None = None,
+) -> ValidationReport:
+    """Check a score frame and report every problem at once.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Scores in the canonical long format (DESIGN.md §2): ``patient_id``, ``session``,
+        ``scale``, ``score`` and optionally ``day``, ``item_1`` ... ``item_k`` and covariates.
+        A ``source_row`` column (added by the readers) gives the row numbers used in
+        messages; without it the index labels are used.
+    scale : str, optional
+        The scale of every row, when the frame has no ``scale`` column.
+    baseline : int, float, "first" or "last_pre", default 0
+        Which assessment is the baseline: a session value, the first assessment of each
+        patient, or the last assessment with ``day <= 0``. Used by the baseline checks.
+    allow_identifiers : iterable of str
+        Columns that may look like direct identifiers (names, e-mail, phone, SSN, record
+        number, street address, calendar dates); all others are refused.
+    allow_negative_days : bool, default False
+        Accept negative ``day`` values (assessments before the first treatment). Implied by
+        ``baseline="last_pre"``.
+    source : str, optional
+        Name of the input for messages (the readers pass the file path).
+
+    Returns
+    -------
+    ValidationReport
+        ``frame`` (validated, excluded rows removed), ``issues``, ``audit`` and a
+        ``summary()``. Call ``raise_for_errors()`` to turn errors into a :class:`DataError`.
+
+    Notes
+    -----
+    Errors (the frame cannot be used):
+
+    ``identifier``
+        a column whose name or values look like a direct identifier (PHI guard).
+    ``missing_column``
+        ``patient_id``, ``session``, ``scale`` (without ``scale=``) or both ``score`` and
+        items missing.
+    ``missing_id``, ``missing_session``, ``session_type``
+        empty patient or session; session values that are text and not an ordered category.
+    ``unknown_scale``, ``several_scales``
+        a scale name not in the registry (the closest valid name suggested); several scales
+        given without a scale column.
+    ``non_numeric``, ``out_of_range``, ``not_whole``
+        scores, items or days that are not numbers, outside the scale's range, or items
+        that are not whole numbers.
+    ``total_mismatch``
+        a given total that disagrees with its items.
+    ``duplicate``
+        the same patient, scale and session twice with different values.
+    ``day_order``
+        within a patient and scale, a later session on an earlier day.
+    ``day_value``
+        negative (unless allowed), infinite or calendar-serial-like day values.
+    ``no_baseline``
+        no patient has a baseline assessment.
+
+    Warnings (the frame is usable; affected rows may be excluded, each in ``audit``):
+    identical duplicate rows (kept once), missing scores, too many missing items for a
+    total, prorated PHQ-9 totals, patients without a baseline assessment (excluded for that
+    scale), and baseline scores of 0 (percentage change undefined).
+
+    Examples
+    --------
+    >>> import ketanalysis as ka
+    >>> report = ka.validate(ka.simulate_cohort(20, seed=1))
+    >>> report.ok
+    True
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"validate() needs a pandas DataFrame, got {type(frame).__name__}")
+    if isinstance(baseline, str) and baseline not in ("first", "last_pre"):
+        raise ValueError(
+            f"baseline must be a session value, 'first' or 'last_pre'; got {baseline!r}"
+        )
+    return _run(
+        frame,
+        scale=scale,
+        baseline=baseline,
+        allow_identifiers=allow_identifiers,
+        allow_negative_days=allow_negative_days,
+        source=source,
+    )[0]
+
+
+def _run(frame, *, scale, baseline, allow_identifiers, allow_negative_days, source):
+    """Validate; return (report, canonical frame with every input row, none excluded)."""
+    if isinstance(allow_identifiers, str):
+        allow = (allow_identifiers,)
+    else:
+        allow = tuple(allow_identifiers or ())
+    canonical, issues, excluded = _check(
+        frame,
+        scale=scale,
+        baseline=baseline,
+        allow_identifiers=allow,
+        allow_negative_days=allow_negative_days,
+    )
+    keep = np.ones(len(canonical), dtype=bool)
+    audit_parts = []
+    for mask, reasons in excluded:
+        new = mask & keep
+        if not new.any():
+            continue
+        sub = canonical.loc[new]
+        audit_parts.append(
+            pd.DataFrame(
+                {
+                    c: sub[c].to_numpy(dtype=object) if c in sub else None
+                    for c in ("source_row", "patient_id", "scale", "session")
+                }
+            )
+            .rename(columns={"source_row": "row"})
+            .assign(reason=np.broadcast_to(np.asarray(reasons, dtype=object), len(keep))[new])
+        )
+        keep &= ~mask
+    if audit_parts:
+        audit = pd.concat(audit_parts, ignore_index=True)
+    else:
+        audit = pd.DataFrame({c: pd.Series(dtype=object) for c in AUDIT_COLUMNS})
+    report = ValidationReport(
+        frame=canonical.loc[keep].reset_index(drop=True),
+        issues=issues,
+        audit=audit,
+        n_rows_in=len(frame),
+        source=source,
+        allowed_identifiers=tuple(c for c in allow if c in frame.columns),
+    )
+    return report, canonical
+
+
+def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
+    """Canonicalise and check; return (canonical frame, issues, [(mask, reason), ...])."""
+    issues = _Issues()
+    df = frame.copy()
+    if "source_row" in df.columns:
+        rows = df["source_row"].to_numpy(dtype=object)
+    else:
+        rows = df.index.to_numpy(dtype=object)
+        df["source_row"] = rows
+    df = df.reset_index(drop=True)
+    n = len(df)
+    excluded: list[tuple[np.ndarray, object]] = []
+    src_col = df["source_column"] if "source_column" in df.columns else None
+
+    # --- PHI guard -------------------------------------------------------------------
+    pid_guess = df["patient_id"] if "patient_id" in df.columns else None
+    n_patients = pid_guess.nunique() if pid_guess is not None else None
+    for f in _phi.scan(
+        df.drop(columns=list(PROVENANCE), errors="ignore"),
+        allow=allow_identifiers,
+        n_patients=n_patients,
+    ):
+        if f.by == "name":
+            what = f"its name says it holds {f.kind}"
+        elif f.by == "type":
+            what = f"it holds {f.kind} ({_list_rows(rows[f.positions])})"
+        else:
+            ex = ", ".join(repr(e) for e in f.examples)
+            what = f"its values look like {f.kind} ({_list_rows(rows[f.positions])}; e.g. {ex})"
+        convert = "convert them with ka.to_relative_days, " if f.kind == "calendar dates" else ""
+        issues.add_one(
+            "error",
+            "identifier",
+            f.column,
+            f"{what}: ketanalysis takes de-identified data only; remove the column, "
+            f"{convert}or pass allow_identifiers=[{f.column!r}]",
+            row=rows[f.positions[0]] if len(f.positions) else None,
+        )
+
+    # --- required columns ------------------------------------------------------------
+    item_cols = [c for c in df.columns if isinstance(c, str) and c.startswith("item_")]
+    scale_list = [scale] if isinstance(scale, str) else list(scale or [])
+    if "scale" not in df.columns:
+        if len(scale_list) == 1:
+            df["scale"] = scale_list[0]
+        elif len(scale_list) > 1:
+            issues.add_one(
+                "error",
+                "several_scales",
+                "scale",
+                f"several scales given ({', '.join(map(str, scale_list))}) but the data have "
+                "no scale column to say which row is which; add a 'scale' column, or read "
+                "each scale separately (columns=, or from_wide with scale={column: scale})",
+            )
+    missing = [c for c in ("patient_id", "session") if c not in df.columns]
+    if "scale" not in df.columns and len(scale_list) <= 1:
+        missing.append("scale")
+    if "score" not in df.columns and not item_cols:
+        missing.append("score")
+    for c in missing:
+        hint = {
+            "scale": "add a scale column or pass scale='MADRS' (one of "
+            + ", ".join(_scales.SCALES)
+            + ")",
+            "score": "give a total score column or item columns item_1 ... item_k",
+        }.get(c, "map your column to it with columns={'your_name': %r}" % c)
+        issues.add_one(
+            "error",
+            "missing_column",
+            c,
+            f"required column {c!r} is missing ({hint}); columns present: "
+            + ", ".join(map(str, frame.columns[:30])),
+        )
+    if issues.has_errors and (missing or "scale" not in df.columns):
+        return _order_columns(df), issues.frame(), excluded
+    if "score" not in df.columns:
+        df["score"] = np.nan
+
+    # --- identifiers and sessions ----------------------------------------------------
+    pid = df["patient_id"]
+    if pd.api.types.is_float_dtype(pid.dtype):
+        # IDs read from a numeric column: 12.0 becomes "12", never "12.0".
+        whole = pid.dropna()
+        if (whole == np.round(whole)).all():
+            pid = pid.astype("Int64")
+    pid_text = pid.astype("string").str.strip()
+    bad = (pid_text.isna() | (pid_text == "")).to_numpy()
+    issues.add("error", "missing_id", rows[bad], "patient_id", "patient_id is empty")
+    df["patient_id"] = pd.Series(
+        np.where(bad, None, pid_text.fillna("").to_numpy(dtype=object)), dtype=object
+    )
+
+    session = df["session"]
+    if isinstance(session.dtype, pd.CategoricalDtype) and session.cat.ordered:
+        sess_ok = True
+        bad = session.isna().to_numpy()
+    else:
+        num, nonnum = _as_numeric(session)
+        sess_ok = not nonnum.any()
+        if nonnum.any():
+            labels = pd.unique(session[nonnum].astype(str))
+            issues.add(
+                "error",
+                "session_type",
+                rows[nonnum],
+                "session",
+                [
+                    f"session {v!r} is text; sessions must be numbers or an ordered category "
+                    f"(values: {', '.join(map(repr, labels[:8]))}); map them with "
+                    "sessions={label: number}"
+                    for v in session[nonnum].astype(str)
+                ],
+            )
+        bad = num.isna().to_numpy() & ~nonnum
+        whole = num.dropna()
+        df["session"] = (
+            num.astype("Int64") if len(whole) and (whole == np.round(whole)).all() else num
+        )
+        if not bad.any() and df["session"].dtype == "Int64":
+            df["session"] = df["session"].astype("int64")
+    issues.add("error", "missing_session", rows[bad], "session", "session is empty")
+
+    # --- scales ----------------------------------------------------------------------
+    raw_scale = df["scale"].astype("string").str.strip()
+    uniq = pd.unique(raw_scale.dropna())
+    mapping = {u: _scales.normalize_name(u) for u in uniq}
+    norm = raw_scale.map(mapping)
+    unknown = norm.isna().to_numpy()
+    if unknown.any():
+        msgs = []
+        for v in raw_scale[unknown]:
+            if pd.isna(v) or v == "":
+                msgs.append("scale is empty")
+                continue
+            hint = _scales.suggest(v)
+            dym = f"did you mean {hint!r}? " if hint else ""
+            msgs.append(
+                f"unknown scale {v!r}: {dym}valid scales are {', '.join(_scales.SCALES)}"
+            )
+        issues.add("error", "unknown_scale", rows[unknown], "scale", msgs)
+    df["scale"] = norm.astype(object)
+    known_scales = [k for k in _scales.SCALES if (norm == k).any()]
+
+    # --- scores and items --------------------------------------------------------------
+    score_col = src_col if src_col is not None else "score"
+    score, score_nonnum = _as_numeric(df["score"])
+    nonnum = score_nonnum
+    _add_per_row(issues, "non_numeric", rows, nonnum, score_col, df["score"], "score {!r} is not a number")
+    score = score.to_numpy(dtype=float)
+    items = {}
+    for c in item_cols:
+        vals, nonnum = _as_numeric(df[c])
+        _add_per_row(issues, "non_numeric", rows, nonnum, c, df[c], "item score {!r} is not a number")
+        items[c] = vals.to_numpy(dtype=float)
+    score_source = np.where(np.isnan(score), "", "given").astype(object)
+    too_few_items = np.zeros(n, dtype=bool)
+    inf = np.isinf(score)
+    issues.add("error", "out_of_range", rows[inf], _pick(score_col, inf), "score is infinite")
+
+    for key in known_scales:
+        sc = _scales.SCALES[key]
+        m = (norm == key).to_numpy()
+        # range of the totals
+        s = score[m]
+        out = (s < sc.total_min) | (s > sc.total_max)
+        idx = np.flatnonzero(m)[out]
+        issues.add(
+            "error",
+            "out_of_range",
+            rows[idx],
+            _pick(score_col, idx),
+            [f"{sc.key} total {_fmt(v)} is outside {_fmt(sc.total_min)}-{_fmt(sc.total_max)}" for v in s[out]],
+        )
+        present = [c for c in item_cols if c in items]
+        extra = [c for c in present if int(c.split("_")[1]) > sc.n_items]
+        for c in extra:
+            has = m & ~np.isnan(items[c])
+            issues.add(
+                "error",
+                "out_of_range",
+                rows[has],
+                c,
+                f"{sc.key} has {sc.n_items} items; {c} must be empty on {sc.key} rows",
+            )
+        own = [f"item_{i}" for i in range(1, sc.n_items + 1)]
+        if not any(c in items for c in own):
+            continue
+        block = np.column_stack(
+            [items[c][m] if c in items else np.full(m.sum(), np.nan) for c in own]
+        )
+        for j, c in enumerate(own):
+            if c not in items:
+                continue
+            v = block[:, j]
+            hi = sc.item_max[j]
+            out = (v < 0) | (v > hi)
+            idx = np.flatnonzero(m)[out]
+            issues.add(
+                "error",
+                "out_of_range",
+                rows[idx],
+                c,
+                [f"{sc.key} item {j + 1} is {_fmt(x)}; it must be 0-{hi}" for x in v[out]],
+            )
+            frac = ~np.isnan(v) & ~out & (v != np.round(v))
+            idx = np.flatnonzero(m)[frac]
+            issues.add(
+                "error",
+                "not_whole",
+                rows[idx],
+                c,
+                [f"{sc.key} item {j + 1} is {_fmt(x)}; item scores are whole numbers" for x in v[frac]],
+            )
+        res = _scales.score_items(sc, block)
+        given = score[m]
+        idx_m = np.flatnonzero(m)
+        has_total = ~np.isnan(res.total)
+        tol = np.where(res.status == "prorated", 0.5 + 1e-9, 1e-6)
+        mismatch = has_total & ~np.isnan(given) & (np.abs(given - res.total) > tol)
+        rule = "the QIDS-SR16 domain total" if sc.scoring == "qids" else "the items sum to"
+        issues.add(
+            "error",
+            "total_mismatch",
+            rows[idx_m[mismatch]],
+            _pick(score_col, idx_m[mismatch]),
+            [
+                f"{sc.key} total {_fmt(g)} disagrees with its items: {rule} {_fmt(t)}"
+                for g, t in zip(given[mismatch], res.total[mismatch], strict=True)
+            ],
+        )
+        fill = np.isnan(given) & has_total
+        score[idx_m[fill]] = res.total[fill]
+        score_source[idx_m[fill]] = np.where(res.status[fill] == "prorated", "prorated", "items")
+        pro = fill & (res.status == "prorated")
+        issues.add(
+            "warning",
+            "prorated",
+            rows[idx_m[pro]],
+            "score",
+            [
+                f"{sc.key} total prorated from {sc.n_items - k} answered items "
+                f"({k} missing): {_fmt(t)}"
+                for k, t in zip(res.n_missing[pro], res.total[pro], strict=True)
+            ],
+        )
+        short = np.isnan(given) & (res.status == "too_many_missing")
+        allowed = sc.max_prorated
+        rule_txt = (
+            f"at most {allowed} may be missing" if allowed else "every item is needed"
+        )
+        reasons = [
+            f"too many missing items for a {sc.key} total ({k} of {sc.n_items}; {rule_txt})"
+            for k in res.n_missing[short]
+        ]
+        issues.add("warning", "missing_items", rows[idx_m[short]], "score", reasons)
+        too_few_items[idx_m[short]] = True
+        excluded.append((too_few_items & m, _spread(reasons, idx_m[short], n)))
+
+    df["score"] = score
+    for c in item_cols:
+        df[c] = items[c]
+    if item_cols:
+        df["score_source"] = score_source
+    no_score = np.isnan(score) & ~too_few_items & ~unknown & ~score_nonnum
+    issues.add("warning", "missing_score", rows[no_score], "score", "no score recorded; row excluded")
+    excluded.append((no_score, "score missing"))
+
+    # --- days --------------------------------------------------------------------------
+    if "day" in df.columns:
+        _check_days(df, rows, issues, allow_negative_days or baseline == "last_pre")
+
+    # --- duplicates --------------------------------------------------------------------
+    key = ["patient_id", "scale", "session"]
+    usable = df["patient_id"].notna() & df["scale"].notna() & df["session"].notna()
+    if usable.any():
+        value_cols = ["score", *(["day"] if "day" in df.columns else []), *item_cols]
+        sub = df.loc[usable, key + value_cols]
+        identical = np.zeros(n, dtype=bool)
+        identical[sub.index[sub.duplicated(keep="first")]] = True
+        issues.add(
+            "warning",
+            "duplicate",
+            rows[identical],
+            "",
+            "identical duplicate of an earlier row; kept once",
+        )
+        excluded.insert(0, (identical, "identical duplicate row (kept once)"))
+        rest = sub[~identical[sub.index]]
+        clash = rest.duplicated(subset=key, keep=False)
+        if clash.any():
+            c = rest.loc[clash]
+            c_rows = pd.Series(rows[c.index], index=c.index)
+            grp = c_rows.groupby([c[k] for k in key], sort=False, dropna=False).transform(
+                lambda r: ", ".join(map(str, r))
+            )
+            msgs = [
+                f"patient {p}, {s} session {ss} recorded more than once with different values "
+                f"(rows {g}; score {_fmt(v) if not np.isnan(v) else 'missing'} here)"
+                for p, s, ss, g, v in zip(
+                    c["patient_id"], c["scale"], c["session"], grp, c["score"], strict=True
+                )
+            ]
+            issues.add("error", "duplicate", rows[c.index], "session", msgs)
+
+    # --- sessions in day order -----------------------------------------------------------
+    if "day" in df.columns and sess_ok:
+        _check_day_order(df, rows, issues)
+
+    # --- baseline ----------------------------------------------------------------------
+    if sess_ok:
+        _check_baseline(df, rows, issues, excluded, baseline, ~no_score & ~unknown)
+
+    return _order_columns(df), issues.frame(), excluded
+
+
+def _pick(col, idx):
+    """Column name for messages: the source column (wide input) or a fixed name."""
+    if isinstance(col, pd.Series):
+        return col.to_numpy(dtype=object)[idx]
+    return col
+
+
+def _spread(values, idx, n):
+    out = np.empty(n, dtype=object)
+    out[idx] = values
+    return out
+
+
+def _add_per_row(issues, check, rows, mask, column, values, template):
+    if mask.any():
+        col = _pick(column, np.flatnonzero(mask)) if isinstance(column, pd.Series) else column
+        issues.add(
+            "error", check, rows[mask], col, [template.format(v) for v in values[mask]]
+        )
+
+
+def _check_days(df, rows, issues, allow_negative):
+    day = df["day"]
+    if pd.api.types.is_datetime64_any_dtype(day.dtype):
+        issues.add_one(
+            "error",
+            "day_value",
+            "day",
+            "day holds calendar dates; convert them with ka.to_relative_days(frame, date=...)",
+        )
+        df["day"] = np.nan
+        return
+    num, nonnum = _as_numeric(day)
+    _add_per_row(issues, "non_numeric", rows, nonnum, "day", day, "day {!r} is not a number")
+    d = num.to_numpy(dtype=float)
+    inf = np.isinf(d)
+    issues.add("error", "day_value", rows[inf], "day", "day is infinite")
+    big = np.isfinite(d) & (np.abs(d) > _MAX_RELATIVE_DAY)
+    issues.add(
+        "error",
+        "day_value",
+        rows[big],
+        "day",
+        [
+            f"day {_fmt(v)} looks like a calendar date serial number, not days since the "
+            "first treatment; convert dates with ka.to_relative_days"
+            for v in d[big]
+        ],
+    )
+    if not allow_negative:
+        neg = np.isfinite(d) & (d < 0)
+        issues.add(
+            "error",
+            "day_value",
+            rows[neg],
+            "day",
+            [
+                f"day {_fmt(v)} is negative; days count from the first treatment (pass "
+                "allow_negative_days=True or baseline='last_pre' for screening visits)"
+                for v in d[neg]
+            ],
+        )
+    df["day"] = d
+
+
+def _check_day_order(df, rows, issues):
+    d = df[["patient_id", "scale", "session", "day"]].copy()
+    d["_pos"] = np.arange(len(d))
+    d = d.dropna(subset=["patient_id", "scale", "session", "day"])
+    d = d[np.isfinite(d["day"].to_numpy(dtype=float))]
+    if d.empty:
+        return
+    d = d.sort_values(["patient_id", "scale", "session", "day"], kind="stable")
+    # the latest day seen so far at an earlier session of the same patient and scale
+    grp = d.groupby(["patient_id", "scale"], sort=False)
+    prev_max = grp["day"].cummax().groupby([d["patient_id"], d["scale"]], sort=False).shift(1)
+    same_session = d["session"].eq(grp["session"].shift(1))
+    bad = (d["day"] < prev_max) & ~same_session
+    if bad.any():
+        b = d[bad]
+        issues.add(
+            "error",
+            "day_order",
+            rows[b["_pos"].to_numpy()],
+            "day",
+            [
+                f"patient {p}, {s} session {ss} is on day {_fmt(v)}, earlier than a previous "
+                f"session (day {_fmt(pm)}); sessions must follow the days in time order"
+                for p, s, ss, v, pm in zip(
+                    b["patient_id"], b["scale"], b["session"], b["day"], prev_max[bad], strict=True
+                )
+            ],
+        )
+
+
+def _check_baseline(df, rows, issues, excluded, baseline, usable):
+    outcome_scales = [k for k in _scales.SCALES if _scales.SCALES[k].remission_threshold is not None]
+    m = usable & df["scale"].isin(outcome_scales).to_numpy() & df["patient_id"].notna().to_numpy()
+    m &= df["session"].notna().to_numpy()
+    if not m.any():
+        return
+    sub = df.loc[m, ["patient_id", "scale", "session", "score"] + (["day"] if "day" in df else [])]
+    if baseline == "first":
+        return _zero_baseline(df, rows, issues, sub, sub.sort_values("session").groupby(
+            ["patient_id", "scale"], sort=False).head(1))
+    if baseline == "last_pre":
+        if "day" not in sub:
+            issues.add_one(
+                "error",
+                "no_baseline",
+                "day",
+                "baseline='last_pre' needs a day column (the last assessment with day <= 0)",
+            )
+            return
+        is_base = (sub["day"] <= 0).to_numpy()
+        what = "an assessment on or before day 0"
+    else:
+        is_base = (sub["session"] == baseline).to_numpy()
+        what = f"an assessment at session {baseline}"
+    has = (
+        pd.Series(is_base, index=sub.index)
+        .groupby([sub["patient_id"], sub["scale"]], sort=False)
+        .transform("any")
+        .to_numpy()
+    )
+    if not has.any():
+        sessions = sorted(pd.unique(sub["session"]))[:10]
+        issues.add_one(
+            "error",
+            "no_baseline",
+            "session",
+            f"no patient has {what} (the baseline); sessions present: "
+            f"{', '.join(map(str, sessions))}; set baseline= to your baseline session, "
+            "'first' or 'last_pre'",
+        )
+        return
+    lacking = sub.index[~has]
+    if len(lacking):
+        first = sub.loc[lacking].groupby(["patient_id", "scale"], sort=False).head(1)
+        issues.add(
+            "warning",
+            "no_baseline",
+            rows[first.index],
+            "session",
+            [
+                f"patient {p} has no {s} baseline ({what}); their {s} rows are excluded"
+                for p, s in zip(first["patient_id"], first["scale"], strict=True)
+            ],
+        )
+        mask = np.zeros(len(df), dtype=bool)
+        mask[lacking] = True
+        excluded.append((mask, f"no baseline assessment ({what})"))
+    base_rows = sub[is_base]
+    if baseline == "last_pre":
+        base_rows = base_rows.sort_values(["day", "session"]).groupby(
+            ["patient_id", "scale"], sort=False
+        ).tail(1)
+    _zero_baseline(df, rows, issues, sub, base_rows)
+
+
+def _zero_baseline(df, rows, issues, sub, base_rows):
+    zero = base_rows[base_rows["score"] == 0]
+    issues.add(
+        "warning",
+        "zero_baseline",
+        rows[zero.index],
+        "score",
+        [
+            f"patient {p} has a {s} baseline of 0: percentage change from baseline is "
+            "undefined, so percentage-based response cannot be assessed"
+            for p, s in zip(zero["patient_id"], zero["scale"], strict=True)
+        ],
+    )
+
+
+def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
+    items = sorted(
+        (c for c in df.columns if isinstance(c, str) and c.startswith("item_") and c[5:].isdigit()),
+        key=lambda c: int(c[5:]),
+    )
+    first = [c for c in CANONICAL_ORDER if c in df.columns]
+    last = [c for c in PROVENANCE if c in df.columns]
+    middle = [c for c in df.columns if c not in first and c not in last and c not in items]
+    return df[first + middle + items + last]
+
+
+def warn_summary(report: ValidationReport, stacklevel: int = 3) -> None:
+    """Emit one Python warning summarising the report's warnings and exclusions."""
+    if report.warnings.empty:
+        return
+    counts = report.warnings["check"].value_counts(sort=False)
+    parts = ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in counts.items())
+    n_ex = len(report.audit)
+    warnings.warn(
+        f"{parts}; validation will exclude {n_ex} row{'s' if n_ex != 1 else ''}. "
+        "See ka.validate(frame).summary() and .audit for the rows.",
+        DataWarning,
+        stacklevel=stacklevel,
+    )
+
+
+class DataWarning(UserWarning):
+    """Problems in the data that do not stop the analysis (each listed by validate)."""

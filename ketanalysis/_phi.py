@@ -1,0 +1,191 @@
+"""PHI guard: find columns whose names or values look like direct identifiers.
+
+The guard is deliberately conservative: ketanalysis takes de-identified data only, so a
+column that *looks* like names, e-mail addresses, phone numbers, US social security numbers,
+medical record numbers, street addresses or calendar dates is refused unless the user names
+it in ``allow_identifiers``. Numeric scores, relative days and coded covariates never match.
+
+The categories follow the direct identifiers of the HIPAA Safe Harbor method
+(45 CFR 164.514(b)(2)): names, geographic subdivisions smaller than a state (street
+address, ZIP code), all elements of dates (except year) directly related to an
+individual, telephone numbers, e-mail addresses, social security numbers and medical
+record numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# Column names (lower case, non-alphanumerics squashed to "_") that are identifiers by name.
+_NAME_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    (
+        "names",
+        re.compile(
+            r"^(patient_|pt_|subject_|first_|last_|full_|given_|family_|middle_|maiden_|"
+            r"sur|fore|nick)?names?$|^(firstname|lastname|fullname|initials)$"
+        ),
+    ),
+    ("e-mail addresses", re.compile(r"^(e_?mail|email_address|e_?mail_?addr)$")),
+    (
+        "phone numbers",
+        re.compile(r"^(phone|telephone|tel|mobile|cell|cell_?phone|fax)(_?(number|no|num))?$"),
+    ),
+    (
+        "social security numbers",
+        re.compile(r"^(ssn|social_?security(_?(number|no))?|sin|nhs_?(number|no|num))$"),
+    ),
+    (
+        "medical record numbers",
+        re.compile(
+            r"^(mrn|mr_?(number|no|num)|medical_?record(_?(number|no|num))?|"
+            r"hospital_?(number|no|num|id)|chart_?(number|no|num))$"
+        ),
+    ),
+    (
+        "street addresses",
+        re.compile(r"^(home_|street_|postal_|mailing_)?(address|street|zip|zip_?code|post_?code)$"),
+    ),
+    (
+        "calendar dates",
+        re.compile(
+            r"^(dob|birth_?date|birthday|date_?of_?birth|date)$|(^|_)date(_|$)|"
+            r"_(dt|datetime|timestamp)$"
+        ),
+    ),
+)
+
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+# Value patterns, tried on the distinct non-missing text values of each column.
+_VALUE_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    ("e-mail addresses", re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")),
+    ("social security numbers", re.compile(r"^\d{3}-\d{2}-\d{4}$")),
+    (
+        "medical record numbers",
+        re.compile(r"^(MRN|MR#|MR|MEDREC)[\s:#-]*\d{4,}$", re.IGNORECASE),
+    ),
+    (
+        "calendar dates",
+        re.compile(
+            r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}.*)?$"
+            r"|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$"
+            r"|^\d{4}/\d{1,2}/\d{1,2}$"
+            rf"|^\d{{1,2}}[\s-]{_MONTH}[\s-]\d{{2,4}}$"
+            rf"|^{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}$",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "phone numbers",
+        re.compile(r"^(\+\d{1,3}[\s.-]?)?(\(\d{2,5}\)|\d{2,5})[\s.-]\d{2,4}([\s.-]\d{2,4}){0,2}$"),
+    ),
+    (
+        "street addresses",
+        re.compile(
+            r"^\d+[A-Za-z]?\s+([A-Za-z'.-]+\s+){1,4}(street|st|avenue|ave|road|rd|lane|ln|drive|"
+            r"dr|boulevard|blvd|way|court|ct|place|pl|terrace|close|crescent)\b\.?",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?,?\s+[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
+_MIN_DIGITS_PHONE = 9
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A column that looks like a direct identifier."""
+
+    column: str
+    kind: str
+    by: str  # "name", "type" or "values"
+    positions: np.ndarray  # 0-based positions of offending rows (empty for by="name")
+    examples: tuple[str, ...] = ()
+
+
+def squash(name) -> str:
+    """Lower-case a column name and squash runs of non-alphanumerics to one underscore."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+def scan(frame: pd.DataFrame, *, allow=(), n_patients: int | None = None) -> list[Finding]:
+    """Return the columns of ``frame`` that look like direct identifiers.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    allow : iterable of str
+        Column names the user explicitly allows; never reported.
+    n_patients : int, optional
+        Number of distinct patients; a column is taken for personal names only when it has
+        at least half as many distinct name-like values as there are patients.
+    """
+    allowed = set(allow)
+    findings: list[Finding] = []
+    for col in frame.columns:
+        if col in allowed:
+            continue
+        s = frame[col]
+        key = squash(col)
+        by_name = next((kind for kind, rx in _NAME_RULES if rx.search(key)), None)
+        if by_name is not None:
+            findings.append(Finding(str(col), by_name, "name", np.array([], dtype=int)))
+            continue
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(
+            s.dtype, pd.PeriodDtype
+        ):
+            pos = np.flatnonzero(s.notna().to_numpy())
+            findings.append(Finding(str(col), "calendar dates", "type", pos))
+            continue
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            continue
+        finding = _scan_values(str(col), s, n_patients)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _scan_values(col: str, s: pd.Series, n_patients: int | None) -> Finding | None:
+    values = s.dropna()
+    if values.empty:
+        return None
+    # Dates and datetimes stored as Python objects (e.g. from Excel or SPSS readers).
+    first = values.iloc[0]
+    if isinstance(first, (pd.Timestamp, np.datetime64)) or hasattr(first, "isoformat"):
+        pos = np.flatnonzero(s.notna().to_numpy())
+        return Finding(col, "calendar dates", "type", pos)
+    uniques = pd.Series(pd.unique(values.astype(str).str.strip()))
+    for kind, rx in _VALUE_RULES:
+        hit = _matches(uniques, rx)
+        if kind == "phone numbers" and hit.any():
+            digits = uniques.str.count(r"\d")
+            hit &= digits >= _MIN_DIGITS_PHONE
+        if hit.any():
+            return _finding_from_hits(col, s, uniques[hit], kind)
+    hit = _matches(uniques, _PERSON_NAME)
+    n_hit = int(hit.sum())
+    threshold = max(3, 0.5 * (n_patients or 0))
+    if n_hit >= threshold and n_hit >= 0.5 * len(uniques):
+        return _finding_from_hits(col, s, uniques[hit], "names")
+    return None
+
+
+def _matches(values: pd.Series, rx: re.Pattern) -> pd.Series:
+    return pd.Series([rx.search(v) is not None for v in values], index=values.index, dtype=bool)
+
+
+def _finding_from_hits(col: str, s: pd.Series, hits: pd.Series, kind: str) -> Finding:
+    text = s.astype(str).str.strip()
+    pos = np.flatnonzero(text.isin(set(hits)).to_numpy() & s.notna().to_numpy())
+    # Examples are masked: an error message must not repeat the identifier it refuses.
+    return Finding(col, kind, "values", pos, tuple(_mask(v) for v in hits.iloc[:2]))
+
+
+def _mask(value: str) -> str:
+    value = str(value)
+    if len(value) <= 2:
+        return "*" * len(value)
+    return value[0] + "*" * (len(value) - 2) + value[-1]
