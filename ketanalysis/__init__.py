@@ -14,12 +14,13 @@ imported by the modules that need them.
 from . import scales
 from .io import from_wide, read_redcap, read_scores, to_relative_days
 from .simulate import simulate_cohort
-from .validate import DataError, ValidationReport, validate
+from .validate import DataError, DataWarning, ValidationReport, validate
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DataError",
+    "DataWarning",
     "ValidationReport",
     "__version__",
     "from_wide",

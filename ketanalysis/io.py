@@ -97,11 +97,8 @@ def _load(source, *, sheet=None, keep_text=(), **read_kwargs) -> tuple[pd.DataFr
     if ext in (".parquet", ".pq"):
         _need("pyarrow", "Parquet files")
         df = pd.read_parquet(path, **read_kwargs)
-    elif ext in (".sav", ".zsav", ".dta", ".sas7bdat"):
+    else:
         df = _read_stat(path, ext, keep_text, **read_kwargs)
-    else:  # .xpt, SAS transport
-        df = pd.read_sas(path, format="xport", **read_kwargs)
-        df = _decode_bytes(df)
     df["source_row"] = np.arange(1, len(df) + 1)
     return df, name
 
@@ -123,14 +120,16 @@ def _read_stat(path: Path, ext: str, keep_text, **read_kwargs) -> pd.DataFrame:
     except ImportError:
         if ext == ".dta":
             return pd.read_stata(path, convert_categoricals=False, **read_kwargs)
-        if ext == ".sas7bdat":
-            return _decode_bytes(pd.read_sas(path, format="sas7bdat", **read_kwargs))
+        if ext in (".sas7bdat", ".xpt"):
+            fmt = "xport" if ext == ".xpt" else "sas7bdat"
+            return _decode_bytes(pd.read_sas(path, format=fmt, encoding="infer", **read_kwargs))
         _need("pyreadstat", "SPSS files")
     reader = {
         ".sav": pyreadstat.read_sav,
         ".zsav": pyreadstat.read_sav,
         ".dta": pyreadstat.read_dta,
         ".sas7bdat": pyreadstat.read_sas7bdat,
+        ".xpt": pyreadstat.read_xport,
     }[ext]
     df, meta = reader(str(path), **read_kwargs)
     # Value labels replace codes for covariates (sex 1/2 -> "F"/"M") only; scores, items,
@@ -221,8 +220,23 @@ def _fail(issues: _Issues, source: str, df: pd.DataFrame):
     )
 
 
+def _whole_covariates(df: pd.DataFrame) -> pd.DataFrame:
+    """Float covariates holding whole numbers only (SPSS, Stata and SAS store every number
+    as a double) become int64, as a CSV reader would read them."""
+    for c in df.columns:
+        if c in _ROLES or c in ("source_row", "source_column") or str(c).startswith("item_"):
+            continue
+        s = df[c]
+        if pd.api.types.is_float_dtype(s.dtype) and s.notna().all() and len(s):
+            v = s.to_numpy()
+            if np.isfinite(v).all() and (v == np.round(v)).all() and np.abs(v).max() < 2**53:
+                df[c] = s.astype("int64")
+    return df
+
+
 def _finish(df, *, source, validate, scale=None, **vkw) -> pd.DataFrame:
     """Validate; raise DataError on errors; warn on warnings; return every row."""
+    df = _whole_covariates(df)
     if not validate:
         return _order_columns(df)
     report, canonical = _run(df, scale=scale, source=source, **vkw)
@@ -482,6 +496,13 @@ def from_wide(
     covariates = [c for c in df.columns if c not in used and c not in (id, "source_row")]
     n, k = len(df), len(spec)
     score = df[list(spec["column"])].to_numpy(dtype=object).T.ravel()
+    # Empty cells are assessments not made, not rows: they give no long row. A patient with
+    # no score at all keeps one row (missing score) so that validation lists them in its
+    # audit instead of losing them silently.
+    filled = pd.notna(score) & (pd.Series(score, dtype=object).astype(str).str.strip() != "")
+    filled = filled.to_numpy().copy()
+    any_score = filled.reshape(k, n).any(axis=0)
+    filled[:n] |= ~any_score
     long = pd.DataFrame(
         {
             "patient_id": np.tile(df[id].to_numpy(dtype=object), k),
@@ -525,6 +546,7 @@ def from_wide(
             long[c] = long[c].astype(df[c].dtype)
     long["source_row"] = np.tile(df["source_row"].to_numpy(dtype=object), k)
     long["source_column"] = np.repeat(spec["column"].to_numpy(dtype=object), n)
+    long = long.loc[filled].reset_index(drop=True)
     return _finish(
         long,
         source=name,
@@ -779,6 +801,8 @@ def read_redcap(
     for c in covariates:
         if c in long and c != day and pd.api.types.is_numeric_dtype(df[c].dtype):
             long[c] = pd.to_numeric(long[c])
+            if long[c].notna().all() and (long[c] == np.round(long[c])).all():
+                long[c] = long[c].astype("int64")  # integers again once spread
     if "day" in long:
         long["day"] = pd.to_numeric(long["day"], errors="coerce").where(
             long["day"].notna(), np.nan
