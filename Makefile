@@ -19,8 +19,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed-core
 
+# The main job. Until the report lands: validate the sample cohort in its three layouts.
 demo: $(VENV)/.installed-core
 	$(BIN)/ketanalysis validate $(SAMPLE)/cohort_long.csv
+	$(BIN)/ketanalysis validate $(SAMPLE)/cohort_wide.csv \
+	    --wide-sessions '(?P<scale>madrs|phq9|cadss)\.s(?P<session>\d+)' \
+	    --wide-days 'day\.s(?P<session>\d+)'
+	$(BIN)/ketanalysis validate $(SAMPLE)/cohort_redcap.csv \
+	    --redcap-events $(SAMPLE)/cohort_redcap_events.json --redcap-day study_day
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

@@ -13,10 +13,26 @@ imported by the modules that need them.
 
 from . import scales
 from .io import from_wide, read_redcap, read_scores, to_relative_days
-from .simulate import simulate_cohort
 from .validate import DataError, DataWarning, ValidationReport, validate
 
 __version__ = "0.1.0.dev0"
+
+# Loaded on first use, so that `python -m ketanalysis.simulate` runs the module once.
+_LAZY = {"simulate_cohort": "simulate"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ketanalysis' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "DataError",

@@ -13,6 +13,7 @@ from one ``numpy.random.default_rng(seed)``; nothing is seeded globally.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -401,7 +402,11 @@ def _draw_course(rng, control, months) -> dict[str, np.ndarray]:
     )
     latent = np.empty((n, N_INDUCTION_SESSIONS + months))
     latent[:, :N_INDUCTION_SESSIONS] = baseline[:, None] * (1 - r_max[:, None] * _SHAPE[cls])
-    madrs = np.clip(np.round(latent + rng.normal(0, _MADRS_NOISE_SD, latent.shape)), 0, 60)
+    induction = latent[:, :N_INDUCTION_SESSIONS]
+    madrs = np.empty_like(latent)
+    madrs[:, :N_INDUCTION_SESSIONS] = np.clip(
+        np.round(induction + rng.normal(0, _MADRS_NOISE_SD, induction.shape)), 0, 60
+    )
     madrs[:, 0] = baseline
     responder = madrs[:, 7] <= 0.5 * baseline
 
@@ -565,7 +570,7 @@ def _assemble(rng, pat, arms, day, totals, attend, infusion, months, items) -> p
         present &= infusion if scale == "CADSS" else attend
         p_idx, s_idx = np.nonzero(present)
         parts.append((p_idx, s_idx, np.full(p_idx.size, code)))
-    p_idx, s_idx, c_idx = (np.concatenate(x) for x in zip(*parts))
+    p_idx, s_idx, c_idx = (np.concatenate(x) for x in zip(*parts, strict=True))
     order = np.lexsort((c_idx, s_idx, p_idx))
     p_idx, s_idx, c_idx = p_idx[order], s_idx[order], c_idx[order]
 
@@ -588,9 +593,7 @@ def _assemble(rng, pat, arms, day, totals, attend, infusion, months, items) -> p
         "day": day[p_idx, s_idx],
         "scale": np.asarray(SCALE_ORDER, dtype=object)[c_idx],
         "score": score,
-        "phase": np.where(s_idx < N_INDUCTION_SESSIONS, "induction", "maintenance").astype(
-            object
-        ),
+        "phase": np.where(s_idx < N_INDUCTION_SESSIONS, "induction", "maintenance").astype(object),
         "route": pat["route"][p_idx],
     }
     if arms is not None:
@@ -631,6 +634,12 @@ def _to_wide(frame: pd.DataFrame, maintenance_months: int) -> pd.DataFrame:
     for s in days.columns:
         out[f"day.s{s}"] = days[s].to_numpy()
     return pd.DataFrame(out)
+
+
+def _events_json(long: pd.DataFrame) -> str:
+    """The event -> session map that ``read_redcap`` needs for ``cohort_redcap.csv``."""
+    sessions = sorted(int(s) for s in pd.unique(long["session"]))
+    return json.dumps({_redcap_event(s): s for s in sessions}, indent=2) + "\n"
 
 
 def _redcap_event(session: int) -> str:
@@ -700,7 +709,7 @@ def _format_csv(df: pd.DataFrame) -> str:
             raise ValueError(f"column {name!r} has values that need CSV quoting: {bad[:3]!r}")
         columns.append(cells)
     lines = [",".join(map(str, df.columns))]
-    lines.extend(",".join(row) for row in zip(*columns))
+    lines.extend(",".join(row) for row in zip(*columns, strict=True))
     return "\n".join(lines) + "\n"
 
 
@@ -714,15 +723,27 @@ def _pct(k: int, n: int) -> str:
 
 def _sample_summary(long: pd.DataFrame) -> dict[str, str]:
     """Numbers quoted in the sample README, computed from the frame."""
-    madrs = long[long["scale"] == "MADRS"].pivot(index="patient_id", columns="session", values="score")
+    madrs = long[long["scale"] == "MADRS"].pivot(
+        index="patient_id", columns="session", values="score"
+    )
     base = madrs[0]
     at7 = madrs[7].notna()
     resp7 = int((madrs.loc[at7, 7] <= 0.5 * base[at7]).sum())
     at1 = madrs[1].notna()
     resp1 = int((madrs.loc[at1, 1] <= 0.5 * base[at1]).sum())
+    responders = madrs.index[at7 & (madrs[7] <= 0.5 * base)]
+    maint = long[
+        (long["scale"] == "MADRS")
+        & (long["session"] >= N_INDUCTION_SESSIONS)
+        & long["patient_id"].isin(responders)
+    ]
+    high = maint["score"] >= 22
+    pair = high & high.groupby(maint["patient_id"]).shift(1, fill_value=False)
+    relapsed = int(pair.groupby(maint["patient_id"]).any().sum())
     last = long.groupby("patient_id")["session"].max()
     routes = long.drop_duplicates("patient_id")["route"].value_counts()
     return {
+        "relapse": _pct(relapsed, len(responders)),
         "n_rows": str(len(long)),
         "n_patients": str(long["patient_id"].nunique()),
         "routes": ", ".join(f"{r} {int(routes.get(r, 0))}" for r in _ROUTES),
@@ -751,8 +772,8 @@ def write_sample(
     -------
     dict of str to Path
         The files written: ``cohort_long.csv`` (the long frame), ``cohort_wide.csv`` (one
-        row per patient), ``cohort_redcap.csv`` (a REDCap-style longitudinal export) and
-        ``README.md`` (describing every column, the schedule and the parameters).
+        row per patient), ``cohort_redcap.csv`` (a REDCap-style longitudinal export),
+        ``cohort_redcap_events.json`` (its event -> session map) and ``README.md`` (describing every column, the schedule and the parameters).
 
     Notes
     -----
@@ -768,18 +789,20 @@ def write_sample(
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     sorted(write_sample(tmp, n_patients=10))
-    ['README.md', 'cohort_long.csv', 'cohort_redcap.csv', 'cohort_wide.csv']
+    ['README.md', 'cohort_long.csv', 'cohort_redcap.csv', 'cohort_redcap_events.json', 'cohort_wide.csv']
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     months = 6
     long = simulate_cohort(n_patients, seed, maintenance_months=months)
+    redcap = _to_redcap(long)
     files = {
         "cohort_long.csv": _format_csv(long),
         "cohort_wide.csv": _format_csv(_to_wide(long, months)),
-        "cohort_redcap.csv": _format_csv(_to_redcap(long)),
+        "cohort_redcap.csv": _format_csv(redcap),
+        "cohort_redcap_events.json": _events_json(long),
         "README.md": _SAMPLE_README.format(
-            seed=seed, n_patients_arg=n_patients, **_sample_summary(long)
+            seed=seed, n_patients_arg=n_patients, n_redcap=len(redcap), **_sample_summary(long)
         ),
     }
     paths = {}
@@ -811,7 +834,7 @@ make sample
 
 which runs `.venv/bin/python -m ketanalysis.simulate data/sample`, i.e.
 `ketanalysis.simulate.write_sample("data/sample", n_patients={n_patients_arg}, seed={seed})`.
-It rewrites all four files (this README included) byte for byte: no timestamps, `\\n` line
+It rewrites all five files (this README included) byte for byte: no timestamps, `\\n` line
 endings, rows sorted by patient and session, integral numbers written without a decimal
 point and other numbers as the shortest decimal that reads back exactly. The test
 `tests/test_simulate.py` checks that regenerating gives identical bytes. (NumPy does not
@@ -824,7 +847,8 @@ upgrade changes the stream, the test says so and `make sample` refreshes the fil
 |---|---|---|
 | `cohort_long.csv` | {n_rows} rows | the canonical long format: one row per patient x scale x session |
 | `cohort_wide.csv` | {n_patients} rows | one row per patient: covariates, totals per scale x session, days |
-| `cohort_redcap.csv` | one row per patient x visit | a REDCap-style longitudinal export |
+| `cohort_redcap.csv` | {n_redcap} rows | a REDCap-style longitudinal export: one row per patient x visit |
+| `cohort_redcap_events.json` | | the REDCap event -> session map for `ka.read_redcap(..., events=...)` |
 | `README.md` | | this description |
 
 Missing values are empty cells in every file.
@@ -898,8 +922,9 @@ A longitudinal REDCap export (raw field names, one row per record x event that h
   after six infusions).
 - Maintenance: responders receive an infusion at 85 % of their monthly visits; a third of
   them relapse (MADRS back to >= 22 on consecutive monthly visits, the SUSTAIN-1 rule of
-  Daly et al., JAMA Psychiatry 2019;76:893-903); non-responders drift back towards
-  baseline without infusions.
+  Daly et al., JAMA Psychiatry 2019;76:893-903; here {relapse} of the responders at
+  session 7 have MADRS >= 22 on two consecutive maintenance visits); non-responders
+  drift back towards baseline without infusions.
 - Dropout: about 12 % during induction (more among non-responders; here {drop_induction}
   have no session 7 or later); most non-responders leave after induction or within three
   months; 4 % monthly attrition in maintenance; half of the relapsed leave after the

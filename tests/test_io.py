@@ -26,13 +26,7 @@ COMPARED = [
     "patient_id", "session", "day", "scale", "score",
     "route", "age", "sex", "dose_mg_per_kg", "dose_mg",
 ]
-REDCAP_EVENTS = {
-    "baseline_arm_1": 0,
-    "infusion_1_24h_arm_1": 1,
-    **{f"infusion_{i}_arm_1": i for i in range(2, 7)},
-    "post_induction_arm_1": 7,
-    **{f"month_{m}_arm_1": 7 + m for m in range(1, 7)},
-}
+REDCAP_EVENTS = json.loads((SAMPLE / "cohort_redcap_events.json").read_text())
 WIDE = dict(
     sessions=r"(?P<scale>madrs|phq9|cadss)\.s(?P<session>\d+)",
     days=r"day\.s(?P<session>\d+)",
@@ -167,6 +161,7 @@ def test_from_wide_patient_without_any_score_is_audited():
 
 
 def test_read_redcap_equals_long(long):
+    assert REDCAP_EVENTS["baseline_arm_1"] == 0 and REDCAP_EVENTS["month_6_arm_1"] == 13
     red = ka.read_redcap(SAMPLE / "cohort_redcap.csv", events=REDCAP_EVENTS, day="study_day")
     _assert_same(red, long)
     items = [f"item_{i}" for i in range(1, 11)]
