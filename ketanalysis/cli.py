@@ -102,8 +102,10 @@ def _cmd_validate(args) -> int:
     columns = {}
     for pair in args.columns:
         if "=" not in pair:
-            print(f"ketanalysis: error: --columns expects SOURCE=CANONICAL, got {pair!r}",
-                  file=sys.stderr)
+            print(
+                f"ketanalysis: error: --columns expects SOURCE=CANONICAL, got {pair!r}",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
         src, dst = pair.split("=", 1)
         columns[src] = dst

@@ -75,11 +75,14 @@ def _load(source, *, sheet=None, keep_text=(), **read_kwargs) -> tuple[pd.DataFr
             )
         else:
             sep = _TEXT[ext]
+            header = pd.read_csv(
+                path, sep=sep, engine="python" if sep is None else "c", nrows=0, **read_kwargs
+            ).columns
             df = pd.read_csv(
                 path,
                 sep=sep,
                 engine="python" if sep is None else "c",
-                dtype=str,
+                dtype={c: str for c in keep_text if c in header},
                 keep_default_na=False,
                 na_values=_NA,
                 skipinitialspace=True,
@@ -108,8 +111,7 @@ def _need(module: str, what: str) -> None:
         __import__(module)
     except ImportError:
         raise ImportError(
-            f"reading {what} needs the optional package {module!r}: "
-            "pip install 'ketanalysis[io]'"
+            f"reading {what} needs the optional package {module!r}: pip install 'ketanalysis[io]'"
         ) from None
 
 
@@ -145,8 +147,10 @@ def _read_stat(path: Path, ext: str, keep_text, **read_kwargs) -> pd.DataFrame:
 
 def _decode_bytes(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
-        if df[c].dtype == object and len(df[c].dropna()) and isinstance(
-            df[c].dropna().iloc[0], bytes
+        if (
+            df[c].dtype == object
+            and len(df[c].dropna())
+            and isinstance(df[c].dropna().iloc[0], bytes)
         ):
             df[c] = df[c].str.decode("utf-8")
     return df
@@ -164,13 +168,26 @@ def _infer_types(df: pd.DataFrame, keep_text) -> pd.DataFrame:
         if c in keep_text or s.dtype.kind in "biufcmM":
             out[c] = s
             continue
-        text = s.where(s.isna(), s.astype(str).str.strip()) if s.dtype == object else s
-        num = pd.to_numeric(text, errors="coerce")
-        if num.notna().sum() == text.notna().sum() and text.notna().any():
-            out[c] = num
-        else:
-            out[c] = text.astype(object)
+        text = s.astype(object).where(s.isna(), s.astype(str).str.strip())
+        text = text.where(text != "", None)
+        present = text.dropna()
+        # Only columns that start with a number can be numeric; text columns are skipped
+        # cheaply (to_numeric on long text columns is slow).
+        if len(present) and _looks_numeric(present.iloc[0]):
+            num = pd.to_numeric(text, errors="coerce")
+            if num.notna().sum() == len(present):
+                out[c] = num
+                continue
+        out[c] = text
     return pd.DataFrame(out, index=df.index)
+
+
+def _looks_numeric(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------------------
@@ -199,9 +216,7 @@ def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None, source: 
         )
     targets = pd.Series(list(columns.values()))
     for dst in targets[targets.duplicated()].unique():
-        issues.add_one(
-            "error", "missing_column", dst, f"columns= maps several columns to {dst!r}"
-        )
+        issues.add_one("error", "missing_column", dst, f"columns= maps several columns to {dst!r}")
     if issues.has_errors:
         _fail(issues, source, df)
     return df.rename(columns=dict(columns))
@@ -272,7 +287,8 @@ def _item_sources(df: pd.DataFrame, scale_keys: Sequence[str], items) -> dict[st
             base = re.sub(r"[^0-9a-z]", "", alias.lower())
             prefixes += [base + "_", base + ".", base + "_item", base + "_item_"]
     rx = re.compile(
-        r"^(" + "|".join(re.escape(p) for p in sorted(set(prefixes), key=len, reverse=True))
+        r"^("
+        + "|".join(re.escape(p) for p in sorted(set(prefixes), key=len, reverse=True))
         + r")0*(\d+)$",
         re.IGNORECASE,
     )
@@ -363,9 +379,7 @@ def read_scores(
     if "score" not in df.columns and "scale" not in df.columns:
         _check_score_columns(df, scale, name)
     if dates is not None:
-        df = to_relative_days(
-            df, date=dates, first_treatment=first_treatment, _source=name
-        )
+        df = to_relative_days(df, date=dates, first_treatment=first_treatment, _source=name)
     return _finish(
         df,
         source=name,
@@ -563,9 +577,7 @@ def _session_spec(df, sessions, scale, source) -> pd.DataFrame:
     if isinstance(sessions, str):
         rx = re.compile(sessions)
         if "session" not in rx.groupindex:
-            raise ValueError(
-                f"sessions pattern {sessions!r} needs a named group (?P<session>...)"
-            )
+            raise ValueError(f"sessions pattern {sessions!r} needs a named group (?P<session>...)")
         rows = []
         for c in df.columns:
             m = rx.fullmatch(str(c))
@@ -766,8 +778,11 @@ def read_redcap(
         g = cov.groupby(df[id].to_numpy(), sort=False)
         n_filled = g.count()
         n_distinct = g.nunique()
-        spread = [c for c in covariates if c != day and (n_distinct[c] <= 1).all()
-                  and (n_filled[c] < g.size()).any()]
+        spread = [
+            c
+            for c in covariates
+            if c != day and (n_distinct[c] <= 1).all() and (n_filled[c] < g.size()).any()
+        ]
         if spread:
             filled = g[spread].transform("first")
             cov[spread] = filled
@@ -780,9 +795,7 @@ def read_redcap(
                 "patient_id": df[id].to_numpy(dtype=object)[any_data],
                 "session": ev.map(ev_session).to_numpy(dtype=object)[any_data],
                 "scale": key,
-                "score": df[total_f].to_numpy(dtype=object)[any_data]
-                if total_f
-                else np.nan,
+                "score": df[total_f].to_numpy(dtype=object)[any_data] if total_f else np.nan,
             }
         )
         if day is not None:
@@ -804,9 +817,7 @@ def read_redcap(
             if long[c].notna().all() and (long[c] == np.round(long[c])).all():
                 long[c] = long[c].astype("int64")  # integers again once spread
     if "day" in long:
-        long["day"] = pd.to_numeric(long["day"], errors="coerce").where(
-            long["day"].notna(), np.nan
-        )
+        long["day"] = pd.to_numeric(long["day"], errors="coerce").where(long["day"].notna(), np.nan)
     sessions = pd.Series(list(ev_session.values()))
     if sessions.map(lambda v: isinstance(v, str)).any():
         long["session"] = pd.Categorical(
@@ -897,7 +908,9 @@ def to_relative_days(
         text = raw.astype("string").str.strip().replace("", pd.NA)
         kw = {"format": format} if format else {"format": "mixed"}
         when = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst, **kw)
-    missing = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True).to_numpy()
+    missing = (
+        raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True).to_numpy()
+    )
     bad = when.isna().to_numpy() & ~missing
     issues.add("error", "missing_date", rows[missing], date, "date is missing")
     issues.add(

@@ -346,9 +346,7 @@ def get(name: str | Scale) -> Scale:
     if key is None:
         hint = suggest(name)
         did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-        raise KeyError(
-            f"unknown scale {name!r}.{did_you_mean} Valid scales: {', '.join(SCALES)}."
-        )
+        raise KeyError(f"unknown scale {name!r}.{did_you_mean} Valid scales: {', '.join(SCALES)}.")
     return SCALES[key]
 
 
@@ -411,16 +409,12 @@ def score_items(scale: str | Scale, items: pd.DataFrame | np.ndarray | Sequence)
     sc = get(scale)
     arr = np.asarray(items, dtype=float)
     if arr.ndim != 2 or arr.shape[1] != sc.n_items:
-        raise ValueError(
-            f"{sc.key} has {sc.n_items} items; got an item array of shape {arr.shape}"
-        )
+        raise ValueError(f"{sc.key} has {sc.n_items} items; got an item array of shape {arr.shape}")
     answered = ~np.isnan(arr)
     n_missing = sc.n_items - answered.sum(axis=1)
     status = np.full(arr.shape[0], "complete", dtype=object)
     if sc.scoring == "qids":
-        domain = np.column_stack(
-            [_nanmax_rows(arr[:, list(cols)]) for cols in _QIDS_DOMAINS]
-        )
+        domain = np.column_stack([_nanmax_rows(arr[:, list(cols)]) for cols in _QIDS_DOMAINS])
         total = domain.sum(axis=1)  # NaN if any domain unscored
         incomplete = np.isnan(total)
         status[(n_missing > 0) & ~incomplete] = "complete_domains"

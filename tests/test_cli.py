@@ -26,15 +26,21 @@ def test_validate_sample_long(capsys):
 
 def test_validate_sample_wide_and_redcap(capsys):
     wide = [
-        "validate", str(SAMPLE / "cohort_wide.csv"),
-        "--wide-sessions", r"(?P<scale>madrs|phq9|cadss)\.s(?P<session>\d+)",
-        "--wide-days", r"day\.s(?P<session>\d+)",
+        "validate",
+        str(SAMPLE / "cohort_wide.csv"),
+        "--wide-sessions",
+        r"(?P<scale>madrs|phq9|cadss)\.s(?P<session>\d+)",
+        "--wide-days",
+        r"day\.s(?P<session>\d+)",
     ]
     assert cli.main(wide) == 0
     redcap = [
-        "validate", str(SAMPLE / "cohort_redcap.csv"),
-        "--redcap-events", str(SAMPLE / "cohort_redcap_events.json"),
-        "--redcap-day", "study_day",
+        "validate",
+        str(SAMPLE / "cohort_redcap.csv"),
+        "--redcap-events",
+        str(SAMPLE / "cohort_redcap_events.json"),
+        "--redcap-day",
+        "study_day",
     ]
     assert cli.main(redcap) == 0
     out = capsys.readouterr().out
@@ -63,9 +69,10 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert cli.main(["validate", str(tmp_path / "missing.csv")]) == 2
     events = tmp_path / "events.json"
     events.write_text("{not json")
-    assert cli.main(
-        ["validate", str(SAMPLE / "cohort_redcap.csv"), "--redcap-events", str(events)]
-    ) == 2
+    assert (
+        cli.main(["validate", str(SAMPLE / "cohort_redcap.csv"), "--redcap-events", str(events)])
+        == 2
+    )
     capsys.readouterr()
 
 

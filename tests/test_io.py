@@ -23,8 +23,16 @@ SAMPLE = ROOT / "data" / "sample"
 FORMATS = Path(__file__).parent / "data" / "formats"
 KEY = ["patient_id", "scale", "session"]
 COMPARED = [
-    "patient_id", "session", "day", "scale", "score",
-    "route", "age", "sex", "dose_mg_per_kg", "dose_mg",
+    "patient_id",
+    "session",
+    "day",
+    "scale",
+    "score",
+    "route",
+    "age",
+    "sex",
+    "dose_mg_per_kg",
+    "dose_mg",
 ]
 REDCAP_EVENTS = json.loads((SAMPLE / "cohort_redcap_events.json").read_text())
 WIDE = dict(
@@ -50,7 +58,14 @@ def long() -> pd.DataFrame:
 
 
 def test_long_sample_is_canonical(long):
-    assert list(long.columns[:6]) == ["patient_id", "session", "day", "scale", "score", "score_source"]
+    assert list(long.columns[:6]) == [
+        "patient_id",
+        "session",
+        "day",
+        "scale",
+        "score",
+        "score_source",
+    ]
     assert long["patient_id"].map(type).eq(str).all()
     assert long["session"].dtype == np.int64
     assert set(long["scale"]) == {"MADRS", "PHQ9", "CADSS"}
@@ -144,15 +159,16 @@ def test_from_wide_dict_and_labels():
     # the wide file's error names the wide cell
     bad = df.assign(**{"bdi.3m": [10, 99, np.nan]})
     with pytest.raises(ka.DataError) as err:
-        ka.from_wide(bad, id="subject", sessions={"bdi.pre": 0, "bdi.2m": 1, "bdi.3m": 2},
-                     scale="BDI2")
+        ka.from_wide(
+            bad, id="subject", sessions={"bdi.pre": 0, "bdi.2m": 1, "bdi.3m": 2}, scale="BDI2"
+        )
     assert "row 1, column bdi.3m" in str(err.value)
     assert "BDI2 total 99 is outside 0-63" in str(err.value)
 
 
 def test_from_wide_patient_without_any_score_is_audited():
     df = pd.DataFrame({"patient_id": ["a", "b"], "m0": [30, np.nan], "m1": [20, np.nan]})
-    with pytest.warns(ka.DataWarning, match="1 row\(s\) without a score"):
+    with pytest.warns(ka.DataWarning, match=r"1 row\(s\) without a score"):
         out = ka.from_wide(df, sessions={"m0": 0, "m1": 1}, scale="MADRS")
     report = ka.validate(out)
     assert report.audit["patient_id"].tolist() == ["b"]
@@ -213,7 +229,11 @@ def test_to_relative_days():
     assert ka.to_relative_days(times, date="visit_date")["day"].tolist()[:3] == [0, 3.75, 10]
     eu = f.assign(visit_date=["27/02/2024", "01/03/2024", "08/03/2024", "30/12/2023", "02/01/2024"])
     assert ka.to_relative_days(eu, date="visit_date", format="%d/%m/%Y")["day"].tolist() == [
-        0, 3, 10, 0, 3
+        0,
+        3,
+        10,
+        0,
+        3,
     ]
     bad = f.assign(visit_date=["2024-02-27", "soon", None, "2023-12-30", "2024-01-02"])
     with pytest.raises(ka.DataError) as err:
@@ -268,7 +288,7 @@ def test_item_columns_detected_and_totals_computed():
         }
     )
     f.loc[1, ["PHQ9_8", "PHQ9_9"]] = np.nan
-    with pytest.warns(ka.DataWarning, match="1 total\(s\) prorated"):
+    with pytest.warns(ka.DataWarning, match=r"1 total\(s\) prorated"):
         out = ka.read_scores(f, scale="PHQ9")
     # row 2: seven answered items of 1 -> mean 1, prorated total 9 * 1 = 9
     assert out["score"].tolist() == [18.0, 9.0]

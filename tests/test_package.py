@@ -12,8 +12,15 @@ import ketanalysis as ka
 ROOT = Path(__file__).resolve().parents[1]
 
 PUBLIC = [
-    "read_scores", "from_wide", "read_redcap", "to_relative_days", "validate",
-    "DataError", "ValidationReport", "simulate_cohort", "scales",
+    "read_scores",
+    "from_wide",
+    "read_redcap",
+    "to_relative_days",
+    "validate",
+    "DataError",
+    "ValidationReport",
+    "simulate_cohort",
+    "scales",
 ]
 
 
@@ -66,7 +73,8 @@ def test_pyproject_declares_extras_and_script():
 
 def test_ci_runs_make_test_only():
     lines = [
-        ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines()
+        ln.strip()
+        for ln in (ROOT / ".ci" / "run").read_text().splitlines()
         if ln.strip() and not ln.startswith("#")
     ]
     assert lines[-1] == "exec make test"

@@ -55,20 +55,46 @@ def test_hamd17_item_ranges():
 @pytest.mark.parametrize(
     "key, scores, labels",
     [
-        ("MADRS", [0, 6, 7, 19, 20, 34, 35, 60], ["normal"] * 2 + ["mild"] * 2
-         + ["moderate"] * 2 + ["severe"] * 2),
-        ("PHQ9", [4, 5, 9, 10, 14, 15, 19, 20, 27],
-         ["minimal", "mild", "mild", "moderate", "moderate", "moderately severe",
-          "moderately severe", "severe", "severe"]),
-        ("HAMD17", [7, 8, 16, 17, 23, 24], ["no depression", "mild", "mild", "moderate",
-                                             "moderate", "severe"]),
-        ("QIDS_SR16", [5, 6, 10, 11, 15, 16, 20, 21], ["none", "mild", "mild", "moderate",
-                                                       "moderate", "severe", "severe",
-                                                       "very severe"]),
-        ("BDI2", [13, 14, 19, 20, 28, 29], ["minimal", "mild", "mild", "moderate", "moderate",
-                                             "severe"]),
-        ("GAD7", [4, 5, 9, 10, 14, 15], ["minimal", "mild", "mild", "moderate", "moderate",
-                                          "severe"]),
+        (
+            "MADRS",
+            [0, 6, 7, 19, 20, 34, 35, 60],
+            ["normal"] * 2 + ["mild"] * 2 + ["moderate"] * 2 + ["severe"] * 2,
+        ),
+        (
+            "PHQ9",
+            [4, 5, 9, 10, 14, 15, 19, 20, 27],
+            [
+                "minimal",
+                "mild",
+                "mild",
+                "moderate",
+                "moderate",
+                "moderately severe",
+                "moderately severe",
+                "severe",
+                "severe",
+            ],
+        ),
+        (
+            "HAMD17",
+            [7, 8, 16, 17, 23, 24],
+            ["no depression", "mild", "mild", "moderate", "moderate", "severe"],
+        ),
+        (
+            "QIDS_SR16",
+            [5, 6, 10, 11, 15, 16, 20, 21],
+            ["none", "mild", "mild", "moderate", "moderate", "severe", "severe", "very severe"],
+        ),
+        (
+            "BDI2",
+            [13, 14, 19, 20, 28, 29],
+            ["minimal", "mild", "mild", "moderate", "moderate", "severe"],
+        ),
+        (
+            "GAD7",
+            [4, 5, 9, 10, 14, 15],
+            ["minimal", "mild", "mild", "moderate", "moderate", "severe"],
+        ),
     ],
 )
 def test_severity_band_edges(key, scores, labels):
@@ -102,7 +128,11 @@ def test_phq9_prorating_by_hand():
     np.testing.assert_allclose(res.total[:3], [12, 11.25, 90 / 7], rtol=0, atol=1e-12)
     assert np.isnan(res.total[3:]).all()
     assert res.status.tolist() == [
-        "complete", "prorated", "prorated", "too_many_missing", "no_items"
+        "complete",
+        "prorated",
+        "prorated",
+        "too_many_missing",
+        "no_items",
     ]
 
 
@@ -134,9 +164,17 @@ def test_score_items_shape_error():
 
 @pytest.mark.parametrize(
     "spelling, key",
-    [("madrs", "MADRS"), ("PHQ-9", "PHQ9"), ("phq9", "PHQ9"), ("HAM-D", "HAMD17"),
-     ("HDRS17", "HAMD17"), ("QIDS-SR16", "QIDS_SR16"), ("BDI-II", "BDI2"), ("gad-7", "GAD7"),
-     ("cadss", "CADSS")],
+    [
+        ("madrs", "MADRS"),
+        ("PHQ-9", "PHQ9"),
+        ("phq9", "PHQ9"),
+        ("HAM-D", "HAMD17"),
+        ("HDRS17", "HAMD17"),
+        ("QIDS-SR16", "QIDS_SR16"),
+        ("BDI-II", "BDI2"),
+        ("gad-7", "GAD7"),
+        ("cadss", "CADSS"),
+    ],
 )
 def test_spellings(spelling, key):
     assert scales.get(spelling).key == key
@@ -152,8 +190,17 @@ def test_unknown_scale_suggests():
 
 def test_sources_documented():
     doc = scales.__doc__
-    for cite in ("Montgomery SA", "Kroenke K", "Hamilton M", "Rush AJ", "Beck AT",
-                 "Spitzer RL", "Bremner JD", "Zimmerman M", "Snaith RP"):
+    for cite in (
+        "Montgomery SA",
+        "Kroenke K",
+        "Hamilton M",
+        "Rush AJ",
+        "Beck AT",
+        "Spitzer RL",
+        "Bremner JD",
+        "Zimmerman M",
+        "Snaith RP",
+    ):
         assert cite in doc
     for sc in scales.SCALES.values():
         assert sc.source
