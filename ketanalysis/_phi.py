@@ -80,7 +80,7 @@ _VALUE_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ),
     (
         "phone numbers",
-        re.compile(r"^(\+\d{1,3}[\s.-]?)?(\(\d{2,5}\)|\d{2,5})[\s.-]\d{2,4}([\s.-]\d{2,4}){0,2}$"),
+        re.compile(r"^(\+\d{1,3}[\s.-]?)?(\(\d{2,5}\)|\d{2,5})[\s.-]\d{2,4}([\s.-]\d{2,4}){0,3}$"),
     ),
     (
         "street addresses",
@@ -91,7 +91,12 @@ _VALUE_RULES: tuple[tuple[str, re.Pattern], ...] = (
         ),
     ),
 )
-_PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?,?\s+[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
+# Personal names: two or three capitalised words (Latin-1 letters: "María López"), the
+# middle one possibly an initial ("Maria J. Lopez"), "Lopez, Maria", "O'Brien",
+# "McDonald", "Smith-Jones".
+_UP, _LO = "[A-ZÀ-ÖØ-Þ]", "[a-zß-öø-ÿ]"
+_WORD = rf"{_UP}(?:{_LO}+(?:{_UP}{_LO}+)?|'{_UP}{_LO}+)(?:[-']{_UP}?{_LO}+)?"
+_PERSON_NAME = re.compile(rf"^{_WORD},?(?:\s+(?:{_UP}\.?|{_WORD}))?\s+{_WORD}$")
 _MIN_DIGITS_PHONE = 9
 
 
@@ -134,9 +139,7 @@ def scan(frame: pd.DataFrame, *, allow=(), n_patients: int | None = None) -> lis
         if by_name is not None:
             findings.append(Finding(str(col), by_name, "name", np.array([], dtype=int)))
             continue
-        if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(
-            s.dtype, pd.PeriodDtype
-        ):
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):
             pos = np.flatnonzero(s.notna().to_numpy())
             findings.append(Finding(str(col), "calendar dates", "type", pos))
             continue
@@ -181,10 +184,11 @@ def _finding_from_hits(col: str, s: pd.Series, hits: pd.Series, kind: str) -> Fi
     text = s.astype(str).str.strip()
     pos = np.flatnonzero(text.isin(set(hits)).to_numpy() & s.notna().to_numpy())
     # Examples are masked: an error message must not repeat the identifier it refuses.
-    return Finding(col, kind, "values", pos, tuple(_mask(v) for v in hits.iloc[:2]))
+    return Finding(col, kind, "values", pos, tuple(mask(v) for v in hits.iloc[:2]))
 
 
-def _mask(value: str) -> str:
+def mask(value) -> str:
+    """Mask a value for messages: first and last character kept, the rest as ``*``."""
     value = str(value)
     if len(value) <= 2:
         return "*" * len(value)

@@ -135,8 +135,7 @@ class ValidationReport:
                     f"{len(sessions)} sessions"
                 )
             extra = [
-                c for c in f.columns
-                if c not in CANONICAL_ORDER + PROVENANCE and not str(c).startswith("item_")
+                c for c in f.columns if c not in CANONICAL_ORDER + PROVENANCE and not _is_item(c)
             ]
             if extra:
                 lines.append(f"  covariates: {', '.join(map(str, extra))}")
@@ -214,8 +213,15 @@ class _Issues:
         if not self._parts:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
         out = pd.concat(self._parts, ignore_index=True)
-        # errors first, then the order in which checks ran, rows ascending within a check
-        return out.reset_index(drop=True)
+        # in the order the checks ran, rows ascending within a check (problems of a whole
+        # column first); row labels that cannot be compared keep the order found
+        order = out["check"].map({c: i for i, c in enumerate(pd.unique(out["check"]))})
+        out["_check_order"] = order.to_numpy()
+        try:
+            out = out.sort_values(["_check_order", "row"], kind="stable", na_position="first")
+        except TypeError:
+            out = out.sort_values("_check_order", kind="stable")
+        return out.drop(columns="_check_order").reset_index(drop=True)
 
     @property
     def has_errors(self) -> bool:
@@ -266,9 +272,10 @@ def validate(
         messages; without it the index labels are used.
     scale : str, optional
         The scale of every row, when the frame has no ``scale`` column.
-    baseline : int, float, "first" or "last_pre", default 0
-        Which assessment is the baseline: a session value, the first assessment of each
-        patient, or the last assessment with ``day <= 0``. Used by the baseline checks.
+    baseline : int, float, str, "first" or "last_pre", default 0
+        Which assessment is the baseline: a session value (a label such as ``"pre"`` when
+        ``session`` is an ordered category), the first assessment of each patient, or the
+        last assessment with ``day <= 0``. Used by the baseline checks.
     allow_identifiers : iterable of str
         Columns that may look like direct identifiers (names, e-mail, phone, SSN, record
         number, street address, calendar dates); all others are refused.
@@ -310,7 +317,8 @@ def validate(
     ``day_value``
         negative (unless allowed), infinite or calendar-serial-like day values.
     ``no_baseline``
-        no patient has a baseline assessment.
+        no patient has a baseline assessment of a scale (outcome scales only: CADSS needs
+        no baseline); or ``baseline="last_pre"`` without a ``day`` column.
 
     Warnings (the frame is usable; affected rows may be excluded, each in ``audit``):
     identical duplicate rows (kept once), missing scores, too many missing items for a
@@ -326,10 +334,6 @@ def validate(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"validate() needs a pandas DataFrame, got {type(frame).__name__}")
-    if isinstance(baseline, str) and baseline not in ("first", "last_pre"):
-        raise ValueError(
-            f"baseline must be a session value, 'first' or 'last_pre'; got {baseline!r}"
-        )
     return _run(
         frame,
         scale=scale,
@@ -342,6 +346,7 @@ def validate(
 
 def _run(frame, *, scale, baseline, allow_identifiers, allow_negative_days, source):
     """Validate; return (report, canonical frame with every input row, none excluded)."""
+    _check_baseline_arg(frame, baseline)
     if isinstance(allow_identifiers, str):
         allow = (allow_identifiers,)
     else:
@@ -386,6 +391,21 @@ def _run(frame, *, scale, baseline, allow_identifiers, allow_negative_days, sour
     return report, canonical
 
 
+def _check_baseline_arg(frame, baseline) -> None:
+    """A text baseline is 'first', 'last_pre' or a label of an ordered category session."""
+    if not isinstance(baseline, str) or baseline in ("first", "last_pre"):
+        return
+    session = frame["session"] if "session" in frame.columns else None
+    if session is not None and isinstance(session.dtype, pd.CategoricalDtype):
+        if baseline in session.cat.categories:
+            return
+        labels = ", ".join(map(repr, session.cat.categories[:10]))
+        raise ValueError(
+            f"baseline={baseline!r} is not a session label ({labels}), 'first' or 'last_pre'"
+        )
+    raise ValueError(f"baseline must be a session value, 'first' or 'last_pre'; got {baseline!r}")
+
+
 def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
     """Canonicalise and check; return (canonical frame, issues, [(mask, reason), ...])."""
     issues = _Issues()
@@ -403,11 +423,14 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
     # --- PHI guard -------------------------------------------------------------------
     pid_guess = df["patient_id"] if "patient_id" in df.columns else None
     n_patients = pid_guess.nunique() if pid_guess is not None else None
-    for f in _phi.scan(
+    findings = _phi.scan(
         df.drop(columns=list(PROVENANCE), errors="ignore"),
         allow=allow_identifiers,
         n_patients=n_patients,
-    ):
+    )
+    # Values of a refused column are masked in every other message too.
+    show = _Shower({f.column for f in findings if f.by != "name"})
+    for f in findings:
         if f.by == "name":
             what = f"its name says it holds {f.kind}"
         elif f.by == "type":
@@ -426,7 +449,7 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
         )
 
     # --- required columns ------------------------------------------------------------
-    item_cols = [c for c in df.columns if isinstance(c, str) and c.startswith("item_")]
+    item_cols = [c for c in df.columns if _is_item(c)]
     scale_list = [scale] if isinstance(scale, str) else list(scale or [])
     if "scale" not in df.columns:
         if len(scale_list) == 1:
@@ -451,13 +474,13 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
             + ", ".join(_scales.SCALES)
             + ")",
             "score": "give a total score column or item columns item_1 ... item_k",
-        }.get(c, "map your column to it with columns={'your_name': %r}" % c)
+        }.get(c, f"map your column to it with columns={{'your_name': {c!r}}}")
         issues.add_one(
             "error",
             "missing_column",
             c,
             f"required column {c!r} is missing ({hint}); columns present: "
-            + ", ".join(map(str, frame.columns[:30])),
+            + ", ".join(map(str, [x for x in frame.columns if x not in PROVENANCE][:30])),
         )
     if issues.has_errors and (missing or "scale" not in df.columns):
         return _order_columns(df), issues.frame(), excluded
@@ -486,17 +509,18 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
         num, nonnum = _as_numeric(session)
         sess_ok = not nonnum.any()
         if nonnum.any():
-            labels = pd.unique(session[nonnum].astype(str))
+            shown = [show.value("session", v) for v in session[nonnum].astype(str)]
+            labels = list(dict.fromkeys(shown))
             issues.add(
                 "error",
                 "session_type",
                 rows[nonnum],
                 "session",
                 [
-                    f"session {v!r} is text; sessions must be numbers or an ordered category "
-                    f"(values: {', '.join(map(repr, labels[:8]))}); map them with "
-                    "sessions={label: number}"
-                    for v in session[nonnum].astype(str)
+                    f"session {v} is text; sessions must be numbers or an ordered category "
+                    f"(values: {', '.join(labels[:8])}); recode them as numbers in time "
+                    "order, or make session an ordered pandas Categorical"
+                    for v in shown
                 ],
             )
         bad = num.isna().to_numpy() & ~nonnum
@@ -504,7 +528,7 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
         df["session"] = (
             num.astype("Int64") if len(whole) and (whole == np.round(whole)).all() else num
         )
-        if not bad.any() and df["session"].dtype == "Int64":
+        if not df["session"].isna().any() and df["session"].dtype == "Int64":
             df["session"] = df["session"].astype("int64")
     issues.add("error", "missing_session", rows[bad], "session", "session is empty")
 
@@ -520,10 +544,11 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
             if pd.isna(v) or v == "":
                 msgs.append("scale is empty")
                 continue
-            hint = _scales.suggest(v)
+            hint = None if show.masks("scale") else _scales.suggest(v)
             dym = f"did you mean {hint!r}? " if hint else ""
             msgs.append(
-                f"unknown scale {v!r}: {dym}valid scales are {', '.join(_scales.SCALES)}"
+                f"unknown scale {show.value('scale', v)}: {dym}valid scales are "
+                f"{', '.join(_scales.SCALES)}"
             )
         issues.add("error", "unknown_scale", rows[unknown], "scale", msgs)
     df["scale"] = norm.astype(object)
@@ -533,13 +558,31 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
     score_col = src_col if src_col is not None else "score"
     score, score_nonnum = _as_numeric(df["score"])
     nonnum = score_nonnum
-    _add_per_row(issues, "non_numeric", rows, nonnum, score_col, df["score"], "score {!r} is not a number")
-    score = score.to_numpy(dtype=float)
+    _add_per_row(
+        issues,
+        "non_numeric",
+        rows,
+        nonnum,
+        score_col,
+        df["score"],
+        "score {} is not a number",
+        show.render("score"),
+    )
+    score = score.to_numpy(dtype=float, copy=True)
     items = {}
     for c in item_cols:
         vals, nonnum = _as_numeric(df[c])
-        _add_per_row(issues, "non_numeric", rows, nonnum, c, df[c], "item score {!r} is not a number")
-        items[c] = vals.to_numpy(dtype=float)
+        _add_per_row(
+            issues,
+            "non_numeric",
+            rows,
+            nonnum,
+            c,
+            df[c],
+            "item score {} is not a number",
+            show.render(c),
+        )
+        items[c] = vals.to_numpy(dtype=float, copy=True)
     score_source = np.where(np.isnan(score), "", "given").astype(object)
     too_few_items = np.zeros(n, dtype=bool)
     inf = np.isinf(score)
@@ -550,17 +593,20 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
         m = (norm == key).to_numpy()
         # range of the totals
         s = score[m]
-        out = (s < sc.total_min) | (s > sc.total_max)
+        out = np.isfinite(s) & ((s < sc.total_min) | (s > sc.total_max))
         idx = np.flatnonzero(m)[out]
         issues.add(
             "error",
             "out_of_range",
             rows[idx],
             _pick(score_col, idx),
-            [f"{sc.key} total {_fmt(v)} is outside {_fmt(sc.total_min)}-{_fmt(sc.total_max)}" for v in s[out]],
+            [
+                f"{sc.key} total {_fmt(v)} is outside {_fmt(sc.total_min)}-{_fmt(sc.total_max)}"
+                for v in s[out]
+            ],
         )
         present = [c for c in item_cols if c in items]
-        extra = [c for c in present if int(c.split("_")[1]) > sc.n_items]
+        extra = [c for c in present if not 1 <= int(c[5:]) <= sc.n_items]
         for c in extra:
             has = m & ~np.isnan(items[c])
             issues.add(
@@ -597,7 +643,10 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
                 "not_whole",
                 rows[idx],
                 c,
-                [f"{sc.key} item {j + 1} is {_fmt(x)}; item scores are whole numbers" for x in v[frac]],
+                [
+                    f"{sc.key} item {j + 1} is {_fmt(x)}; item scores are whole numbers"
+                    for x in v[frac]
+                ],
             )
         res = _scales.score_items(sc, block)
         given = score[m]
@@ -633,9 +682,7 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
         )
         short = np.isnan(given) & (res.status == "too_many_missing")
         allowed = sc.max_prorated
-        rule_txt = (
-            f"at most {allowed} may be missing" if allowed else "every item is needed"
-        )
+        rule_txt = f"at most {allowed} may be missing" if allowed else "every item is needed"
         reasons = [
             f"too many missing items for a {sc.key} total ({k} of {sc.n_items}; {rule_txt})"
             for k in res.n_missing[short]
@@ -650,30 +697,40 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
     if item_cols:
         df["score_source"] = score_source
     no_score = np.isnan(score) & ~too_few_items & ~unknown & ~score_nonnum
-    issues.add("warning", "missing_score", rows[no_score], "score", "no score recorded; row excluded")
+    issues.add(
+        "warning", "missing_score", rows[no_score], "score", "no score recorded; row excluded"
+    )
     excluded.append((no_score, "score missing"))
 
     # --- days --------------------------------------------------------------------------
     if "day" in df.columns:
-        _check_days(df, rows, issues, allow_negative_days or baseline == "last_pre")
+        _check_days(df, rows, issues, allow_negative_days or baseline == "last_pre", show)
 
     # --- duplicates --------------------------------------------------------------------
     key = ["patient_id", "scale", "session"]
     usable = df["patient_id"].notna() & df["scale"].notna() & df["session"].notna()
+    identical = np.zeros(n, dtype=bool)
     if usable.any():
         value_cols = ["score", *(["day"] if "day" in df.columns else []), *item_cols]
         sub = df.loc[usable, key + value_cols]
-        identical = np.zeros(n, dtype=bool)
-        identical[sub.index[sub.duplicated(keep="first")]] = True
-        issues.add(
-            "warning",
-            "duplicate",
-            rows[identical],
-            "",
-            "identical duplicate of an earlier row; kept once",
-        )
+        dup = sub.duplicated(keep="first").to_numpy()
+        identical[sub.index[dup]] = True
+        if dup.any():
+            gid = sub.groupby(key + value_cols, sort=False, dropna=False, observed=True).ngroup()
+            first = pd.Series(sub.index).groupby(gid.to_numpy()).transform("first")
+            issues.add(
+                "warning",
+                "duplicate",
+                rows[identical],
+                "",
+                [
+                    f"identical duplicate of {_row_label(rows[i])}; kept once"
+                    for i in first.to_numpy()[dup]
+                ],
+            )
         excluded.insert(0, (identical, "identical duplicate row (kept once)"))
-        rest = sub[~identical[sub.index]]
+        # rows without a score are excluded anyway (see missing_score): no conflict
+        rest = sub[~identical[sub.index] & ~no_score[sub.index]]
         clash = rest.duplicated(subset=key, keep=False)
         if clash.any():
             c = rest.loc[clash]
@@ -682,7 +739,8 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
                 lambda r: ", ".join(map(str, r))
             )
             msgs = [
-                f"patient {p}, {s} session {ss} recorded more than once with different values "
+                f"patient {show.patient(p)}, {s} session {ss} recorded more than once with "
+                "different values "
                 f"(rows {g}; score {_fmt(v) if not np.isnan(v) else 'missing'} here)"
                 for p, s, ss, g, v in zip(
                     c["patient_id"], c["scale"], c["session"], grp, c["score"], strict=True
@@ -692,13 +750,20 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
 
     # --- sessions in day order -----------------------------------------------------------
     if "day" in df.columns and sess_ok:
-        _check_day_order(df, rows, issues)
+        _check_day_order(df, rows, issues, show)
 
     # --- baseline ----------------------------------------------------------------------
     if sess_ok:
-        _check_baseline(df, rows, issues, excluded, baseline, ~no_score & ~unknown)
+        # rows that stay: a score, a known scale, not the copy of an identical duplicate
+        has_score = ~np.isnan(score) & ~unknown & ~identical
+        _check_baseline(df, rows, issues, excluded, baseline, has_score, show)
 
     return _order_columns(df), issues.frame(), excluded
+
+
+def _is_item(col) -> bool:
+    """True for item columns ``item_1``, ``item_2``, ... (not ``item_comment``)."""
+    return isinstance(col, str) and col.startswith("item_") and col[5:].isdigit()
 
 
 def _pick(col, idx):
@@ -714,15 +779,40 @@ def _spread(values, idx, n):
     return out
 
 
-def _add_per_row(issues, check, rows, mask, column, values, template):
+def _add_per_row(issues, check, rows, mask, column, values, template, render=repr):
     if mask.any():
         col = _pick(column, np.flatnonzero(mask)) if isinstance(column, pd.Series) else column
         issues.add(
-            "error", check, rows[mask], col, [template.format(v) for v in values[mask]]
+            "error", check, rows[mask], col, [template.format(render(v)) for v in values[mask]]
         )
 
 
-def _check_days(df, rows, issues, allow_negative):
+class _Shower:
+    """Shows data values in messages, masking those of columns the PHI guard refused.
+
+    A message must not repeat an identifier that the guard refuses, whichever check
+    writes it (a date in the ``day`` column, names used as patient ids).
+    """
+
+    def __init__(self, masked: Iterable[str] = ()):
+        self._masked = frozenset(masked)
+
+    def masks(self, column) -> bool:
+        return column in self._masked
+
+    def value(self, column, v) -> str:
+        """``repr`` of a value, masked when its column was refused."""
+        return repr(_phi.mask(str(v).strip())) if column in self._masked else repr(v)
+
+    def render(self, column):
+        return lambda v: self.value(column, v)
+
+    def patient(self, p) -> str:
+        """A patient id for messages (masked when the patient_id column was refused)."""
+        return _phi.mask(str(p)) if "patient_id" in self._masked else str(p)
+
+
+def _check_days(df, rows, issues, allow_negative, show):
     day = df["day"]
     if pd.api.types.is_datetime64_any_dtype(day.dtype):
         issues.add_one(
@@ -734,8 +824,17 @@ def _check_days(df, rows, issues, allow_negative):
         df["day"] = np.nan
         return
     num, nonnum = _as_numeric(day)
-    _add_per_row(issues, "non_numeric", rows, nonnum, "day", day, "day {!r} is not a number")
-    d = num.to_numpy(dtype=float)
+    _add_per_row(
+        issues,
+        "non_numeric",
+        rows,
+        nonnum,
+        "day",
+        day,
+        "day {} is not a number",
+        show.render("day"),
+    )
+    d = num.to_numpy(dtype=float, copy=True)
     inf = np.isinf(d)
     issues.add("error", "day_value", rows[inf], "day", "day is infinite")
     big = np.isfinite(d) & (np.abs(d) > _MAX_RELATIVE_DAY)
@@ -766,46 +865,81 @@ def _check_days(df, rows, issues, allow_negative):
     df["day"] = d
 
 
-def _check_day_order(df, rows, issues):
+def _check_day_order(df, rows, issues, show):
+    """Within a patient and scale, no session may fall before the days of earlier sessions.
+
+    Each offending row is compared with the latest day of any earlier session, and the
+    message names the row holding that day.
+    """
     d = df[["patient_id", "scale", "session", "day"]].copy()
     d["_pos"] = np.arange(len(d))
     d = d.dropna(subset=["patient_id", "scale", "session", "day"])
     d = d[np.isfinite(d["day"].to_numpy(dtype=float))]
     if d.empty:
         return
-    d = d.sort_values(["patient_id", "scale", "session", "day"], kind="stable")
-    # the latest day seen so far at an earlier session of the same patient and scale
-    grp = d.groupby(["patient_id", "scale"], sort=False)
-    prev_max = grp["day"].cummax().groupby([d["patient_id"], d["scale"]], sort=False).shift(1)
-    same_session = d["session"].eq(grp["session"].shift(1))
-    bad = (d["day"] < prev_max) & ~same_session
-    if bad.any():
-        b = d[bad]
-        issues.add(
-            "error",
-            "day_order",
-            rows[b["_pos"].to_numpy()],
-            "day",
-            [
-                f"patient {p}, {s} session {ss} is on day {_fmt(v)}, earlier than a previous "
-                f"session (day {_fmt(pm)}); sessions must follow the days in time order"
-                for p, s, ss, v, pm in zip(
-                    b["patient_id"], b["scale"], b["session"], b["day"], prev_max[bad], strict=True
-                )
-            ],
-        )
+    who = ["patient_id", "scale"]
+    d = d.sort_values([*who, "session", "day"], kind="stable")
+    # the latest day of each session (rows are sorted by day within a session)
+    last = d.groupby([*who, "session"], sort=False, observed=True).tail(1).copy()
+    by_who = [last[k] for k in who]
+    last["run"] = last.groupby(by_who, sort=False)["day"].cummax()
+    last["run_pos"] = (
+        last["_pos"].where(last["day"] == last["run"]).groupby(by_who, sort=False).ffill()
+    )
+    last["run_session"] = (
+        last["session"]
+        .astype(object)
+        .where(last["day"] == last["run"])
+        .groupby(by_who, sort=False)
+        .ffill()
+    )
+    prev = last.groupby(by_who, sort=False)[["run", "run_pos", "run_session"]].shift(1)
+    prev[who] = last[who]
+    prev["session"] = last["session"]
+    m = d.merge(prev, on=[*who, "session"], how="left", sort=False)
+    bad = (m["day"] < m["run"]).to_numpy()
+    if not bad.any():
+        return
+    b = m[bad].sort_values("_pos")
+    issues.add(
+        "error",
+        "day_order",
+        rows[b["_pos"].to_numpy()],
+        "day",
+        [
+            f"patient {show.patient(p)}, {s} session {ss} is on day {_fmt(v)}, earlier than "
+            f"session {ps} ({_row_label(rows[int(pp)])}, day {_fmt(pm)}); sessions must "
+            "follow the days in time order"
+            for p, s, ss, v, ps, pp, pm in zip(
+                b["patient_id"],
+                b["scale"],
+                b["session"],
+                b["day"],
+                b["run_session"],
+                b["run_pos"],
+                b["run"],
+                strict=True,
+            )
+        ],
+    )
 
 
-def _check_baseline(df, rows, issues, excluded, baseline, usable):
-    outcome_scales = [k for k in _scales.SCALES if _scales.SCALES[k].remission_threshold is not None]
+def _check_baseline(df, rows, issues, excluded, baseline, usable, show):
+    outcome_scales = [
+        k for k in _scales.SCALES if _scales.SCALES[k].remission_threshold is not None
+    ]
     m = usable & df["scale"].isin(outcome_scales).to_numpy() & df["patient_id"].notna().to_numpy()
     m &= df["session"].notna().to_numpy()
     if not m.any():
         return
     sub = df.loc[m, ["patient_id", "scale", "session", "score"] + (["day"] if "day" in df else [])]
     if baseline == "first":
-        return _zero_baseline(df, rows, issues, sub, sub.sort_values("session").groupby(
-            ["patient_id", "scale"], sort=False).head(1))
+        first = (
+            sub.sort_values("session", kind="stable")
+            .groupby(["patient_id", "scale"], sort=False)
+            .head(1)
+        )
+        return _zero_baseline(rows, issues, first, show)
     if baseline == "last_pre":
         if "day" not in sub:
             issues.add_one(
@@ -819,24 +953,29 @@ def _check_baseline(df, rows, issues, excluded, baseline, usable):
         what = "an assessment on or before day 0"
     else:
         is_base = (sub["session"] == baseline).to_numpy()
-        what = f"an assessment at session {baseline}"
+        label = repr(baseline) if isinstance(baseline, str) else baseline
+        what = f"an assessment at session {label}"
     has = (
         pd.Series(is_base, index=sub.index)
         .groupby([sub["patient_id"], sub["scale"]], sort=False)
         .transform("any")
-        .to_numpy()
+        .to_numpy(copy=True)
     )
-    if not has.any():
-        sessions = sorted(pd.unique(sub["session"]))[:10]
+    # A scale on which no patient has a baseline: the baseline setting is wrong for it.
+    scale_has = pd.Series(has, index=sub.index).groupby(sub["scale"], sort=False).any()
+    for key in scale_has.index[~scale_has.to_numpy()]:
+        of_scale = sub["scale"] == key
+        sessions = sub.loc[of_scale, "session"].drop_duplicates().sort_values()
+        listed = ", ".join(map(str, sessions.iloc[:10]))
         issues.add_one(
             "error",
             "no_baseline",
             "session",
-            f"no patient has {what} (the baseline); sessions present: "
-            f"{', '.join(map(str, sessions))}; set baseline= to your baseline session, "
+            f"no patient has a {key} baseline ({what}); {key} sessions present: {listed}"
+            f"{' ...' if len(sessions) > 10 else ''}; set baseline= to your baseline session, "
             "'first' or 'last_pre'",
         )
-        return
+        has[of_scale.to_numpy()] = True  # reported once for the scale, not per patient
     lacking = sub.index[~has]
     if len(lacking):
         first = sub.loc[lacking].groupby(["patient_id", "scale"], sort=False).head(1)
@@ -846,7 +985,8 @@ def _check_baseline(df, rows, issues, excluded, baseline, usable):
             rows[first.index],
             "session",
             [
-                f"patient {p} has no {s} baseline ({what}); their {s} rows are excluded"
+                f"patient {show.patient(p)} has no {s} baseline ({what}); their {s} rows are "
+                "excluded"
                 for p, s in zip(first["patient_id"], first["scale"], strict=True)
             ],
         )
@@ -855,13 +995,15 @@ def _check_baseline(df, rows, issues, excluded, baseline, usable):
         excluded.append((mask, f"no baseline assessment ({what})"))
     base_rows = sub[is_base]
     if baseline == "last_pre":
-        base_rows = base_rows.sort_values(["day", "session"]).groupby(
-            ["patient_id", "scale"], sort=False
-        ).tail(1)
-    _zero_baseline(df, rows, issues, sub, base_rows)
+        base_rows = (
+            base_rows.sort_values(["day", "session"])
+            .groupby(["patient_id", "scale"], sort=False)
+            .tail(1)
+        )
+    _zero_baseline(rows, issues, base_rows, show)
 
 
-def _zero_baseline(df, rows, issues, sub, base_rows):
+def _zero_baseline(rows, issues, base_rows, show):
     zero = base_rows[base_rows["score"] == 0]
     issues.add(
         "warning",
@@ -869,7 +1011,8 @@ def _zero_baseline(df, rows, issues, sub, base_rows):
         rows[zero.index],
         "score",
         [
-            f"patient {p} has a {s} baseline of 0: percentage change from baseline is "
+            f"patient {show.patient(p)} has a {s} baseline of 0: percentage change from "
+            "baseline is "
             "undefined, so percentage-based response cannot be assessed"
             for p, s in zip(zero["patient_id"], zero["scale"], strict=True)
         ],
@@ -877,14 +1020,25 @@ def _zero_baseline(df, rows, issues, sub, base_rows):
 
 
 def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
-    items = sorted(
-        (c for c in df.columns if isinstance(c, str) and c.startswith("item_") and c[5:].isdigit()),
-        key=lambda c: int(c[5:]),
-    )
+    """Canonical column order; text columns as object dtype whatever the reader made them."""
+    for c in df.columns:
+        if pd.api.types.is_string_dtype(df[c].dtype) and df[c].dtype != object:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    items = sorted((c for c in df.columns if _is_item(c)), key=lambda c: int(c[5:]))
     first = [c for c in CANONICAL_ORDER if c in df.columns]
     last = [c for c in PROVENANCE if c in df.columns]
     middle = [c for c in df.columns if c not in first and c not in last and c not in items]
     return df[first + middle + items + last]
+
+
+_WARNING_TEXT = {
+    "prorated": "total(s) prorated from items",
+    "missing_items": "total(s) with too many missing items",
+    "missing_score": "row(s) without a score",
+    "duplicate": "identical duplicate row(s)",
+    "no_baseline": "patient(s) without a baseline",
+    "zero_baseline": "baseline score(s) of 0",
+}
 
 
 def warn_summary(report: ValidationReport, stacklevel: int = 3) -> None:
@@ -892,11 +1046,15 @@ def warn_summary(report: ValidationReport, stacklevel: int = 3) -> None:
     if report.warnings.empty:
         return
     counts = report.warnings["check"].value_counts(sort=False)
-    parts = ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in counts.items())
+    parts = "; ".join(f"{n} {_WARNING_TEXT.get(c, c.replace('_', ' '))}" for c, n in counts.items())
     n_ex = len(report.audit)
+    excluded = (
+        f"validation will exclude {n_ex} row{'s' if n_ex != 1 else ''}"
+        if n_ex
+        else "no row will be excluded"
+    )
     warnings.warn(
-        f"{parts}; validation will exclude {n_ex} row{'s' if n_ex != 1 else ''}. "
-        "See ka.validate(frame).summary() and .audit for the rows.",
+        f"{parts}; {excluded}. See ka.validate(frame).summary() and .audit for the rows.",
         DataWarning,
         stacklevel=stacklevel,
     )
