@@ -116,7 +116,13 @@ def squash(name) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
 
 
-def scan(frame: pd.DataFrame, *, allow=(), n_patients: int | None = None) -> list[Finding]:
+def scan(
+    frame: pd.DataFrame,
+    *,
+    allow=(),
+    n_patients: int | None = None,
+    patient: str | None = "patient_id",
+) -> list[Finding]:
     """Return the columns of ``frame`` that look like direct identifiers.
 
     Parameters
@@ -127,8 +133,14 @@ def scan(frame: pd.DataFrame, *, allow=(), n_patients: int | None = None) -> lis
     n_patients : int, optional
         Number of distinct patients; a column is taken for personal names only when it has
         at least half as many distinct name-like values as there are patients.
+    patient : str or None, default "patient_id"
+        The patient key column, if present. Its values may have the shape of a phone
+        number (trial ids such as ``101-0042`` or ``2024-001-0042``); and a column is taken
+        for personal names only when each name-like value belongs to a single patient
+        (a drug or site name shared by many patients is a category, not a name).
     """
     allowed = set(allow)
+    pid = frame[patient] if patient is not None and patient in frame.columns else None
     findings: list[Finding] = []
     for col in frame.columns:
         if col in allowed:
@@ -145,13 +157,17 @@ def scan(frame: pd.DataFrame, *, allow=(), n_patients: int | None = None) -> lis
             continue
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             continue
-        finding = _scan_values(str(col), s, n_patients)
+        finding = _scan_values(
+            str(col), s, n_patients, pid=None if col == patient else pid, is_key=col == patient
+        )
         if finding is not None:
             findings.append(finding)
     return findings
 
 
-def _scan_values(col: str, s: pd.Series, n_patients: int | None) -> Finding | None:
+def _scan_values(
+    col: str, s: pd.Series, n_patients: int | None, *, pid=None, is_key=False
+) -> Finding | None:
     values = s.dropna()
     if values.empty:
         return None
@@ -162,6 +178,8 @@ def _scan_values(col: str, s: pd.Series, n_patients: int | None) -> Finding | No
         return Finding(col, "calendar dates", "type", pos)
     uniques = pd.Series(pd.unique(values.astype(str).str.strip()))
     for kind, rx in _VALUE_RULES:
+        if is_key and kind == "phone numbers":
+            continue
         hit = _matches(uniques, rx)
         if kind == "phone numbers" and hit.any():
             digits = uniques.str.count(r"\d")
@@ -172,8 +190,20 @@ def _scan_values(col: str, s: pd.Series, n_patients: int | None) -> Finding | No
     n_hit = int(hit.sum())
     threshold = max(3, 0.5 * (n_patients or 0))
     if n_hit >= threshold and n_hit >= 0.5 * len(uniques):
+        if pid is not None and not _one_patient_each(s, pid, set(uniques[hit])):
+            return None
         return _finding_from_hits(col, s, uniques[hit], "names")
     return None
+
+
+def _one_patient_each(s: pd.Series, pid: pd.Series, names: set) -> bool:
+    """True when at least 90 % of the name-like values each belong to a single patient."""
+    text = s.astype(str).str.strip()
+    keep = text.isin(names).to_numpy() & s.notna().to_numpy() & pid.notna().to_numpy()
+    if not keep.any():
+        return False
+    per_value = pd.DataFrame({"v": text[keep], "p": pid[keep]}).groupby("v")["p"].nunique()
+    return bool((per_value == 1).mean() >= 0.9)
 
 
 def _matches(values: pd.Series, rx: re.Pattern) -> pd.Series:

@@ -309,6 +309,7 @@ def read_scores(
     columns: Mapping[str, str] | None = None,
     scale: str | None = None,
     items: str | Sequence[str] | None = None,
+    sessions: Mapping[object, float] | Sequence[object] | None = None,
     sheet: str | int | None = None,
     dates: str | None = None,
     first_treatment=None,
@@ -335,6 +336,11 @@ def read_scores(
     items : str or list of str, optional
         Item columns: a pattern such as ``"madrs_{i}"`` or the columns in item order.
         By default ``item_1``, ``item1``, ``item01`` and ``<scale>_1`` style names are found.
+    sessions : dict or list, optional
+        Session labels written as text: ``{label: number}`` recodes them (e.g.
+        ``{"screening": -1, "baseline": 0, "week 1": 1}``); a list of labels in time order
+        makes ``session`` an ordered category. A label not listed is an error naming its
+        rows.
     sheet : str or int, optional
         Excel sheet (default: the first).
     dates : str, optional
@@ -378,6 +384,8 @@ def read_scores(
         df = df.rename(columns={v: k for k, v in found.items()})
     if "score" not in df.columns and "scale" not in df.columns:
         _check_score_columns(df, scale, name)
+    if sessions is not None and "session" in df.columns:
+        df["session"] = _recode_sessions(df, sessions, name)
     if dates is not None:
         df = to_relative_days(df, date=dates, first_treatment=first_treatment, _source=name)
     return _finish(
@@ -389,6 +397,35 @@ def read_scores(
         allow_identifiers=allow_identifiers,
         allow_negative_days=allow_negative_days,
     )
+
+
+def _recode_sessions(df: pd.DataFrame, sessions, source: str) -> pd.Series:
+    """Session labels to numbers (a mapping) or to an ordered category (a list)."""
+    raw = df["session"]
+    key = raw.astype(object).where(raw.isna(), raw.astype(str).str.strip())
+    if isinstance(sessions, Mapping):
+        labels = {str(k).strip(): v for k, v in sessions.items()}
+        out = key.map(labels)
+    elif isinstance(sessions, Sequence) and not isinstance(sessions, str):
+        labels = [str(k).strip() for k in sessions]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"sessions= lists a label twice: {list(sessions)}")
+        out = pd.Series(pd.Categorical(key, categories=labels, ordered=True), index=df.index)
+    else:
+        raise TypeError("sessions must be a dict {label: number} or a list of labels in order")
+    unknown = (out.isna() & key.notna()).to_numpy()
+    if unknown.any():
+        issues = _Issues()
+        rows = df["source_row"].to_numpy(dtype=object)
+        issues.add(
+            "error",
+            "session_type",
+            rows[unknown],
+            "session",
+            [f"session {v!r} is not one of the labels in sessions=" for v in key[unknown]],
+        )
+        _fail(issues, source, df)
+    return out
 
 
 def _source_of(role: str, columns) -> str:

@@ -407,29 +407,87 @@ def _check_baseline_arg(frame, baseline) -> None:
 
 
 def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
-    """Canonicalise and check; return (canonical frame, issues, [(mask, reason), ...])."""
-    issues = _Issues()
-    df = frame.copy()
-    if "source_row" in df.columns:
-        rows = df["source_row"].to_numpy(dtype=object)
-    else:
-        rows = df.index.to_numpy(dtype=object)
-        df["source_row"] = rows
-    df = df.reset_index(drop=True)
-    n = len(df)
-    excluded: list[tuple[np.ndarray, object]] = []
-    src_col = df["source_column"] if "source_column" in df.columns else None
+    """Canonicalise and check; return (canonical frame, issues, [(mask, reason), ...]).
 
-    # --- PHI guard -------------------------------------------------------------------
-    pid_guess = df["patient_id"] if "patient_id" in df.columns else None
-    n_patients = pid_guess.nunique() if pid_guess is not None else None
+    Each step below reads and updates the working frame ``ctx.df`` (canonical columns and
+    types), adds issues and registers the rows it excludes; none drops a row.
+    """
+    ctx = _Context.start(frame)
+    findings = _guard_identifiers(ctx, allow_identifiers)
+    ctx.show = _Shower({f.column for f in findings if f.by != "name"})
+    if not _check_required(ctx, frame, scale):
+        return _order_columns(ctx.df), ctx.issues.frame(), ctx.excluded
+    _canonical_patient_ids(ctx)
+    sessions_ok = _canonical_sessions(ctx)
+    unknown = _canonical_scales(ctx)
+    score_nonnum, too_few_items = _check_scores_and_items(ctx, unknown)
+    score = ctx.df["score"].to_numpy(dtype=float)
+    no_score = np.isnan(score) & ~too_few_items & ~unknown & ~score_nonnum
+    ctx.issues.add(
+        "warning", "missing_score", ctx.rows[no_score], "score", "no score recorded; row excluded"
+    )
+    ctx.excluded.append((no_score, "score missing"))
+    if "day" in ctx.df.columns:
+        _check_days(
+            ctx.df,
+            ctx.rows,
+            ctx.issues,
+            allow_negative_days or baseline == "last_pre",
+            ctx.show,
+        )
+    identical = _check_duplicates(ctx, no_score)
+    if sessions_ok:
+        if "day" in ctx.df.columns:
+            _check_day_order(ctx.df, ctx.rows, ctx.issues, ctx.show)
+        # rows that stay: a score, a known scale, not the copy of an identical duplicate
+        has_score = ~np.isnan(score) & ~unknown & ~identical
+        _check_baseline(ctx.df, ctx.rows, ctx.issues, ctx.excluded, baseline, has_score, ctx.show)
+    return _order_columns(ctx.df), ctx.issues.frame(), ctx.excluded
+
+
+@dataclass
+class _Context:
+    """The working state of one validation: frame, input row labels, issues, exclusions."""
+
+    df: pd.DataFrame
+    rows: np.ndarray
+    issues: _Issues
+    excluded: list
+    show: _Shower
+
+    @classmethod
+    def start(cls, frame: pd.DataFrame) -> _Context:
+        df = frame.copy()
+        if "source_row" in df.columns:
+            rows = df["source_row"].to_numpy(dtype=object)
+        else:
+            rows = df.index.to_numpy(dtype=object)
+            df["source_row"] = rows
+        return cls(df.reset_index(drop=True), rows, _Issues(), [], _Shower())
+
+    @property
+    def n(self) -> int:
+        return len(self.df)
+
+    @property
+    def item_cols(self) -> list[str]:
+        return [c for c in self.df.columns if _is_item(c)]
+
+    @property
+    def score_col(self):
+        """Column named in score messages: the wide column (from_wide) or ``score``."""
+        return self.df["source_column"] if "source_column" in self.df.columns else "score"
+
+
+def _guard_identifiers(ctx: _Context, allow_identifiers) -> list:
+    """PHI guard: an error for every column that looks like a direct identifier."""
+    df, rows = ctx.df, ctx.rows
+    n_patients = df["patient_id"].nunique() if "patient_id" in df.columns else None
     findings = _phi.scan(
         df.drop(columns=list(PROVENANCE), errors="ignore"),
         allow=allow_identifiers,
         n_patients=n_patients,
     )
-    # Values of a refused column are masked in every other message too.
-    show = _Shower({f.column for f in findings if f.by != "name"})
     for f in findings:
         if f.by == "name":
             what = f"its name says it holds {f.kind}"
@@ -439,7 +497,7 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
             ex = ", ".join(repr(e) for e in f.examples)
             what = f"its values look like {f.kind} ({_list_rows(rows[f.positions])}; e.g. {ex})"
         convert = "convert them with ka.to_relative_days, " if f.kind == "calendar dates" else ""
-        issues.add_one(
+        ctx.issues.add_one(
             "error",
             "identifier",
             f.column,
@@ -447,9 +505,12 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
             f"{convert}or pass allow_identifiers=[{f.column!r}]",
             row=rows[f.positions[0]] if len(f.positions) else None,
         )
+    return findings
 
-    # --- required columns ------------------------------------------------------------
-    item_cols = [c for c in df.columns if _is_item(c)]
+
+def _check_required(ctx: _Context, frame: pd.DataFrame, scale) -> bool:
+    """Required columns; fills ``scale`` from ``scale=``. False when checks cannot go on."""
+    df, issues = ctx.df, ctx.issues
     scale_list = [scale] if isinstance(scale, str) else list(scale or [])
     if "scale" not in df.columns:
         if len(scale_list) == 1:
@@ -466,7 +527,7 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
     missing = [c for c in ("patient_id", "session") if c not in df.columns]
     if "scale" not in df.columns and len(scale_list) <= 1:
         missing.append("scale")
-    if "score" not in df.columns and not item_cols:
+    if "score" not in df.columns and not ctx.item_cols:
         missing.append("score")
     for c in missing:
         hint = {
@@ -483,12 +544,15 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
             + ", ".join(map(str, [x for x in frame.columns if x not in PROVENANCE][:30])),
         )
     if issues.has_errors and (missing or "scale" not in df.columns):
-        return _order_columns(df), issues.frame(), excluded
+        return False
     if "score" not in df.columns:
         df["score"] = np.nan
+    return True
 
-    # --- identifiers and sessions ----------------------------------------------------
-    pid = df["patient_id"]
+
+def _canonical_patient_ids(ctx: _Context) -> None:
+    """Patient ids as text; empty ids are errors."""
+    pid = ctx.df["patient_id"]
     if pd.api.types.is_float_dtype(pid.dtype):
         # IDs read from a numeric column: 12.0 becomes "12", never "12.0".
         whole = pid.dropna()
@@ -496,47 +560,52 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
             pid = pid.astype("Int64")
     pid_text = pid.astype("string").str.strip()
     bad = (pid_text.isna() | (pid_text == "")).to_numpy()
-    issues.add("error", "missing_id", rows[bad], "patient_id", "patient_id is empty")
-    df["patient_id"] = pd.Series(
+    ctx.issues.add("error", "missing_id", ctx.rows[bad], "patient_id", "patient_id is empty")
+    ctx.df["patient_id"] = pd.Series(
         np.where(bad, None, pid_text.fillna("").to_numpy(dtype=object)), dtype=object
     )
 
-    session = df["session"]
-    if isinstance(session.dtype, pd.CategoricalDtype) and session.cat.ordered:
-        sess_ok = True
-        bad = session.isna().to_numpy()
-    else:
-        num, nonnum = _as_numeric(session)
-        sess_ok = not nonnum.any()
-        if nonnum.any():
-            shown = [show.value("session", v) for v in session[nonnum].astype(str)]
-            labels = list(dict.fromkeys(shown))
-            issues.add(
-                "error",
-                "session_type",
-                rows[nonnum],
-                "session",
-                [
-                    f"session {v} is text; sessions must be numbers or an ordered category "
-                    f"(values: {', '.join(labels[:8])}); recode them as numbers in time "
-                    "order, or make session an ordered pandas Categorical"
-                    for v in shown
-                ],
-            )
-        bad = num.isna().to_numpy() & ~nonnum
-        whole = num.dropna()
-        df["session"] = (
-            num.astype("Int64") if len(whole) and (whole == np.round(whole)).all() else num
-        )
-        if not df["session"].isna().any() and df["session"].dtype == "Int64":
-            df["session"] = df["session"].astype("int64")
-    issues.add("error", "missing_session", rows[bad], "session", "session is empty")
 
-    # --- scales ----------------------------------------------------------------------
-    raw_scale = df["scale"].astype("string").str.strip()
+def _canonical_sessions(ctx: _Context) -> bool:
+    """Sessions as numbers (int where whole) or an ordered category; False if text."""
+    session = ctx.df["session"]
+    if isinstance(session.dtype, pd.CategoricalDtype) and session.cat.ordered:
+        bad = session.isna().to_numpy()
+        ctx.issues.add("error", "missing_session", ctx.rows[bad], "session", "session is empty")
+        return True
+    num, nonnum = _as_numeric(session)
+    if nonnum.any():
+        shown = [ctx.show.value("session", v) for v in session[nonnum].astype(str)]
+        labels = list(dict.fromkeys(shown))
+        ctx.issues.add(
+            "error",
+            "session_type",
+            ctx.rows[nonnum],
+            "session",
+            [
+                f"session {v} is text; sessions must be numbers or an ordered category "
+                f"(values: {', '.join(labels[:8])}); recode them as numbers in time "
+                "order (read_scores(..., sessions={label: number})), or make session an "
+                "ordered pandas Categorical"
+                for v in shown
+            ],
+        )
+    bad = num.isna().to_numpy() & ~nonnum
+    whole = num.dropna()
+    ctx.df["session"] = (
+        num.astype("Int64") if len(whole) and (whole == np.round(whole)).all() else num
+    )
+    if not ctx.df["session"].isna().any() and ctx.df["session"].dtype == "Int64":
+        ctx.df["session"] = ctx.df["session"].astype("int64")
+    ctx.issues.add("error", "missing_session", ctx.rows[bad], "session", "session is empty")
+    return not nonnum.any()
+
+
+def _canonical_scales(ctx: _Context) -> np.ndarray:
+    """Scale names to registry keys; returns the mask of rows with an unknown scale."""
+    raw_scale = ctx.df["scale"].astype("string").str.strip()
     uniq = pd.unique(raw_scale.dropna())
-    mapping = {u: _scales.normalize_name(u) for u in uniq}
-    norm = raw_scale.map(mapping)
+    norm = raw_scale.map({u: _scales.normalize_name(u) for u in uniq})
     unknown = norm.isna().to_numpy()
     if unknown.any():
         msgs = []
@@ -544,25 +613,30 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
             if pd.isna(v) or v == "":
                 msgs.append("scale is empty")
                 continue
-            hint = None if show.masks("scale") else _scales.suggest(v)
+            hint = None if ctx.show.masks("scale") else _scales.suggest(v)
             dym = f"did you mean {hint!r}? " if hint else ""
             msgs.append(
-                f"unknown scale {show.value('scale', v)}: {dym}valid scales are "
+                f"unknown scale {ctx.show.value('scale', v)}: {dym}valid scales are "
                 f"{', '.join(_scales.SCALES)}"
             )
-        issues.add("error", "unknown_scale", rows[unknown], "scale", msgs)
-    df["scale"] = norm.astype(object)
-    known_scales = [k for k in _scales.SCALES if (norm == k).any()]
+        ctx.issues.add("error", "unknown_scale", ctx.rows[unknown], "scale", msgs)
+    ctx.df["scale"] = norm.astype(object)
+    return unknown
 
-    # --- scores and items --------------------------------------------------------------
-    score_col = src_col if src_col is not None else "score"
+
+def _check_scores_and_items(ctx: _Context, unknown: np.ndarray):
+    """Numbers and ranges of totals and items; totals from items where none is given.
+
+    Returns the masks of non-numeric scores and of rows with too many missing items.
+    """
+    df, rows, issues, show = ctx.df, ctx.rows, ctx.issues, ctx.show
+    score_col, item_cols = ctx.score_col, ctx.item_cols
     score, score_nonnum = _as_numeric(df["score"])
-    nonnum = score_nonnum
     _add_per_row(
         issues,
         "non_numeric",
         rows,
-        nonnum,
+        score_nonnum,
         score_col,
         df["score"],
         "score {} is not a number",
@@ -584,30 +658,39 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
         )
         items[c] = vals.to_numpy(dtype=float, copy=True)
     score_source = np.where(np.isnan(score), "", "given").astype(object)
-    too_few_items = np.zeros(n, dtype=bool)
+    too_few_items = np.zeros(ctx.n, dtype=bool)
     inf = np.isinf(score)
     issues.add("error", "out_of_range", rows[inf], _pick(score_col, inf), "score is infinite")
+    keys = df["scale"]
+    for key in [k for k in _scales.SCALES if (keys == k).any()]:
+        m = (keys == key).to_numpy()
+        _check_one_scale(ctx, _scales.SCALES[key], m, score, items, score_source, too_few_items)
+    df["score"] = score
+    for c in item_cols:
+        df[c] = items[c]
+    if item_cols:
+        df["score_source"] = score_source
+    return score_nonnum, too_few_items
 
-    for key in known_scales:
-        sc = _scales.SCALES[key]
-        m = (norm == key).to_numpy()
-        # range of the totals
-        s = score[m]
-        out = np.isfinite(s) & ((s < sc.total_min) | (s > sc.total_max))
-        idx = np.flatnonzero(m)[out]
-        issues.add(
-            "error",
-            "out_of_range",
-            rows[idx],
-            _pick(score_col, idx),
-            [
-                f"{sc.key} total {_fmt(v)} is outside {_fmt(sc.total_min)}-{_fmt(sc.total_max)}"
-                for v in s[out]
-            ],
-        )
-        present = [c for c in item_cols if c in items]
-        extra = [c for c in present if not 1 <= int(c[5:]) <= sc.n_items]
-        for c in extra:
+
+def _check_one_scale(ctx, sc, m, score, items, score_source, too_few_items) -> None:
+    """Checks of the rows ``m`` of one scale; fills ``score`` from items in place."""
+    rows, issues, score_col = ctx.rows, ctx.issues, ctx.score_col
+    idx_m = np.flatnonzero(m)
+    s = score[m]
+    out = np.isfinite(s) & ((s < sc.total_min) | (s > sc.total_max))
+    issues.add(
+        "error",
+        "out_of_range",
+        rows[idx_m[out]],
+        _pick(score_col, idx_m[out]),
+        [
+            f"{sc.key} total {_fmt(v)} is outside {_fmt(sc.total_min)}-{_fmt(sc.total_max)}"
+            for v in s[out]
+        ],
+    )
+    for c in items:
+        if not 1 <= int(c[5:]) <= sc.n_items:
             has = m & ~np.isnan(items[c])
             issues.add(
                 "error",
@@ -616,149 +699,122 @@ def _check(frame, *, scale, baseline, allow_identifiers, allow_negative_days):
                 c,
                 f"{sc.key} has {sc.n_items} items; {c} must be empty on {sc.key} rows",
             )
-        own = [f"item_{i}" for i in range(1, sc.n_items + 1)]
-        if not any(c in items for c in own):
+    own = sc.items
+    if not any(c in items for c in own):
+        return
+    block = np.column_stack([items[c][m] if c in items else np.full(m.sum(), np.nan) for c in own])
+    for j, c in enumerate(own):
+        if c not in items:
             continue
-        block = np.column_stack(
-            [items[c][m] if c in items else np.full(m.sum(), np.nan) for c in own]
-        )
-        for j, c in enumerate(own):
-            if c not in items:
-                continue
-            v = block[:, j]
-            hi = sc.item_max[j]
-            out = (v < 0) | (v > hi)
-            idx = np.flatnonzero(m)[out]
-            issues.add(
-                "error",
-                "out_of_range",
-                rows[idx],
-                c,
-                [f"{sc.key} item {j + 1} is {_fmt(x)}; it must be 0-{hi}" for x in v[out]],
-            )
-            frac = ~np.isnan(v) & ~out & (v != np.round(v))
-            idx = np.flatnonzero(m)[frac]
-            issues.add(
-                "error",
-                "not_whole",
-                rows[idx],
-                c,
-                [
-                    f"{sc.key} item {j + 1} is {_fmt(x)}; item scores are whole numbers"
-                    for x in v[frac]
-                ],
-            )
-        res = _scales.score_items(sc, block)
-        given = score[m]
-        idx_m = np.flatnonzero(m)
-        has_total = ~np.isnan(res.total)
-        tol = np.where(res.status == "prorated", 0.5 + 1e-9, 1e-6)
-        mismatch = has_total & ~np.isnan(given) & (np.abs(given - res.total) > tol)
-        rule = "the QIDS-SR16 domain total" if sc.scoring == "qids" else "the items sum to"
+        v = block[:, j]
+        hi = sc.item_max[j]
+        out = (v < 0) | (v > hi)
         issues.add(
             "error",
-            "total_mismatch",
-            rows[idx_m[mismatch]],
-            _pick(score_col, idx_m[mismatch]),
-            [
-                f"{sc.key} total {_fmt(g)} disagrees with its items: {rule} {_fmt(t)}"
-                for g, t in zip(given[mismatch], res.total[mismatch], strict=True)
-            ],
+            "out_of_range",
+            rows[idx_m[out]],
+            c,
+            [f"{sc.key} item {j + 1} is {_fmt(x)}; it must be 0-{hi}" for x in v[out]],
         )
-        fill = np.isnan(given) & has_total
-        score[idx_m[fill]] = res.total[fill]
-        score_source[idx_m[fill]] = np.where(res.status[fill] == "prorated", "prorated", "items")
-        pro = fill & (res.status == "prorated")
+        frac = ~np.isnan(v) & ~out & (v != np.round(v))
         issues.add(
-            "warning",
-            "prorated",
-            rows[idx_m[pro]],
-            "score",
-            [
-                f"{sc.key} total prorated from {sc.n_items - k} answered items "
-                f"({k} missing): {_fmt(t)}"
-                for k, t in zip(res.n_missing[pro], res.total[pro], strict=True)
-            ],
+            "error",
+            "not_whole",
+            rows[idx_m[frac]],
+            c,
+            [f"{sc.key} item {j + 1} is {_fmt(x)}; item scores are whole numbers" for x in v[frac]],
         )
-        short = np.isnan(given) & (res.status == "too_many_missing")
-        allowed = sc.max_prorated
-        rule_txt = f"at most {allowed} may be missing" if allowed else "every item is needed"
-        reasons = [
-            f"too many missing items for a {sc.key} total ({k} of {sc.n_items}; {rule_txt})"
-            for k in res.n_missing[short]
-        ]
-        issues.add("warning", "missing_items", rows[idx_m[short]], "score", reasons)
-        too_few_items[idx_m[short]] = True
-        excluded.append((too_few_items & m, _spread(reasons, idx_m[short], n)))
-
-    df["score"] = score
-    for c in item_cols:
-        df[c] = items[c]
-    if item_cols:
-        df["score_source"] = score_source
-    no_score = np.isnan(score) & ~too_few_items & ~unknown & ~score_nonnum
+    res = _scales.score_items(sc, block)
+    given = score[m]
+    has_total = ~np.isnan(res.total)
+    # a prorated total may have been rounded to a whole number by whoever gave it
+    tol = np.where(res.status == "prorated", 0.5 + 1e-9, 1e-6)
+    mismatch = has_total & ~np.isnan(given) & (np.abs(given - res.total) > tol)
+    rule = "the QIDS-SR16 domain total" if sc.scoring == "qids" else "the items sum to"
     issues.add(
-        "warning", "missing_score", rows[no_score], "score", "no score recorded; row excluded"
+        "error",
+        "total_mismatch",
+        rows[idx_m[mismatch]],
+        _pick(score_col, idx_m[mismatch]),
+        [
+            f"{sc.key} total {_fmt(g)} disagrees with its items: {rule} {_fmt(t)}"
+            for g, t in zip(given[mismatch], res.total[mismatch], strict=True)
+        ],
     )
-    excluded.append((no_score, "score missing"))
+    fill = np.isnan(given) & has_total
+    score[idx_m[fill]] = res.total[fill]
+    score_source[idx_m[fill]] = np.where(res.status[fill] == "prorated", "prorated", "items")
+    pro = fill & (res.status == "prorated")
+    issues.add(
+        "warning",
+        "prorated",
+        rows[idx_m[pro]],
+        "score",
+        [
+            f"{sc.key} total prorated from {sc.n_items - k} answered items ({k} missing): {_fmt(t)}"
+            for k, t in zip(res.n_missing[pro], res.total[pro], strict=True)
+        ],
+    )
+    short = np.isnan(given) & (res.status == "too_many_missing")
+    allowed = sc.max_prorated
+    rule_txt = f"at most {allowed} may be missing" if allowed else "every item is needed"
+    reasons = [
+        f"too many missing items for a {sc.key} total ({k} of {sc.n_items}; {rule_txt})"
+        for k in res.n_missing[short]
+    ]
+    issues.add("warning", "missing_items", rows[idx_m[short]], "score", reasons)
+    too_few_items[idx_m[short]] = True
+    ctx.excluded.append((too_few_items & m, _spread(reasons, idx_m[short], ctx.n)))
 
-    # --- days --------------------------------------------------------------------------
-    if "day" in df.columns:
-        _check_days(df, rows, issues, allow_negative_days or baseline == "last_pre", show)
 
-    # --- duplicates --------------------------------------------------------------------
+def _check_duplicates(ctx: _Context, no_score: np.ndarray) -> np.ndarray:
+    """Identical duplicates (warning, kept once) and conflicting ones (error).
+
+    Returns the mask of identical copies, which are excluded.
+    """
+    df, rows, issues, show = ctx.df, ctx.rows, ctx.issues, ctx.show
     key = ["patient_id", "scale", "session"]
     usable = df["patient_id"].notna() & df["scale"].notna() & df["session"].notna()
-    identical = np.zeros(n, dtype=bool)
-    if usable.any():
-        value_cols = ["score", *(["day"] if "day" in df.columns else []), *item_cols]
-        sub = df.loc[usable, key + value_cols]
-        dup = sub.duplicated(keep="first").to_numpy()
-        identical[sub.index[dup]] = True
-        if dup.any():
-            gid = sub.groupby(key + value_cols, sort=False, dropna=False, observed=True).ngroup()
-            first = pd.Series(sub.index).groupby(gid.to_numpy()).transform("first")
-            issues.add(
-                "warning",
-                "duplicate",
-                rows[identical],
-                "",
-                [
-                    f"identical duplicate of {_row_label(rows[i])}; kept once"
-                    for i in first.to_numpy()[dup]
-                ],
+    identical = np.zeros(ctx.n, dtype=bool)
+    if not usable.any():
+        return identical
+    value_cols = ["score", *(["day"] if "day" in df.columns else []), *ctx.item_cols]
+    sub = df.loc[usable, key + value_cols]
+    dup = sub.duplicated(keep="first").to_numpy()
+    identical[sub.index[dup]] = True
+    if dup.any():
+        gid = sub.groupby(key + value_cols, sort=False, dropna=False, observed=True).ngroup()
+        first = pd.Series(sub.index).groupby(gid.to_numpy()).transform("first")
+        issues.add(
+            "warning",
+            "duplicate",
+            rows[identical],
+            "",
+            [
+                f"identical duplicate of {_row_label(rows[i])}; kept once"
+                for i in first.to_numpy()[dup]
+            ],
+        )
+    ctx.excluded.insert(0, (identical, "identical duplicate row (kept once)"))
+    # rows without a score are excluded anyway (see missing_score): no conflict
+    rest = sub[~identical[sub.index] & ~no_score[sub.index]]
+    clash = rest.duplicated(subset=key, keep=False)
+    if clash.any():
+        c = rest.loc[clash]
+        c_rows = pd.Series(rows[c.index], index=c.index)
+        grp = c_rows.groupby([c[k] for k in key], sort=False, dropna=False).transform(
+            lambda r: ", ".join(map(str, r))
+        )
+        msgs = [
+            f"patient {show.patient(p)}, {s} session {ss} recorded more than once with "
+            "different values "
+            f"(rows {g}; score {_fmt(v) if not np.isnan(v) else 'missing'} here)"
+            for p, s, ss, g, v in zip(
+                c["patient_id"], c["scale"], c["session"], grp, c["score"], strict=True
             )
-        excluded.insert(0, (identical, "identical duplicate row (kept once)"))
-        # rows without a score are excluded anyway (see missing_score): no conflict
-        rest = sub[~identical[sub.index] & ~no_score[sub.index]]
-        clash = rest.duplicated(subset=key, keep=False)
-        if clash.any():
-            c = rest.loc[clash]
-            c_rows = pd.Series(rows[c.index], index=c.index)
-            grp = c_rows.groupby([c[k] for k in key], sort=False, dropna=False).transform(
-                lambda r: ", ".join(map(str, r))
-            )
-            msgs = [
-                f"patient {show.patient(p)}, {s} session {ss} recorded more than once with "
-                "different values "
-                f"(rows {g}; score {_fmt(v) if not np.isnan(v) else 'missing'} here)"
-                for p, s, ss, g, v in zip(
-                    c["patient_id"], c["scale"], c["session"], grp, c["score"], strict=True
-                )
-            ]
-            issues.add("error", "duplicate", rows[c.index], "session", msgs)
-
-    # --- sessions in day order -----------------------------------------------------------
-    if "day" in df.columns and sess_ok:
-        _check_day_order(df, rows, issues, show)
-
-    # --- baseline ----------------------------------------------------------------------
-    if sess_ok:
-        # rows that stay: a score, a known scale, not the copy of an identical duplicate
-        has_score = ~np.isnan(score) & ~unknown & ~identical
-        _check_baseline(df, rows, issues, excluded, baseline, has_score, show)
-
-    return _order_columns(df), issues.frame(), excluded
+        ]
+        issues.add("error", "duplicate", rows[c.index], "session", msgs)
+    return identical
 
 
 def _is_item(col) -> bool:

@@ -327,3 +327,36 @@ def test_readers_emit_one_warning_and_drop_nothing():
         "identical duplicate row (kept once)",
         "no baseline assessment (an assessment at session 0)",
     ]
+
+
+def test_read_scores_session_labels():
+    f = pd.DataFrame(
+        {
+            "patient_id": ["a", "a", "a", "b", "b"],
+            "visit": ["Screening", "Baseline", "Week 1", "Baseline", " Week 1"],
+            "score": [33, 31, 12, 28, 20],
+        }
+    )
+    cols = {"visit": "session"}
+    coded = ka.read_scores(
+        f, columns=cols, scale="MADRS", sessions={"Screening": -1, "Baseline": 0, "Week 1": 1}
+    )
+    assert coded["session"].tolist() == [-1, 0, 1, 0, 1]
+    ordered = ka.read_scores(
+        f,
+        columns=cols,
+        scale="MADRS",
+        sessions=["Screening", "Baseline", "Week 1"],
+        baseline="Baseline",
+    )
+    assert ordered["session"].cat.ordered
+    assert ordered["session"].astype(str).tolist() == [
+        "Screening",
+        "Baseline",
+        "Week 1",
+        "Baseline",
+        "Week 1",
+    ]
+    with pytest.raises(ka.DataError) as err:
+        ka.read_scores(f, columns=cols, scale="MADRS", sessions={"Baseline": 0, "Week 1": 1})
+    assert "row 0, column session: session 'Screening' is not one of the labels" in str(err.value)

@@ -170,6 +170,37 @@ def test_names_need_many_distinct_values_per_patient():
     assert _phi.scan(three, n_patients=150) == []  # 3 values for 150 patients: not names
 
 
+def test_shared_two_word_values_are_categories_not_names():
+    # 4 patients, 3 two-word drug names each given to several patients: a category
+    pid = ["a", "a", "b", "b", "c", "c", "d", "d"]
+    drugs = [
+        "Ketamine Infusion",
+        "Ketamine Infusion",
+        "Esketamine Spray",
+        "Esketamine Spray",
+        "Midazolam Injection",
+        "Ketamine Infusion",
+        "Esketamine Spray",
+        "Midazolam Injection",
+    ]
+    frame = pd.DataFrame({"patient_id": pid, "drug": drugs})
+    assert _phi.scan(frame, n_patients=4) == []
+    # the same shape of values, one per patient: names
+    names = ["Maria Lopez"] * 2 + ["Daniel Okafor"] * 2 + ["Grace Whitfield"] * 2 + ["Ian Roe"] * 2
+    frame = pd.DataFrame({"patient_id": pid, "who": names})
+    assert [f.kind for f in _phi.scan(frame, n_patients=4)] == ["names"]
+
+
+def test_trial_ids_shaped_like_phone_numbers_are_allowed_as_patient_ids(madrs_frame):
+    # site-year-subject ids such as 2024-001-0042 have the shape of a phone number; in the
+    # patient key they are ids, elsewhere the guard still refuses phone-shaped values
+    ids = {"K0001": "2024-001-0042", "K0002": "2024-001-0043", "K0003": "2024-002-0007"}
+    frame = madrs_frame.assign(patient_id=madrs_frame["patient_id"].map(ids))
+    assert ka.validate(frame).ok
+    report = ka.validate(frame.assign(contact=frame["patient_id"]))
+    assert identifier_issues(report)["column"].tolist() == ["contact"]
+
+
 def test_mask():
     assert _phi.mask("ab") == "**"
     assert _phi.mask("abc") == "a*c"
