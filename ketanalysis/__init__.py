@@ -4,8 +4,10 @@ Load de-identified rating-scale scores, validate them, derive response, remissio
 relapse across sessions, fit the statistics papers report and draw publication figures.
 
 >>> import ketanalysis as ka
->>> frame = ka.read_scores("data/sample/cohort_long.csv")      # doctest: +SKIP
->>> report = ka.validate(frame)                                 # doctest: +SKIP
+>>> frame = ka.read_scores("data/sample/cohort_long.csv")
+>>> report = ka.validate(frame)
+>>> report.ok, report.frame["patient_id"].nunique()
+(True, 150)
 
 ``import ketanalysis`` loads numpy and pandas only; scipy, statsmodels and matplotlib are
 imported by the modules that need them.

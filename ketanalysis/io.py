@@ -373,7 +373,12 @@ def read_scores(
     Examples
     --------
     >>> import ketanalysis as ka
-    >>> frame = ka.read_scores("data/sample/cohort_long.csv")  # doctest: +SKIP
+    >>> frame = ka.read_scores("data/sample/cohort_long.csv")
+    >>> frame[["patient_id", "session", "day", "scale", "score"]].head(3)
+      patient_id  session  day  scale  score
+    0      K0001        0  0.0  MADRS   37.0
+    1      K0001        0  0.0   PHQ9   17.0
+    2      K0001        0  0.0  CADSS   35.0
     """
     id_src = _source_of("patient_id", columns)
     df, name = _load(source, sheet=sheet, keep_text={id_src}, **read_kwargs)
@@ -532,7 +537,9 @@ def from_wide(
     ...     "data/sample/cohort_wide.csv",
     ...     sessions=r"(?P<scale>madrs|phq9|cadss)\\.s(?P<session>\\d+)",
     ...     days=r"day\\.s(?P<session>\\d+)",
-    ... )  # doctest: +SKIP
+    ... )
+    >>> long.groupby("scale")["patient_id"].nunique().to_dict()
+    {'CADSS': 150, 'MADRS': 150, 'PHQ9': 150}
     """
     df, name = _load(data, keep_text={id}, **read_kwargs)
     if id not in df.columns:
@@ -742,6 +749,16 @@ def read_redcap(
         that scale filled. Fields entered on one event only (demographics on the baseline
         event, as REDCap exports them) are copied to every row of the record; REDCap's own
         columns (``redcap_*``, ``*_complete``) are dropped.
+
+    Examples
+    --------
+    >>> import json
+    >>> import ketanalysis as ka
+    >>> with open("data/sample/cohort_redcap_events.json") as f:
+    ...     events = json.load(f)
+    >>> frame = ka.read_redcap("data/sample/cohort_redcap.csv", events=events, day="study_day")
+    >>> len(frame), sorted(frame["scale"].unique())
+    (3798, ['CADSS', 'MADRS', 'PHQ9'])
     """
     df, name = _load(source, keep_text={id}, **read_kwargs)
     issues = _Issues()
