@@ -658,6 +658,11 @@ def _check_scores_and_items(ctx: _Context, unknown: np.ndarray):
         )
         items[c] = vals.to_numpy(dtype=float, copy=True)
     score_source = np.where(np.isnan(score), "", "given").astype(object)
+    if "score_source" in df.columns:
+        # a frame validated before (the readers' output) keeps how its totals arose
+        before = df["score_source"].to_numpy(dtype=object)
+        known = np.isin(before, ["items", "prorated"]) & ~np.isnan(score)
+        score_source[known] = before[known]
     too_few_items = np.zeros(ctx.n, dtype=bool)
     inf = np.isinf(score)
     issues.add("error", "out_of_range", rows[inf], _pick(score_col, inf), "score is infinite")
@@ -744,7 +749,7 @@ def _check_one_scale(ctx, sc, m, score, items, score_source, too_few_items) -> N
     fill = np.isnan(given) & has_total
     score[idx_m[fill]] = res.total[fill]
     score_source[idx_m[fill]] = np.where(res.status[fill] == "prorated", "prorated", "items")
-    pro = fill & (res.status == "prorated")
+    pro = (fill | (score_source[idx_m] == "prorated")) & (res.status == "prorated")
     issues.add(
         "warning",
         "prorated",
@@ -780,20 +785,21 @@ def _check_duplicates(ctx: _Context, no_score: np.ndarray) -> np.ndarray:
         return identical
     value_cols = ["score", *(["day"] if "day" in df.columns else []), *ctx.item_cols]
     sub = df.loc[usable, key + value_cols]
+    # the copy kept is the one of the lowest input row, whatever the order of the rows
+    sub = sub.iloc[np.argsort(_row_rank(rows)[sub.index], kind="stable")]
     dup = sub.duplicated(keep="first").to_numpy()
     identical[sub.index[dup]] = True
     if dup.any():
         gid = sub.groupby(key + value_cols, sort=False, dropna=False, observed=True).ngroup()
-        first = pd.Series(sub.index).groupby(gid.to_numpy()).transform("first")
+        first = pd.Series(sub.index).groupby(gid.to_numpy()).transform("first").to_numpy()
+        copies = np.sort(sub.index[dup])  # issues in input order
+        kept = dict(zip(sub.index[dup], first[dup], strict=True))
         issues.add(
             "warning",
             "duplicate",
-            rows[identical],
+            rows[copies],
             "",
-            [
-                f"identical duplicate of {_row_label(rows[i])}; kept once"
-                for i in first.to_numpy()[dup]
-            ],
+            [f"identical duplicate of {_row_label(rows[kept[i]])}; kept once" for i in copies],
         )
     ctx.excluded.insert(0, (identical, "identical duplicate row (kept once)"))
     # rows without a score are excluded anyway (see missing_score): no conflict
@@ -815,6 +821,14 @@ def _check_duplicates(ctx: _Context, no_score: np.ndarray) -> np.ndarray:
         ]
         issues.add("error", "duplicate", rows[c.index], "session", msgs)
     return identical
+
+
+def _row_rank(rows: np.ndarray) -> np.ndarray:
+    """Rank of each input row label (input order when the labels do not sort)."""
+    try:
+        return np.argsort(np.argsort(rows, kind="stable"), kind="stable")
+    except TypeError:
+        return np.arange(len(rows))
 
 
 def _is_item(col) -> bool:
@@ -1034,6 +1048,7 @@ def _check_baseline(df, rows, issues, excluded, baseline, usable, show):
         has[of_scale.to_numpy()] = True  # reported once for the scale, not per patient
     lacking = sub.index[~has]
     if len(lacking):
+        lacking = lacking[np.argsort(_row_rank(rows)[lacking], kind="stable")]
         first = sub.loc[lacking].groupby(["patient_id", "scale"], sort=False).head(1)
         issues.add(
             "warning",

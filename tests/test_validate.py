@@ -689,3 +689,33 @@ def test_a_duplicated_zero_baseline_is_warned_once():
     report = ka.validate(df)
     assert issues_of(report, "zero_baseline")["row"].tolist() == [0]
     assert issues_of(report, "duplicate")["row"].tolist() == [1]
+
+
+# ---------------------------------------------------------------------------------------
+# the warning corpus (tests/data/warn): usable files whose problems are warnings
+# ---------------------------------------------------------------------------------------
+WARN = Path(__file__).parent / "data" / "warn"
+WARN_MANIFEST = pd.read_csv(WARN / "MANIFEST.csv", dtype=str, keep_default_na=False)
+
+
+def _row_list(text: str) -> list[int]:
+    return [int(x) for x in text.split(";") if x]
+
+
+def test_warn_manifest_lists_every_file():
+    files = {p.name for p in WARN.iterdir() if p.name != "MANIFEST.csv"}
+    assert files == set(WARN_MANIFEST["file"])
+
+
+@pytest.mark.parametrize("entry", WARN_MANIFEST.to_dict("records"), ids=list(WARN_MANIFEST["file"]))
+def test_warning_file_reads_and_audits_exclusions(entry):
+    with pytest.warns(ka.DataWarning):
+        frame = ka.read_scores(WARN / entry["file"])
+    n_lines = len((WARN / entry["file"]).read_text().strip().splitlines()) - 1
+    assert len(frame) == n_lines  # the reader drops nothing
+    report = ka.validate(frame)
+    assert report.ok, report.summary()
+    warned = report.warnings[report.warnings["check"] == entry["check"]]
+    assert sorted(warned["row"]) == _row_list(entry["rows"])
+    assert sorted(report.audit["row"]) == _row_list(entry["excluded"])
+    assert len(report.frame) + len(report.audit) == n_lines
