@@ -147,7 +147,7 @@ def _cmd_validate(args) -> int:
                     frame = ka.read_scores(path, columns=columns, scale=args.scale, **common)
             report = ka.validate(frame, source=str(path), **common)
         except ka.DataError as e:
-            print(f"{path}: {e}", file=sys.stderr)
+            print(e, file=sys.stderr)
             status = max(status, EXIT_DATA)
             continue
         except (OSError, ValueError, TypeError, ImportError, KeyError) as e:

@@ -128,12 +128,11 @@ class ValidationReport:
         )
         if self.ok and len(f):
             lines.append(f"  patients: {f['patient_id'].nunique()}")
-            for scale, g in f.groupby("scale", sort=True, observed=True):
-                sessions = pd.unique(g["session"])
-                lines.append(
-                    f"  {scale}: {len(g)} assessments of {g['patient_id'].nunique()} patients, "
-                    f"{len(sessions)} sessions"
-                )
+            order = {k: i for i, k in enumerate(_scales.SCALES)}
+            for scale, g in sorted(
+                f.groupby("scale", sort=False, observed=True), key=lambda kv: order[kv[0]]
+            ):
+                lines.append(f"  {scale}: {_describe_scale(g)}")
             extra = [
                 c for c in f.columns if c not in CANONICAL_ORDER + PROVENANCE and not _is_item(c)
             ]
@@ -153,6 +152,23 @@ class ValidationReport:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _describe_scale(g: pd.DataFrame) -> str:
+    """One line on a scale's rows: assessments, patients, sessions, days, computed totals."""
+    text = f"{len(g)} assessments of {g['patient_id'].nunique()} patients"
+    sessions = pd.unique(g["session"].dropna())
+    if len(sessions):
+        lo, hi = min(sessions), max(sessions)
+        text += f", {len(sessions)} sessions ({lo} to {hi})"
+    if "day" in g and g["day"].notna().any():
+        text += f", days {_fmt(g['day'].min())} to {_fmt(g['day'].max())}"
+    if "score_source" in g:
+        counts = g["score_source"].value_counts()
+        made = [f"{counts[k]} {k}" for k in ("items", "prorated") if k in counts]
+        if made:
+            text += f"; totals from items: {', '.join(made)}"
+    return text
 
     def _repr_html_(self) -> str:
         head = html.escape(self.summary().splitlines()[0])
@@ -524,6 +540,8 @@ def _check_required(ctx: _Context, frame: pd.DataFrame, scale) -> bool:
                 "no scale column to say which row is which; add a 'scale' column, or read "
                 "each scale separately (columns=, or from_wide with scale={column: scale})",
             )
+    elif scale_list:
+        _check_scale_argument(ctx, scale_list)
     missing = [c for c in ("patient_id", "session") if c not in df.columns]
     if "scale" not in df.columns and len(scale_list) <= 1:
         missing.append("scale")
@@ -548,6 +566,28 @@ def _check_required(ctx: _Context, frame: pd.DataFrame, scale) -> bool:
     if "score" not in df.columns:
         df["score"] = np.nan
     return True
+
+
+def _check_scale_argument(ctx: _Context, scale_list) -> None:
+    """``scale=`` with a scale column: every row must be of a scale given."""
+    wanted = {_scales.normalize_name(str(s)) or str(s) for s in scale_list}
+    raw = ctx.df["scale"].astype("string").str.strip()
+    norm = raw.map({u: _scales.normalize_name(u) for u in pd.unique(raw.dropna())})
+    other = (norm.notna() & ~norm.isin(wanted)).to_numpy()
+    if other.any():
+        found = ", ".join(sorted(set(norm[other])))
+        ctx.issues.add(
+            "error",
+            "several_scales",
+            ctx.rows[other],
+            "scale",
+            [
+                f"scale= says {', '.join(sorted(wanted))} but this row's scale column says "
+                f"{v}; scale= is for data without a scale column (this one also holds "
+                f"{found}): leave it out, and select a scale later"
+                for v in norm[other]
+            ],
+        )
 
 
 def _canonical_patient_ids(ctx: _Context) -> None:

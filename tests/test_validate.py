@@ -574,8 +574,8 @@ def test_summary_text():
         "Validation of clinic.csv: OK",
         "  rows: 6 read, 4 kept, 2 excluded",
         "  patients: 2",
-        "  MADRS: 3 assessments of 2 patients, 2 sessions",
-        "  PHQ9: 1 assessments of 1 patients, 1 sessions",
+        "  MADRS: 3 assessments of 2 patients, 2 sessions (0 to 1)",
+        "  PHQ9: 1 assessments of 1 patients, 1 sessions (0 to 0)",
     ]
     assert "  covariates: route" in text
     assert "  excluded: 1 row: identical duplicate row" in text
@@ -719,3 +719,21 @@ def test_warning_file_reads_and_audits_exclusions(entry):
     assert sorted(warned["row"]) == _row_list(entry["rows"])
     assert sorted(report.audit["row"]) == _row_list(entry["excluded"])
     assert len(report.frame) + len(report.audit) == n_lines
+
+
+def test_scale_argument_must_agree_with_a_scale_column(madrs_frame):
+    # scale= names the scale of data without a scale column; with one, it must agree
+    assert ka.validate(madrs_frame, scale="MADRS").ok
+    assert ka.validate(madrs_frame, scale="madrs").ok  # spellings normalised
+    mixed = madrs_frame.copy()
+    mixed.loc[5, "scale"] = "PHQ-9"
+    mixed.loc[5, "score"] = 12
+    report = ka.validate(mixed, scale="MADRS")
+    issue = only_issue(report, "several_scales")
+    assert (issue["row"], issue["column"]) == (5, "scale")
+    assert "scale= says MADRS but this row's scale column says PHQ9" in issue["message"]
+
+
+def test_summary_describes_each_scale(madrs_frame):
+    text = ka.validate(madrs_frame).summary()
+    assert "MADRS: 12 assessments of 3 patients, 4 sessions (0 to 3), days 0 to 7" in text
