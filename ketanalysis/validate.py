@@ -153,6 +153,13 @@ class ValidationReport:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        head = html.escape(self.summary().splitlines()[0])
+        parts = [f"<strong>{head}</strong>", f"<pre>{html.escape(self.summary())}</pre>"]
+        if len(self.issues):
+            parts.append(self.issues.head(50).to_html(index=False))
+        return "\n".join(parts)
+
 
 def _describe_scale(g: pd.DataFrame) -> str:
     """One line on a scale's rows: assessments, patients, sessions, days, computed totals."""
@@ -169,13 +176,6 @@ def _describe_scale(g: pd.DataFrame) -> str:
         if made:
             text += f"; totals from items: {', '.join(made)}"
     return text
-
-    def _repr_html_(self) -> str:
-        head = html.escape(self.summary().splitlines()[0])
-        parts = [f"<strong>{head}</strong>", f"<pre>{html.escape(self.summary())}</pre>"]
-        if len(self.issues):
-            parts.append(self.issues.head(50).to_html(index=False))
-        return "\n".join(parts)
 
 
 def _row_label(row) -> str:
