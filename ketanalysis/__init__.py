@@ -21,20 +21,26 @@ __version__ = "0.1.0.dev0"
 
 # Loaded on first use, so that `python -m ketanalysis.simulate` runs the module once.
 _LAZY = {"simulate_cohort": "simulate"}
+# Subpackages that import scipy, statsmodels or matplotlib load on first use.
+_LAZY_MODULES = ("stats", "plots", "report")
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
     raise AttributeError(f"module 'ketanalysis' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_MODULES))
 
 
 __all__ = [
