@@ -13,8 +13,9 @@ relapse across sessions, fit the statistics papers report and draw publication f
 imported by the modules that need them.
 """
 
-from . import scales
+from . import criteria, scales
 from .io import from_wide, read_redcap, read_scores, to_relative_days
+from .outcomes import Outcomes, derive
 from .validate import DataError, DataWarning, ValidationReport, validate
 
 __version__ = "0.1.0.dev0"
@@ -46,8 +47,11 @@ def __dir__():
 __all__ = [
     "DataError",
     "DataWarning",
+    "Outcomes",
     "ValidationReport",
     "__version__",
+    "criteria",
+    "derive",
     "from_wide",
     "read_redcap",
     "read_scores",

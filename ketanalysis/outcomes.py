@@ -1,0 +1,782 @@
+"""Outcome derivation: response, remission, relapse and time to event across sessions.
+
+:func:`derive` turns a validated frame (DESIGN.md §2) and a set of definitions
+(:mod:`ketanalysis.criteria`) into an :class:`Outcomes`: one row per assessment and one
+row per patient x scale. Everything is computed on sorted numpy arrays with segment
+reductions (``ufunc.reduceat``) and cumulative sums: no Python loop runs per patient, so a
+registry of a million patients derives in seconds (``benchmarks/derive.py``).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import criteria as _criteria
+from . import scales as _scales
+from .validate import PROVENANCE, ValidationReport, _is_item, validate
+
+__all__ = ["Outcomes", "derive"]
+
+_BIG = np.iinfo(np.int64).max
+_EPS = 1e-9  # relative tolerance for ties at a threshold (50 % of 30 is 15 exactly)
+_STRUCTURAL = {"patient_id", "session", "day", "scale", "score", "score_source", *PROVENANCE}
+RC_LEVELS = ["improved", "unchanged", "deteriorated"]
+CS_LEVELS = ["recovered", "improved", "unchanged", "deteriorated"]
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Derived outcomes; see :func:`derive` for every column.
+
+    Attributes
+    ----------
+    assessments : DataFrame
+        One row per assessment of an outcome scale, sorted by patient, scale, session.
+    patients : DataFrame
+        One row per patient x outcome scale.
+    criteria : Criteria
+        The definitions used.
+    scales : tuple of str
+        The outcome scales derived.
+    baseline, endpoint
+        The baseline and endpoint settings used.
+    time_unit : {"days", "sessions"}
+        Unit of every ``time_to_*`` column.
+    parameters : DataFrame
+        Per scale: the remission threshold, the reliable-change SD, reliability, S_diff and
+        cut-off actually used, and the numbers of patients and assessments.
+    exclusions : DataFrame
+        Rows and patients excluded before derivation, per reason (``reason``, ``rows``,
+        ``patients``).
+    audit : DataFrame
+        Every excluded input row with its reason (from validation).
+    validation : ValidationReport
+    """
+
+    assessments: pd.DataFrame = field(repr=False)
+    patients: pd.DataFrame = field(repr=False)
+    criteria: _criteria.Criteria
+    scales: tuple[str, ...]
+    baseline: object
+    endpoint: object
+    time_unit: str
+    parameters: pd.DataFrame = field(repr=False)
+    exclusions: pd.DataFrame = field(repr=False)
+    audit: pd.DataFrame = field(repr=False)
+    validation: ValidationReport = field(repr=False)
+
+    def summary(self) -> pd.DataFrame:
+        """Per scale: patients, responders, remitters, relapses (counts and shares)."""
+        p = self.patients
+        rows = []
+        for scale, g in p.groupby("scale", sort=False):
+            n = len(g)
+            at_risk = int(g["relapse_at_risk"].sum())
+            rows.append(
+                {
+                    "scale": scale,
+                    "n": n,
+                    "ever_response": int(g["ever_response"].sum()),
+                    "ever_remission": int(g["ever_remission"].sum()),
+                    "rapid_response": int(g["rapid_response"].sum()),
+                    "sustained_response": int(g["sustained_response"].sum()),
+                    "relapse_at_risk": at_risk,
+                    "relapse": int(g["relapse"].sum()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<strong>Outcomes</strong>: {len(self.patients)} patient x scale rows, "
+            f"{len(self.assessments)} assessments; criteria {html.escape(self.criteria.name)}; "
+            f"time in {self.time_unit}"
+        )
+        return head + self.summary().to_html(index=False)
+
+
+def derive(
+    data,
+    *,
+    scale: str | list[str] | None = None,
+    criteria: _criteria.Criteria | None = None,
+    baseline: int | float | str = 0,
+    endpoint: float | None = None,
+    response: _criteria.Response | None = None,
+    remission: _criteria.Remission | None = None,
+    rapid_response: _criteria.RapidResponse | None = None,
+    sustained_response: _criteria.SustainedResponse | None = None,
+    stable_remission: _criteria.StableRemission | None = None,
+    stable_response: _criteria.StableResponse | None = None,
+    relapse: _criteria.Relapse | None = None,
+    reliable_change: _criteria.ReliableChange | None = None,
+    percent_change: _criteria.PercentChange | None = None,
+    allow_identifiers=(),
+    allow_negative_days: bool = False,
+) -> Outcomes:
+    """Derive per-assessment and per-patient outcomes.
+
+    Parameters
+    ----------
+    data : DataFrame or ValidationReport
+        Scores in the canonical long format; a DataFrame is validated first (and a
+        :class:`~ketanalysis.DataError` raised on errors). Pass the report of
+        :func:`ketanalysis.validate` to skip a second validation.
+    scale : str or list of str, optional
+        Outcome scales to derive (default: every scale in the data with a remission
+        threshold, i.e. all but CADSS). CADSS, when present, gives ``peak_cadss``.
+    criteria : Criteria, optional
+        The definitions (default :func:`ketanalysis.criteria.scale_defaults`); the keyword
+        arguments ``response`` ... ``percent_change`` replace single definitions.
+    baseline : session value, "first" or "last_pre", default 0
+        The baseline assessment: the one at that session, each patient's first, or the last
+        with ``day <= 0``.
+    endpoint : session value, optional
+        A named endpoint session (e.g. the end of induction); gives the ``endpoint_*``
+        columns. Categories of change (``pct_change_category``, ``reliable_change``,
+        ``clinically_significant`` in ``patients``) are taken there, else at the last
+        assessment.
+    allow_identifiers, allow_negative_days
+        Passed to :func:`ketanalysis.validate` when ``data`` is a DataFrame.
+
+    Returns
+    -------
+    Outcomes
+        ``assessments``, one row per assessment (sorted by patient, scale, session):
+
+        - ``patient_id``, ``scale``, ``session``, ``day`` (when given), ``score``;
+        - ``baseline``: the patient's baseline score on that scale;
+        - ``post_baseline``: True after the baseline assessment (events count only there);
+        - ``change`` = score - baseline; ``pct_change`` = change / baseline (missing for a
+          baseline of 0);
+        - ``severity``: the scale's severity band;
+        - ``response`` (nullable boolean; missing where pct_change is) and ``remission``
+          (score at or below the threshold), both False at and before baseline;
+        - ``rci`` = change / S_diff, ``reliable_change`` (improved/unchanged/deteriorated),
+          ``clinically_significant`` (recovered/improved/unchanged/deteriorated);
+        - ``suicidality``: the suicidality item (MADRS 10, PHQ-9 9, HAM-D 3, QIDS 12,
+          BDI-II 9) where items are given;
+        - every covariate column of the input.
+
+        ``patients``, one row per patient x scale:
+
+        - ``baseline``, ``baseline_session``, ``baseline_day``; ``n_assessments`` (all,
+          baseline included), ``n_post_baseline``;
+        - ``last_session``, ``last_day``, ``last_score``, ``last_change``,
+          ``last_pct_change``: the last observation;
+        - ``endpoint_score``, ``endpoint_change``, ``endpoint_pct_change`` at ``endpoint``;
+        - ``pct_change_category``, ``rci``, ``reliable_change``, ``clinically_significant``
+          at the endpoint (else the last observation after baseline);
+        - ``ever_response``, ``first_response_session``, ``first_response_day``,
+          ``rapid_response`` (missing without an assessment in the rapid window),
+          ``sustained_response``;
+        - ``ever_remission``, ``first_remission_session``, ``first_remission_day``,
+          ``stable_remission``, ``stable_response``;
+        - ``relapse_at_risk`` (entered the relapse entry state), ``relapse``,
+          ``relapse_session``, ``relapse_day``;
+        - ``time_to_response``, ``response_event``, ``time_to_remission``,
+          ``remission_event`` (from baseline), ``time_to_relapse``, ``relapse_event``
+          (from entry or the relapse anchor; missing when not at risk): in ``time_unit``,
+          censored at the last assessment (event 0);
+        - ``suicidality_baseline``, ``suicidality_last``, ``suicidality_resolved`` (item
+          above 0 at baseline and 0 at the last assessment);
+        - ``peak_cadss``: the highest CADSS total of the patient (when CADSS is present);
+        - covariates: the value at the baseline assessment.
+
+    Notes
+    -----
+    Definitions in :mod:`ketanalysis.criteria` and DESIGN.md §4. derive never imputes:
+    missed sessions are simply absent. Ties at a threshold count as meeting it (a 50.0 %
+    reduction is a response; a score equal to the remission threshold is a remission).
+
+    Examples
+    --------
+    >>> import ketanalysis as ka
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"))
+    >>> out.scales
+    ('MADRS', 'PHQ9')
+    >>> int(out.patients.query("scale == 'MADRS'")["ever_response"].sum())
+    83
+    """
+    report = _validated(data, baseline, allow_identifiers, allow_negative_days)
+    crit = _resolve_criteria(
+        criteria,
+        response=response,
+        remission=remission,
+        rapid_response=rapid_response,
+        sustained_response=sustained_response,
+        stable_remission=stable_remission,
+        stable_response=stable_response,
+        relapse=relapse,
+        reliable_change=reliable_change,
+        percent_change=percent_change,
+    )
+    frame = report.frame
+    present = [k for k in _scales.SCALES if (frame["scale"] == k).any()]
+    if scale is None:
+        chosen = [k for k in present if _scales.SCALES[k].remission_threshold is not None]
+    else:
+        wanted = [scale] if isinstance(scale, str) else list(scale)
+        chosen = [_scales.get(s).key for s in wanted]
+        missing = [k for k in chosen if k not in present]
+        if missing:
+            raise ValueError(
+                f"scale {missing} not in the data; scales present: {', '.join(present)}"
+            )
+    if not chosen:
+        raise ValueError(
+            f"no outcome scale in the data (scales present: {', '.join(present) or 'none'})"
+        )
+    if crit.relapse.event_column is not None and crit.relapse.event_column not in frame:
+        raise ValueError(
+            f"Relapse.event_column={crit.relapse.event_column!r} is not a column of the data"
+        )
+    engine = _Engine(frame, chosen, crit, baseline, endpoint)
+    assessments, patients, parameters = engine.run()
+    exclusions = _exclusions(report)
+    return Outcomes(
+        assessments=assessments,
+        patients=patients,
+        criteria=crit,
+        scales=tuple(chosen),
+        baseline=baseline,
+        endpoint=endpoint,
+        time_unit=engine.time_unit,
+        parameters=parameters,
+        exclusions=exclusions,
+        audit=report.audit,
+        validation=report,
+    )
+
+
+def _validated(data, baseline, allow_identifiers, allow_negative_days) -> ValidationReport:
+    if isinstance(data, ValidationReport):
+        return data.raise_for_errors()
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            f"derive() needs a DataFrame or a ValidationReport, got {type(data).__name__}"
+        )
+    return validate(
+        data,
+        baseline=baseline,
+        allow_identifiers=allow_identifiers,
+        allow_negative_days=allow_negative_days,
+    ).raise_for_errors()
+
+
+def _resolve_criteria(criteria, **parts) -> _criteria.Criteria:
+    crit = criteria if criteria is not None else _criteria.scale_defaults()
+    if not isinstance(crit, _criteria.Criteria):
+        raise TypeError(f"criteria must be a Criteria, got {type(crit).__name__}")
+    changes = {k: v for k, v in parts.items() if v is not None}
+    return crit.replace(**changes) if changes else crit
+
+
+def _exclusions(report: ValidationReport) -> pd.DataFrame:
+    audit = report.audit
+    if audit.empty:
+        return pd.DataFrame(
+            {
+                "reason": pd.Series(dtype=object),
+                "rows": pd.Series(dtype=int),
+                "patients": pd.Series(dtype=int),
+            }
+        )
+    reason = audit["reason"].str.replace(r" \(.*\)$", "", regex=True)
+    g = audit.assign(reason=reason).groupby("reason", sort=True)
+    return pd.DataFrame({"rows": g.size(), "patients": g["patient_id"].nunique()}).reset_index()
+
+
+class _Engine:
+    """Vectorised derivation over rows sorted by patient, scale and session."""
+
+    def __init__(self, frame, scales_, crit, baseline, endpoint):
+        self.crit = crit
+        self.scales = list(scales_)
+        self.baseline = baseline
+        self.endpoint = endpoint
+        self.frame = frame
+        self.has_day = "day" in frame.columns
+        outcome = frame["scale"].isin(self.scales).to_numpy()
+        self.df = frame.loc[outcome]
+        days_ok = self.has_day and not self.df["day"].isna().any()
+        self.time_unit = "days" if days_ok else "sessions"
+
+    # -- set-up ---------------------------------------------------------------------------
+    def _arrays(self):
+        df = self.df
+        pcode, self.patient_ids = pd.factorize(df["patient_id"], sort=True)
+        scode = pd.Categorical(df["scale"], categories=self.scales).codes.astype(np.int64)
+        session = df["session"]
+        if isinstance(session.dtype, pd.CategoricalDtype):
+            skey = session.cat.codes.to_numpy().astype(float)
+            self.session_categories = session.cat.categories
+        else:
+            skey = session.to_numpy(dtype=float)
+            self.session_categories = None
+        day = df["day"].to_numpy(dtype=float) if self.has_day else np.zeros(len(df))
+        order = np.lexsort((day, skey, scode, pcode))
+        if np.all(order[1:] > order[:-1]):
+            order = None  # already sorted: skip the copies
+        take = (lambda a: a) if order is None else (lambda a: a[order])
+        self.order = order
+        self.pcode, self.scode, self.skey = take(pcode), take(scode), take(skey)
+        self.day = take(day) if self.has_day else None
+        self.score = take(df["score"].to_numpy(dtype=float))
+        self.n = n = len(self.score)
+        g = self.pcode * len(self.scales) + self.scode
+        start = np.empty(n, dtype=bool)
+        start[:1] = True
+        start[1:] = g[1:] != g[:-1]
+        self.starts = np.flatnonzero(start)
+        self.ends = np.r_[self.starts[1:], n] - 1
+        self.gid = np.cumsum(start) - 1
+        self.ng = len(self.starts)
+        self.idx = np.arange(n)
+
+    def _rows(self, column):
+        values = self.df[column].to_numpy()
+        return values if self.order is None else values[self.order]
+
+    def _first(self, mask):
+        """Per group: position of the first row where mask holds (-1 if none)."""
+        pos = np.minimum.reduceat(np.where(mask, self.idx, _BIG), self.starts)
+        return np.where(pos == _BIG, -1, pos)
+
+    def _last(self, mask):
+        """Per group: position of the last row where mask holds (-1 if none)."""
+        return np.maximum.reduceat(np.where(mask, self.idx, -1), self.starts)
+
+    def _count(self, mask):
+        return np.add.reduceat(mask.astype(np.int64), self.starts)
+
+    def _at(self, values, pos, fill=np.nan):
+        """values[pos] per group, ``fill`` where pos is -1."""
+        out = np.full(len(pos), fill, dtype=float)
+        ok = pos >= 0
+        out[ok] = values[pos[ok]]
+        return out
+
+    def _time(self, pos):
+        """The time axis (day, or session key) at positions."""
+        axis = self.day if self.time_unit == "days" else self.skey
+        return self._at(axis, pos)
+
+    # -- derivation -----------------------------------------------------------------------
+    def run(self):
+        self._arrays()
+        crit = self.crit
+        gid = self.gid
+        thr_rem = np.array([crit.remission.threshold_for(s) for s in self.scales], dtype=float)[
+            self.scode
+        ]
+        base_pos = self._baseline_positions()
+        self.base_pos = base_pos
+        base = self.score[base_pos[gid]]
+        post = self.idx > base_pos[gid]
+        change = self.score - base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = np.where(base != 0, change / base, np.nan)
+        defined = post & (base != 0)
+        tol = _EPS * np.maximum(1.0, np.abs(base))
+        resp = defined & (-change >= crit.response.min_reduction * base - tol)
+        resp_na = post & (base == 0)
+        remis = post & (self.score <= thr_rem + _EPS)
+        self.resp, self.remis, self.post, self.change, self.pct = resp, remis, post, change, pct
+
+        params, sdiff_row, cutoff_row = self._reliable_parameters(base)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rci = change / sdiff_row
+        z = crit.reliable_change.z
+        rc_code = np.where(rci < -z, 0, np.where(rci > z, 2, 1))
+        cs_code = np.where(
+            rc_code == 0, np.where(self.score <= cutoff_row + _EPS, 0, 1), rc_code + 1
+        )
+        rc_code = np.where(np.isnan(rci), -1, rc_code)
+        cs_code = np.where(np.isnan(rci), -1, cs_code)
+
+        assessments = self._assessment_frame(
+            base, post, change, pct, resp, resp_na, remis, rci, rc_code, cs_code
+        )
+        patients = self._patient_frame(base, rci, rc_code, cs_code, thr_rem)
+        return assessments, patients, params
+
+    def _baseline_positions(self):
+        b = self.baseline
+        if b == "first":
+            return self.starts.copy()
+        if b == "last_pre":
+            pos = self._last(self.day <= 0) if self.day is not None else np.full(self.ng, -1)
+        else:
+            if self.session_categories is not None:
+                key = float(list(self.session_categories).index(b))
+            else:
+                key = float(b)
+            pos = self._first(self.skey == key)
+        if (pos < 0).any():  # validation excludes these; a defensive message
+            raise ValueError(f"{int((pos < 0).sum())} patient x scale groups lack a baseline")
+        return pos
+
+    def _endpoint_positions(self):
+        """Endpoint per group: the named session, or the last post-baseline row."""
+        if self.endpoint is not None:
+            if self.session_categories is not None:
+                key = float(list(self.session_categories).index(self.endpoint))
+            else:
+                key = float(self.endpoint)
+            return self._first(self.skey == key)
+        return self._last(self.post)
+
+    def _reliable_parameters(self, base):
+        rc = self.crit.reliable_change
+        end_pos = self._endpoint_positions()
+        rows = []
+        sdiff = np.empty(len(self.scales))
+        cutoff = np.empty(len(self.scales))
+        group_scale = self.scode[self.starts]
+        base_g = base[self.starts]
+        for j, s in enumerate(self.scales):
+            in_scale = group_scale == j
+            with_end = in_scale & (end_pos >= 0)
+            sd = rc.sd
+            if sd is None:
+                vals = base_g[with_end]
+                sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else np.nan
+            sdiff[j] = np.sqrt(2.0) * sd * np.sqrt(1.0 - rc.reliability)
+            cut = rc.cutoff if rc.cutoff is not None else self.crit.remission.threshold_for(s)
+            cutoff[j] = np.nan if cut is None else cut
+            rows.append(
+                {
+                    "scale": s,
+                    "remission_threshold": self.crit.remission.threshold_for(s),
+                    "rc_sd": sd,
+                    "rc_sd_source": "given"
+                    if rc.sd is not None
+                    else "baseline SD of patients with an endpoint",
+                    "rc_reliability": rc.reliability,
+                    "rc_s_diff": sdiff[j],
+                    "rc_cutoff": cutoff[j],
+                    "n_patients": int(in_scale.sum()),
+                    "n_with_endpoint": int(with_end.sum()),
+                    "n_assessments": int((self.scode == j).sum()),
+                }
+            )
+        self.end_pos = end_pos
+        return pd.DataFrame(rows), sdiff[self.scode], cutoff[self.scode]
+
+    # -- output frames --------------------------------------------------------------------
+    def _assessment_frame(self, base, post, change, pct, resp, resp_na, remis, rci, rc, cs):
+        out = {
+            "patient_id": self.patient_ids.to_numpy(dtype=object)[self.pcode],
+            "scale": np.asarray(self.scales, dtype=object)[self.scode],
+            "session": self._rows("session"),
+        }
+        if self.has_day:
+            out["day"] = self.day
+        out["score"] = self.score
+        out["baseline"] = base
+        out["post_baseline"] = post
+        out["change"] = change
+        out["pct_change"] = pct
+        out["severity"] = self._severity()
+        out["response"] = pd.arrays.BooleanArray(resp, resp_na)
+        out["remission"] = remis
+        out["rci"] = rci
+        out["reliable_change"] = pd.Categorical.from_codes(rc, RC_LEVELS)
+        out["clinically_significant"] = pd.Categorical.from_codes(cs, CS_LEVELS)
+        suic = self._suicidality()
+        if suic is not None:
+            out["suicidality"] = suic
+        frame = pd.DataFrame(out)
+        if isinstance(self.df["session"].dtype, pd.CategoricalDtype):
+            frame["session"] = pd.Categorical(
+                frame["session"], categories=self.session_categories, ordered=True
+            )
+        for c in self._covariates():
+            frame[c] = self._rows(c)
+        return frame
+
+    def _severity(self):
+        labels: list[str] = []
+        for s in self.scales:
+            for band in _scales.SCALES[s].severity:
+                if band.label not in labels:
+                    labels.append(band.label)
+        codes = np.full(self.n, -1, dtype=np.int64)
+        for j, s in enumerate(self.scales):
+            m = self.scode == j
+            cat = _scales.SCALES[s].severity_of(self.score[m])
+            mapping = np.array([labels.index(c) for c in cat.categories] + [-1])
+            codes[m] = mapping[cat.codes]  # code -1 indexes the trailing -1
+        ordered = len(self.scales) == 1
+        return pd.Categorical.from_codes(codes, labels, ordered=ordered)
+
+    def _suicidality(self):
+        cols = {}
+        for j, s in enumerate(self.scales):
+            item = _scales.SCALES[s].suicidality_item
+            col = f"item_{item}" if item else None
+            if col and col in self.df.columns:
+                cols[j] = col
+        if not cols:
+            return None
+        out = np.full(self.n, np.nan)
+        for j, col in cols.items():
+            m = self.scode == j
+            out[m] = self._rows(col).astype(float)[m]
+        return out
+
+    def _covariates(self):
+        return [c for c in self.df.columns if c not in _STRUCTURAL and not _is_item(c)]
+
+    def _patient_frame(self, base, rci, rc_code, cs_code, thr_rem):
+        crit = self.crit
+        starts, ends = self.starts, self.ends
+        bp = self.base_pos
+        p: dict[str, object] = {
+            "patient_id": self.patient_ids.to_numpy(dtype=object)[self.pcode[starts]],
+            "scale": np.asarray(self.scales, dtype=object)[self.scode[starts]],
+            "baseline": base[starts],
+            "baseline_session": self._session_at(bp),
+        }
+        if self.has_day:
+            p["baseline_day"] = self.day[bp]
+        p["n_assessments"] = ends - starts + 1
+        p["n_post_baseline"] = self._count(self.post)
+        p["last_session"] = self._session_at(ends)
+        if self.has_day:
+            p["last_day"] = self.day[ends]
+        p["last_score"] = self.score[ends]
+        p["last_change"] = self.change[ends]
+        p["last_pct_change"] = self.pct[ends]
+        if self.endpoint is not None:
+            ep = self.end_pos
+            p["endpoint_score"] = self._at(self.score, ep)
+            p["endpoint_change"] = self._at(self.change, ep)
+            p["endpoint_pct_change"] = self._at(self.pct, ep)
+        ep = self.end_pos
+        p.update(self._change_categories(ep, rci, rc_code, cs_code))
+
+        first_resp = self._first(self.resp)
+        p["ever_response"] = first_resp >= 0
+        p["first_response_session"] = self._session_at(first_resp)
+        if self.has_day:
+            p["first_response_day"] = self._at(self.day, first_resp)
+        p["rapid_response"] = self._rapid(first_resp)
+        p["sustained_response"] = self._sustained(first_resp)
+        first_rem = self._first(self.remis)
+        p["ever_remission"] = first_rem >= 0
+        p["first_remission_session"] = self._session_at(first_rem)
+        if self.has_day:
+            p["first_remission_day"] = self._at(self.day, first_rem)
+        stable_rem_row = self._rolling(self._stable_remission_rows(thr_rem), crit.stable_remission)
+        stable_resp_row = self._rolling(self._stable_response_rows(), crit.stable_response)
+        sr_pos = self._until_pos(crit.stable_remission.until)
+        st_pos = self._until_pos(crit.stable_response.until)
+        stable_rem = self._at_bool(stable_rem_row, sr_pos)
+        stable_resp = self._at_bool(stable_resp_row, st_pos)
+        if crit.stable_response.exclude_stable_remission:
+            stable_resp &= ~stable_rem
+        p["stable_remission"] = stable_rem
+        p["stable_response"] = stable_resp
+
+        t0 = self._time(bp)
+        t_last = self._time(ends)
+        for name, first in (("response", first_resp), ("remission", first_rem)):
+            event = first >= 0
+            p[f"time_to_{name}"] = np.where(event, self._time(first), t_last) - t0
+            p[f"{name}_event"] = event.astype(np.int64)
+        p.update(self._relapse(thr_rem, stable_rem_row, stable_resp_row, t_last))
+        p.update(self._suicidality_patients())
+        cadss = self._peak_cadss()
+        if cadss is not None:
+            p["peak_cadss"] = cadss
+        frame = pd.DataFrame(p)
+        for c in self._covariates():
+            frame[c] = self._rows(c)[bp]
+        return frame
+
+    def _session_at(self, pos):
+        sessions = self._rows("session")
+        if self.session_categories is not None:
+            codes = np.where(pos >= 0, self.skey[np.maximum(pos, 0)], -1).astype(int)
+            return pd.Categorical.from_codes(codes, self.session_categories, ordered=True)
+        out = self._at(self.skey, pos)
+        if pd.api.types.is_integer_dtype(sessions.dtype):
+            missing = np.isnan(out)
+            if not missing.any():
+                return out.astype(np.int64)
+            return pd.arrays.IntegerArray(np.where(missing, 0, out).astype(np.int64), missing)
+        return out
+
+    def _at_bool(self, values, pos):
+        out = np.zeros(len(pos), dtype=bool)
+        ok = pos >= 0
+        out[ok] = values[pos[ok]]
+        return out
+
+    def _change_categories(self, ep, rci, rc_code, cs_code):
+        pc = self.crit.percent_change
+        pct = self._at(self.pct, ep)
+        cat = np.where(
+            np.isnan(pct),
+            -1,
+            np.where(
+                pct <= -pc.improvement + _EPS,
+                0,
+                np.where(pct >= pc.deterioration_threshold - _EPS, 2, 1),
+            ),
+        )
+        rc = np.where(ep >= 0, rc_code[np.maximum(ep, 0)], -1)
+        cs = np.where(ep >= 0, cs_code[np.maximum(ep, 0)], -1)
+        return {
+            "pct_change_category": pd.Categorical.from_codes(cat, RC_LEVELS),
+            "rci": self._at(rci, ep),
+            "reliable_change": pd.Categorical.from_codes(rc, RC_LEVELS),
+            "clinically_significant": pd.Categorical.from_codes(cs, CS_LEVELS),
+        }
+
+    def _rapid(self, first_resp):
+        rr = self.crit.rapid_response
+        if rr.session is not None:
+            window = self.post & (self.skey == self._session_key(rr.session))
+        elif self.has_day:
+            window = self.post & (self.day >= rr.min_day) & (self.day <= rr.max_day)
+        else:
+            window = np.zeros(self.n, dtype=bool)
+        pos = self._first(window)
+        ok = pos >= 0
+        at = np.maximum(pos, 0)
+        values = ok & self.resp[at]
+        undefined = ~ok | np.isnan(self.pct[at])
+        return pd.arrays.BooleanArray(values & ~undefined, undefined)
+
+    def _session_key(self, value) -> float:
+        if self.session_categories is not None:
+            return float(list(self.session_categories).index(value))
+        return float(value)
+
+    def _until_pos(self, until):
+        """Per group: last post-baseline row at or before ``until`` (None: the last)."""
+        if until is None:
+            return self._last(self.post)
+        return self._last(self.post & (self.skey <= self._session_key(until)))
+
+    def _sustained(self, first_resp):
+        sr = self.crit.sustained_response
+        end = self._until_pos(sr.until)
+        lapses_c = np.r_[0, np.cumsum(self.post & ~self.resp)]
+        ok = (first_resp >= 0) & (end >= first_resp)
+        start = np.maximum(first_resp, 0)
+        stop = np.maximum(end, 0)
+        n_in = np.where(ok, stop - start + 1, 0)
+        lapses = np.where(ok, lapses_c[stop + 1] - lapses_c[start], 0)
+        return ok & (n_in >= sr.min_assessments) & (lapses <= sr.allowed_lapses)
+
+    def _stable_remission_rows(self, thr_rem):
+        t = self.crit.stable_remission.threshold
+        thr = thr_rem if t is None else np.full(self.n, float(t))
+        return self.post & (self.score <= thr + _EPS)
+
+    def _stable_response_rows(self):
+        mr = self.crit.stable_response.min_reduction
+        base = self.score - self.change
+        tol = _EPS * np.maximum(1.0, np.abs(base))
+        return self.post & (base != 0) & (-self.change >= mr * base - tol)
+
+    def _rolling(self, hits, rule):
+        """Per row: at least ``rule.k`` hits among the last ``rule.n`` post-baseline rows."""
+        first_post = self.base_pos + 1
+        fp = first_post[self.gid]
+        c = np.r_[0, np.cumsum(hits)]
+        lo = np.maximum(self.idx - rule.n + 1, fp)
+        count = c[self.idx + 1] - c[np.minimum(lo, self.idx + 1)]
+        return self.post & (count >= rule.k)
+
+    def _relapse(self, thr_rem, stable_rem_row, stable_resp_row, t_last):
+        rl = self.crit.relapse
+        state = {
+            "response": self.resp,
+            "remission": self.remis,
+            "stable_remission": stable_rem_row,
+            "stable_response": stable_resp_row & ~stable_rem_row
+            if self.crit.stable_response.exclude_stable_remission
+            else stable_resp_row,
+        }[rl.entry]
+        if rl.anchor is None:
+            entry = self._first(state)
+            at_risk = entry >= 0
+        else:
+            entry = self._last(self.skey <= self._session_key(rl.anchor))
+            at_risk = (entry >= 0) & self._at_bool(state, entry)
+        entry_row = np.where(at_risk, entry, _BIG)[self.gid]
+        after = self.idx > entry_row
+        if rl.condition == "score":
+            cond = self.score >= rl.threshold - _EPS
+        elif rl.condition == "loss_of_response":
+            cond = ~self.resp & ~np.isnan(self.pct)
+        else:
+            cond = self.score > thr_rem + _EPS
+        cond = cond & after
+        link = np.zeros(self.n, dtype=bool)
+        link[1:] = cond[1:] & cond[:-1] & (self.gid[1:] == self.gid[:-1])
+        if rl.min_gap_days is not None or rl.max_gap_days is not None:
+            if self.day is None:
+                raise ValueError("Relapse gap limits in days need a day column")
+            gap = np.r_[np.nan, np.diff(self.day)]
+            if rl.min_gap_days is not None:
+                link &= gap >= rl.min_gap_days - _EPS
+            if rl.max_gap_days is not None:
+                link &= gap <= rl.max_gap_days + _EPS
+        if rl.max_session_gap is not None:
+            sgap = np.r_[np.nan, np.diff(self.skey)]
+            link &= sgap <= rl.max_session_gap + _EPS
+        # run length of consecutive linked condition rows ending at each row
+        run_start = np.where(cond & ~link, self.idx, -1)
+        last_start = np.maximum.accumulate(run_start)
+        length = np.where(cond, self.idx - last_start + 1, 0)
+        hit = length >= rl.consecutive
+        if rl.event_column is not None:
+            flag = pd.Series(self._rows(rl.event_column)).fillna(False).astype(bool).to_numpy()
+            hit |= flag & after
+        first = self._first(hit)
+        relapse = at_risk & (first >= 0)
+        origin = self._time(np.where(at_risk, entry, -1))
+        t = np.where(relapse, self._time(first), t_last) - origin
+        out = {
+            "relapse_at_risk": at_risk,
+            "relapse": pd.arrays.BooleanArray(relapse, ~at_risk),
+            "relapse_session": self._session_at(np.where(relapse, first, -1)),
+        }
+        if self.has_day:
+            out["relapse_day"] = self._at(self.day, np.where(relapse, first, -1))
+        out["time_to_relapse"] = np.where(at_risk, t, np.nan)
+        out["relapse_event"] = pd.arrays.IntegerArray(relapse.astype(np.int64), ~at_risk)
+        return out
+
+    def _suicidality_patients(self):
+        suic = self._suicidality()
+        if suic is None:
+            return {}
+        present = ~np.isnan(suic)
+        at_base = suic[self.base_pos]
+        last_pos = self._last(present & self.post)
+        last = self._at(suic, last_pos)
+        known = ~np.isnan(at_base) & ~np.isnan(last) & (at_base > 0)
+        return {
+            "suicidality_baseline": at_base,
+            "suicidality_last": last,
+            "suicidality_resolved": pd.arrays.BooleanArray(known & (last == 0), ~known),
+        }
+
+    def _peak_cadss(self):
+        cadss = self.frame[self.frame["scale"] == "CADSS"]
+        if cadss.empty:
+            return None
+        peak = cadss.groupby("patient_id", sort=False)["score"].max()
+        pid = self.patient_ids.to_numpy(dtype=object)[self.pcode[self.starts]]
+        return peak.reindex(pid).to_numpy(dtype=float)
