@@ -176,7 +176,18 @@ def _scan_values(
     if isinstance(first, (pd.Timestamp, np.datetime64)) or hasattr(first, "isoformat"):
         pos = np.flatnonzero(s.notna().to_numpy())
         return Finding(col, "calendar dates", "type", pos)
-    uniques = pd.Series(pd.unique(values.astype(str).str.strip()))
+    # the text work is done on the distinct values only
+    stripped = pd.Series(pd.unique(values), dtype=object).astype(str).str.strip()
+    uniques = pd.Series(pd.unique(stripped), dtype=object)
+    # Every identifier pattern needs a separator (space, -, /, ., @, parentheses, +) or
+    # starts with MR: values without either (coded ids like K0001) skip the regexes.
+    maybe = uniques.str.contains(
+        r"[\s/.\-()+@:#,]", regex=True
+    ) | uniques.str.upper().str.startswith(("MR", "MEDREC"))
+    uniques = uniques[maybe.to_numpy(dtype=bool)].reset_index(drop=True)
+    n_distinct = len(maybe)
+    if uniques.empty:
+        return None
     for kind, rx in _VALUE_RULES:
         if is_key and kind == "phone numbers":
             continue
@@ -189,7 +200,7 @@ def _scan_values(
     hit = _matches(uniques, _PERSON_NAME)
     n_hit = int(hit.sum())
     threshold = max(3, 0.5 * (n_patients or 0))
-    if n_hit >= threshold and n_hit >= 0.5 * len(uniques):
+    if n_hit >= threshold and n_hit >= 0.5 * n_distinct:
         if pid is not None and not _one_patient_each(s, pid, set(uniques[hit])):
             return None
         return _finding_from_hits(col, s, uniques[hit], "names")
