@@ -216,7 +216,8 @@ def derive(
         percent_change=percent_change,
     )
     frame = report.frame
-    present = [k for k in _scales.SCALES if (frame["scale"] == k).any()]
+    found = set(pd.unique(frame["scale"]))
+    present = [k for k in _scales.SCALES if k in found]
     if scale is None:
         chosen = [k for k in present if _scales.SCALES[k].remission_threshold is not None]
     else:
@@ -235,7 +236,7 @@ def derive(
         raise ValueError(
             f"Relapse.event_column={crit.relapse.event_column!r} is not a column of the data"
         )
-    engine = _Engine(frame, chosen, crit, baseline, endpoint)
+    engine = _Engine(frame, chosen, crit, baseline, endpoint, has_cadss="CADSS" in found)
     assessments, patients, parameters = engine.run()
     exclusions = _exclusions(report)
     return Outcomes(
@@ -294,15 +295,16 @@ def _exclusions(report: ValidationReport) -> pd.DataFrame:
 class _Engine:
     """Vectorised derivation over rows sorted by patient, scale and session."""
 
-    def __init__(self, frame, scales_, crit, baseline, endpoint):
+    def __init__(self, frame, scales_, crit, baseline, endpoint, has_cadss=False):
         self.crit = crit
+        self.has_cadss = has_cadss
         self.scales = list(scales_)
         self.baseline = baseline
         self.endpoint = endpoint
         self.frame = frame
         self.has_day = "day" in frame.columns
         outcome = frame["scale"].isin(self.scales).to_numpy()
-        self.df = frame.loc[outcome]
+        self.df = frame if outcome.all() else frame.loc[outcome]
         days_ok = self.has_day and not self.df["day"].isna().any()
         self.time_unit = "days" if days_ok else "sessions"
 
@@ -471,8 +473,10 @@ class _Engine:
     # -- output frames --------------------------------------------------------------------
     def _assessment_frame(self, base, post, change, pct, resp, resp_na, remis, rci, rc, cs):
         out = {
-            "patient_id": self.patient_ids.to_numpy(dtype=object)[self.pcode],
-            "scale": np.asarray(self.scales, dtype=object)[self.scode],
+            "patient_id": pd.Series(
+                self.patient_ids.to_numpy(dtype=object)[self.pcode], dtype=object
+            ),
+            "scale": pd.Categorical.from_codes(self.scode, self.scales),
             "session": self._rows("session"),
         }
         if self.has_day:
@@ -538,8 +542,10 @@ class _Engine:
         starts, ends = self.starts, self.ends
         bp = self.base_pos
         p: dict[str, object] = {
-            "patient_id": self.patient_ids.to_numpy(dtype=object)[self.pcode[starts]],
-            "scale": np.asarray(self.scales, dtype=object)[self.scode[starts]],
+            "patient_id": pd.Series(
+                self.patient_ids.to_numpy(dtype=object)[self.pcode[starts]], dtype=object
+            ),
+            "scale": pd.Categorical.from_codes(self.scode[starts], self.scales),
             "baseline": base[starts],
             "baseline_session": self._session_at(bp),
         }
@@ -573,12 +579,12 @@ class _Engine:
         p["first_remission_session"] = self._session_at(first_rem)
         if self.has_day:
             p["first_remission_day"] = self._at(self.day, first_rem)
-        stable_rem_row = self._rolling(self._stable_remission_rows(thr_rem), crit.stable_remission)
-        stable_resp_row = self._rolling(self._stable_response_rows(), crit.stable_response)
+        rem_hits = self._stable_remission_rows(thr_rem)
+        resp_hits = self._stable_response_rows()
         sr_pos = self._until_pos(crit.stable_remission.until)
         st_pos = self._until_pos(crit.stable_response.until)
-        stable_rem = self._at_bool(stable_rem_row, sr_pos)
-        stable_resp = self._at_bool(stable_resp_row, st_pos)
+        stable_rem = self._rolling(rem_hits, crit.stable_remission, sr_pos)
+        stable_resp = self._rolling(resp_hits, crit.stable_response, st_pos)
         if crit.stable_response.exclude_stable_remission:
             stable_resp &= ~stable_rem
         p["stable_remission"] = stable_rem
@@ -590,7 +596,7 @@ class _Engine:
             event = first >= 0
             p[f"time_to_{name}"] = np.where(event, self._time(first), t_last) - t0
             p[f"{name}_event"] = event.astype(np.int64)
-        p.update(self._relapse(thr_rem, stable_rem_row, stable_resp_row, t_last))
+        p.update(self._relapse(thr_rem, rem_hits, resp_hits, t_last))
         p.update(self._suicidality_patients())
         cadss = self._peak_cadss()
         if cadss is not None:
@@ -688,25 +694,38 @@ class _Engine:
         tol = _EPS * np.maximum(1.0, np.abs(base))
         return self.post & (base != 0) & (-self.change >= mr * base - tol)
 
-    def _rolling(self, hits, rule):
-        """Per row: at least ``rule.k`` hits among the last ``rule.n`` post-baseline rows."""
-        first_post = self.base_pos + 1
-        fp = first_post[self.gid]
-        c = np.r_[0, np.cumsum(hits)]
-        lo = np.maximum(self.idx - rule.n + 1, fp)
-        count = c[self.idx + 1] - c[np.minimum(lo, self.idx + 1)]
-        return self.post & (count >= rule.k)
+    def _rolling(self, hits, rule, pos=None):
+        """At least ``rule.k`` hits among the last ``rule.n`` post-baseline rows.
 
-    def _relapse(self, thr_rem, stable_rem_row, stable_resp_row, t_last):
+        Per group at the positions ``pos`` (-1: no such row, False), or per row when
+        ``pos`` is None (each row then ends its own window).
+        """
+        c = np.r_[0, np.cumsum(hits)]
+        if pos is None:
+            i, fp, ok = self.idx, (self.base_pos + 1)[self.gid], self.post
+        else:
+            i, fp, ok = np.maximum(pos, 0), self.base_pos + 1, pos >= 0
+        lo = np.maximum(i - rule.n + 1, fp)
+        count = c[i + 1] - c[np.minimum(lo, i + 1)]
+        return ok & (count >= rule.k)
+
+    def _entry_state(self, entry, rem_hits, resp_hits):
+        """Per row: the relapse entry state holds."""
+        if entry == "response":
+            return self.resp
+        if entry == "remission":
+            return self.remis
+        stable_rem = self._rolling(rem_hits, self.crit.stable_remission)
+        if entry == "stable_remission":
+            return stable_rem
+        stable_resp = self._rolling(resp_hits, self.crit.stable_response)
+        if self.crit.stable_response.exclude_stable_remission:
+            stable_resp = stable_resp & ~stable_rem
+        return stable_resp
+
+    def _relapse(self, thr_rem, rem_hits, resp_hits, t_last):
         rl = self.crit.relapse
-        state = {
-            "response": self.resp,
-            "remission": self.remis,
-            "stable_remission": stable_rem_row,
-            "stable_response": stable_resp_row & ~stable_rem_row
-            if self.crit.stable_response.exclude_stable_remission
-            else stable_resp_row,
-        }[rl.entry]
+        state = self._entry_state(rl.entry, rem_hits, resp_hits)
         if rl.anchor is None:
             entry = self._first(state)
             at_risk = entry >= 0
@@ -774,9 +793,9 @@ class _Engine:
         }
 
     def _peak_cadss(self):
-        cadss = self.frame[self.frame["scale"] == "CADSS"]
-        if cadss.empty:
+        if not self.has_cadss:
             return None
+        cadss = self.frame[self.frame["scale"].isin(["CADSS"]).to_numpy()]
         peak = cadss.groupby("patient_id", sort=False)["score"].max()
         pid = self.patient_ids.to_numpy(dtype=object)[self.pcode[self.starts]]
         return peak.reindex(pid).to_numpy(dtype=float)
