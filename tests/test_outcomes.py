@@ -433,3 +433,16 @@ def test_presets_cite_their_sources():
     assert SUSTAIN1.stable_remission.k == 3 and SUSTAIN1.stable_remission.n == 4
     assert scale_defaults("MADRS").remission.threshold == 10
     assert "Jacobson" in ReliableChange.__doc__
+
+
+def test_every_output_column_is_documented():
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "cohort_long.csv"
+    out = ka.derive(ka.read_scores(sample), endpoint=7)
+    doc = ka.derive.__doc__
+    covariates = {"phase", "route", "age", "sex", "dose_mg_per_kg", "dose_mg"}
+    for table in (out.assessments, out.patients):
+        for column in table.columns:
+            if column not in covariates:
+                assert f"``{column}``" in doc, column
