@@ -215,7 +215,8 @@ class Relapse(_Definition):
         The state a patient must reach to be at risk of relapse. Without ``anchor`` the
         patient enters at the first assessment in that state (for the stable states: the
         first assessment at which the k-of-last-n rule holds); with ``anchor`` the patient
-        is at risk when in that state at the anchor (the last assessment at or before it).
+        is at risk when in that state at the anchor (the last assessment at or before it)
+        and still followed there (an assessment at or after the anchor session).
     condition : {"score", "loss_of_response", "leaving_remission"}
         What an assessment after entry must show: a total ``>= threshold``; no longer a
         response (reduction from baseline below the Response criterion); or a total above

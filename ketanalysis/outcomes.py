@@ -730,8 +730,12 @@ class _Engine:
             entry = self._first(state)
             at_risk = entry >= 0
         else:
-            entry = self._last(self.skey <= self._session_key(rl.anchor))
-            at_risk = (entry >= 0) & self._at_bool(state, entry)
+            key = self._session_key(rl.anchor)
+            entry = self._last(self.skey <= key)
+            # in the entry state at the anchor, and still followed there (an assessment at
+            # or after the anchor): a patient who left before it was never at risk
+            followed = self._last(self.skey >= key) >= 0
+            at_risk = (entry >= 0) & followed & self._at_bool(state, entry)
         entry_row = np.where(at_risk, entry, _BIG)[self.gid]
         after = self.idx > entry_row
         if rl.condition == "score":

@@ -281,6 +281,10 @@ def test_sustain1_relapse_with_anchor_and_clinical_event():
     )
     p = one(flagged, criteria=crit_event)
     assert p["relapse_day"] == 42
+    # in stable remission but gone before the anchor (last seen at session 3): not at risk
+    left = course("c", [32, 12, 11, 10], days=[0, 7, 14, 21])
+    crit5 = crit.replace(relapse=dataclasses.replace(crit.relapse, anchor=5))
+    assert not one(left, criteria=crit5)["relapse_at_risk"]
     # not in stable remission at the anchor: not at risk
     unstable = course("b", [32, 20, 18, 13, 10, 23, 24, 25, 26], days=days)
     p = one(unstable, criteria=crit)
