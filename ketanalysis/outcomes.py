@@ -180,7 +180,8 @@ def derive(
           ``relapse_session``, ``relapse_day``;
         - ``time_to_response``, ``response_event``, ``time_to_remission``,
           ``remission_event`` (from baseline), ``time_to_relapse``, ``relapse_event``
-          (from entry or the relapse anchor; missing when not at risk): in ``time_unit``,
+          (from entry or the relapse anchor; missing when not at risk): in ``time_unit``
+          (days whenever the data have a ``day`` column; a missing day gives a missing time),
           censored at the last assessment (event 0);
         - ``suicidality_baseline``, ``suicidality_last``, ``suicidality_resolved`` (item
           above 0 at baseline and 0 at the last assessment);
@@ -305,7 +306,9 @@ class _Engine:
         self.has_day = "day" in frame.columns
         outcome = frame["scale"].isin(self.scales).to_numpy()
         self.df = frame if outcome.all() else frame.loc[outcome]
-        days_ok = self.has_day and not self.df["day"].isna().any()
+        # days whenever the data have them: the unit must not depend on other patients, so
+        # a patient whose day is missing where a time is needed gets a missing time
+        days_ok = self.has_day and self.df["day"].notna().any()
         self.time_unit = "days" if days_ok else "sessions"
 
     # -- set-up ---------------------------------------------------------------------------
@@ -613,9 +616,8 @@ class _Engine:
             return pd.Categorical.from_codes(codes, self.session_categories, ordered=True)
         out = self._at(self.skey, pos)
         if pd.api.types.is_integer_dtype(sessions.dtype):
+            # nullable whatever the cohort, so the dtype never depends on other patients
             missing = np.isnan(out)
-            if not missing.any():
-                return out.astype(np.int64)
             return pd.arrays.IntegerArray(np.where(missing, 0, out).astype(np.int64), missing)
         return out
 

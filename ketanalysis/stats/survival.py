@@ -1,0 +1,679 @@
+"""Time to response, remission and relapse: Kaplan-Meier, log-rank test and Cox model.
+
+Each function takes an :class:`~ketanalysis.Outcomes` (or a DataFrame shaped like its
+``patients``) and an ``event`` name: the time column is ``time_to_<event>`` and the status
+column ``<event>_event`` (1 = event, 0 = censored at the last assessment). For relapse
+only the patients at risk (a non-missing ``time_to_relapse``) enter. The estimates come
+from :mod:`statsmodels.duration` and follow the conventions of R's survival package
+(``survfit``, ``survdiff``, ``coxph``), against which the tests check them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from .summary import (
+    _by_list,
+    _check_columns,
+    _check_level,
+    _group_levels,
+    _one_scale,
+    _patients,
+    _plain,
+)
+
+__all__ = ["CoxResult", "KaplanMeierResult", "cox", "kaplan_meier", "logrank"]
+
+EVENTS = ("response", "remission", "relapse")
+_TIES = ("efron", "breslow")
+_TOL = np.sqrt(np.finfo(float).eps)  # survival's quantile tolerance
+
+
+# ---------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------
+def _event_frame(data, event, scale):
+    """Rows of one scale with a known time (``_time``, ``_status``), the scale, and the
+    number of rows without one."""
+    if event not in EVENTS:
+        raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
+    frame = _patients(data)
+    tcol, scol = f"time_to_{event}", f"{event}_event"
+    _check_columns(frame, [tcol, scol], "event")
+    frame, scale = _one_scale(data, frame, scale)
+    time = pd.to_numeric(frame[tcol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    status = pd.to_numeric(frame[scol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(time) & ~np.isnan(status)
+    if np.any(time[known] < 0):
+        raise ValueError(f"{tcol} has negative times")
+    if not np.isin(status[known], (0.0, 1.0)).all():
+        raise ValueError(f"{scol} must be 0 (censored) or 1 (event)")
+    n_excluded = int((~known).sum())
+    rows = frame.loc[known].copy()
+    rows["_time"] = time[known]
+    rows["_status"] = status[known]
+    if not len(rows):
+        raise ValueError(f"no patient has a known {tcol} (scale {scale})")
+    return rows, scale, n_excluded
+
+
+def _groups(rows, by_cols):
+    """(label dict, sub-frame) per group, in category or sorted order."""
+    if not by_cols:
+        return [({}, rows)]
+    out = []
+    g = rows.groupby(by_cols, sort=True, observed=True, dropna=False)
+    for key, part in g:
+        key = key if isinstance(key, tuple) else (key,)
+        out.append((dict(zip(by_cols, key, strict=True)), part))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Kaplan-Meier
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KaplanMeierResult:
+    """Kaplan-Meier estimates per group (see :func:`kaplan_meier`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per group x distinct time (events or censoring), in time order: the ``by``
+        columns, ``time``, ``n_at_risk`` (time >= t), ``n_events``, ``n_censored``,
+        ``survival`` (S(t), right-continuous), ``se`` (Greenwood standard error of S(t)),
+        ``ci_low``, ``ci_high`` (pointwise, log transform, as R ``survfit``
+        ``conf.type="log"``; missing where S(t) = 0).
+    groups : DataFrame
+        One row per group: the ``by`` columns, ``n`` (patients), ``n_events``,
+        ``max_time`` (the last time of the group).
+    event, scale, by, level, time_unit, times, n_excluded
+        The settings; ``n_excluded`` patients had no known time (for relapse: not at
+        risk).
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    groups: pd.DataFrame = field(repr=False)
+    event: str
+    scale: str | None
+    by: tuple[str, ...]
+    level: float
+    time_unit: str | None
+    times: tuple[float, ...] | None
+    n_excluded: int
+
+    def quantiles(self, probs: Sequence[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
+        """Quantiles of the time to event with confidence intervals, per group.
+
+        Parameters
+        ----------
+        probs : sequence of float
+            Probabilities of the event (0.5: the median time; 0.25: the time by which a
+            quarter have had the event).
+
+        Returns
+        -------
+        DataFrame
+            The ``by`` columns, ``prob``, ``estimate``, ``ci_low``, ``ci_high``, ``n``,
+            ``n_events``. Missing where the curve (or a confidence limit) never reaches
+            the probability.
+
+        Notes
+        -----
+        As R ``quantile.survfit`` (survival 3.x): the estimate is the first time at which
+        1 - S(t) >= p, the midpoint of the flat stretch when 1 - S(t) equals p there
+        (within sqrt(machine epsilon)); the limits are where the pointwise confidence
+        band crosses p (Brookmeyer R, Crowley J. Biometrics 1982;38:29-41, with the
+        interval of S(t) on the log scale, survfit's default).
+        """
+        probs = np.atleast_1d(np.asarray(probs, dtype=float))
+        if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
+            raise ValueError(f"probs must lie in [0, 1], got {probs.tolist()}")
+        by = list(self.by)
+        rows = []
+        tab = self.table
+        for _, g in self.groups.iterrows():
+            mask = np.ones(len(tab), dtype=bool)
+            for c in by:
+                mask &= _same(tab[c].to_numpy(), g[c])
+            part = tab.loc[mask]
+            x = np.r_[0.0, part["time"].to_numpy(dtype=float)]
+            est = _findq(x, np.r_[0.0, 1 - part["survival"].to_numpy(dtype=float)], probs)
+            # the lower limit is where the lower band (1 - ci_low rises first) reaches p
+            lo = _findq(x, np.r_[0.0, 1 - part["ci_low"].to_numpy(dtype=float)], probs)
+            hi = _findq(x, np.r_[0.0, 1 - part["ci_high"].to_numpy(dtype=float)], probs)
+            for i, p in enumerate(probs):
+                row = {c: g[c] for c in by}
+                row.update(
+                    prob=float(p),
+                    estimate=est[i],
+                    ci_low=lo[i],
+                    ci_high=hi[i],
+                    n=int(g["n"]),
+                    n_events=int(g["n_events"]),
+                )
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    @property
+    def median(self) -> pd.DataFrame:
+        """Median time to event with its confidence interval, per group.
+
+        Columns: the ``by`` columns, ``estimate``, ``ci_low``, ``ci_high``, ``n``,
+        ``n_events`` (see :meth:`quantiles`).
+        """
+        return self.quantiles((0.5,)).drop(columns="prob")
+
+    def at_risk(self, times: Sequence[float] | None = None) -> pd.DataFrame:
+        """Numbers at risk and survival at chosen times, per group (a risk table).
+
+        Parameters
+        ----------
+        times : sequence of float, optional
+            Default: the ``times`` given to :func:`kaplan_meier`, else about six evenly
+            spaced round numbers up to the last time.
+
+        Returns
+        -------
+        DataFrame
+            The ``by`` columns, ``time``, ``n_at_risk`` (patients with time >= t, as R
+            ``summary(fit, times=)``), ``cum_events`` and ``cum_censored`` (up to and
+            including t), ``survival``, ``ci_low``, ``ci_high`` at t (missing after the
+            group's last time).
+        """
+        if times is None:
+            times = self.times if self.times is not None else _nice_times(self.table["time"])
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+        if np.isnan(times).any() or np.any(times < 0):
+            raise ValueError(f"times must be non-negative numbers, got {times.tolist()}")
+        by = list(self.by)
+        rows = []
+        tab = self.table
+        for _, g in self.groups.iterrows():
+            mask = np.ones(len(tab), dtype=bool)
+            for c in by:
+                mask &= _same(tab[c].to_numpy(), g[c])
+            part = tab.loc[mask]
+            t = part["time"].to_numpy(dtype=float)
+            ev = np.cumsum(part["n_events"].to_numpy())
+            ce = np.cumsum(part["n_censored"].to_numpy())
+            nr = part["n_at_risk"].to_numpy()
+            for tt in times:
+                i = np.searchsorted(t, tt, side="right") - 1  # last time <= tt
+                j = np.searchsorted(t, tt, side="left")  # first time >= tt
+                row = {c: g[c] for c in by}
+                row.update(
+                    time=float(tt),
+                    n_at_risk=int(nr[j]) if j < len(t) else 0,
+                    cum_events=int(ev[i]) if i >= 0 else 0,
+                    cum_censored=int(ce[i]) if i >= 0 else 0,
+                )
+                for col in ("survival", "ci_low", "ci_high"):
+                    if tt > t[-1]:  # after the last follow-up: not estimated
+                        row[col] = np.nan
+                    else:  # before the first time S = 1 with a degenerate interval
+                        row[col] = float(part[col].iloc[i]) if i >= 0 else 1.0
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def summary(self) -> pd.DataFrame:
+        """Per group: n, events and the median time with its interval."""
+        return self.median
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<strong>Kaplan-Meier</strong>: time to {html.escape(self.event)}"
+            + (f" ({html.escape(self.scale)})" if self.scale else "")
+            + (f" in {html.escape(self.time_unit)}" if self.time_unit else "")
+            + f"; {int(self.groups['n'].sum())} patients"
+            + (f", {self.n_excluded} without a time" if self.n_excluded else "")
+        )
+        return head + self.summary().to_html(index=False)
+
+
+def _same(values, target) -> np.ndarray:
+    if pd.isna(target):
+        return pd.isna(values)
+    return values == target
+
+
+def _nice_times(time: pd.Series) -> np.ndarray:
+    hi = float(np.nanmax(time)) if len(time) else 0.0
+    if hi <= 0:
+        return np.array([0.0])
+    raw = hi / 5
+    mag = 10 ** np.floor(np.log10(raw))
+    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=10 * mag)
+    return np.arange(0.0, hi + 1e-9, step)
+
+
+def _findq(x: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """R survival's ``findq`` (survival 3.x), transcribed.
+
+    ``x`` = (0, times), ``y`` = (0, 1 - S) (or 1 - a confidence limit). Duplicated ``y``
+    values are dropped keeping the first; ``approx(y +/- tol, index, p, "constant",
+    f = 1)`` then picks, among the points left (missing ones dropped, sorted by y), the
+    first with ``y +/- tol >= p``; the quantile is the mean of the two times (the midpoint
+    of a flat stretch at exactly p), or the mean with the last time when the curve ends at
+    p.
+    """
+    out = np.full(len(p), np.nan)
+    if np.all(np.isnan(y)) or np.nanmax(y) < p.min():
+        return out
+    xmax = x[-1]
+    key = np.where(np.isnan(y), np.inf, y)  # duplicated() treats NA as a value
+    _, first = np.unique(key, return_index=True)
+    keep = np.sort(first)
+    x, y = x[keep], y[keep]
+    last_na = np.isnan(y[-1])
+    ok = np.flatnonzero(~np.isnan(y))
+    order = ok[np.argsort(y[ok], kind="stable")]
+    ys = y[order]
+
+    def index(shift, pp):
+        a = ys + shift
+        k = int(np.searchsorted(a, pp, side="left"))
+        if pp < a[0] or k >= len(a):
+            return None
+        return order[k]
+
+    for i, pp in enumerate(p):
+        i1, i2 = index(_TOL, pp), index(-_TOL, pp)
+        quant = np.nan if i1 is None or i2 is None else (x[i1] + x[i2]) / 2
+        if pp == 0:
+            quant = x[0]
+        elif not last_na and abs(pp - y[-1]) < _TOL:
+            quant = np.nan if i1 is None else (x[i1] + xmax) / 2
+        out[i] = quant
+    return out
+
+
+def kaplan_meier(
+    data,
+    *,
+    event: str = "relapse",
+    by: str | Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
+    scale: str | None = None,
+    level: float = 0.95,
+) -> KaplanMeierResult:
+    """Kaplan-Meier estimate of the time to response, remission or relapse.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        An :class:`~ketanalysis.Outcomes` (its ``patients``) or a DataFrame shaped like it
+        with ``time_to_<event>`` and ``<event>_event``.
+    event : {"response", "remission", "relapse"}, default "relapse"
+    by : str or list of str, optional
+        Grouping columns (e.g. ``"arm"``); one curve per group.
+    times : sequence of float, optional
+        Default times of :meth:`KaplanMeierResult.at_risk` (the risk table).
+    scale : str, optional
+        The outcome scale (default: the primary scale, the first of ``Outcomes.scales``).
+    level : float, default 0.95
+        Level of the pointwise intervals and of the quantile intervals.
+
+    Returns
+    -------
+    KaplanMeierResult
+        ``.table`` (per time), ``.median`` (with CI), ``.quantiles(probs)``,
+        ``.at_risk(times)``, ``.groups``.
+
+    Notes
+    -----
+    Product-limit estimate and Greenwood variance from
+    :class:`statsmodels.duration.survfunc.SurvfuncRight`;
+    ``Var(log S(t)) = sum_{t_i <= t} d_i / (n_i (n_i - d_i))``. Pointwise interval on the
+    log scale, ``S exp(-/+ z sqrt(Var(log S)))`` with the upper limit capped at 1, which is
+    R ``survfit``'s default ``conf.type="log"`` (Kalbfleisch JD, Prentice RL. The
+    statistical analysis of failure time data, 2002). Median and quantile intervals as R
+    ``quantile.survfit`` (see :meth:`KaplanMeierResult.quantiles`).
+
+    Examples
+    --------
+    >>> import ketanalysis as ka
+    >>> from ketanalysis.stats.survival import kaplan_meier
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"))
+    >>> km = kaplan_meier(out, event="response")
+    >>> km.median[["estimate", "n", "n_events"]].to_numpy().tolist()
+    [[16.0, 150.0, 83.0]]
+    """
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    _check_level(level)
+    rows, scale, n_excluded = _event_frame(data, event, scale)
+    by_cols = _by_list(_patients(data), by)
+    z = _st.norm.ppf(0.5 + level / 2)
+    tables, groups = [], []
+    for labels, part in _groups(rows, by_cols):
+        time = part["_time"].to_numpy(dtype=float)
+        status = part["_status"].to_numpy(dtype=float)
+        utime, inv = np.unique(time, return_inverse=True)
+        n_event = np.bincount(inv, weights=status, minlength=len(utime)).astype(np.int64)
+        n_all = np.bincount(inv, minlength=len(utime))
+        n_risk = np.cumsum(n_all[::-1])[::-1]
+        surv = np.ones(len(utime))
+        se = np.zeros(len(utime))
+        if n_event.sum() > 0:
+            sf = SurvfuncRight(time, status)
+            pos = np.searchsorted(sf.surv_times, utime, side="right") - 1
+            has = pos >= 0
+            surv[has] = sf.surv_prob[pos[has]]
+            se[has] = sf.surv_prob_se[pos[has]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se_log = np.where(surv > 0, se / surv, np.nan)
+            lo = np.where(surv > 0, surv * np.exp(-z * se_log), np.nan)
+            hi = np.where(surv > 0, np.minimum(surv * np.exp(z * se_log), 1.0), np.nan)
+        tab = pd.DataFrame(
+            {
+                "time": utime,
+                "n_at_risk": n_risk.astype(np.int64),
+                "n_events": n_event,
+                "n_censored": (n_all - n_event).astype(np.int64),
+                "survival": surv,
+                "se": se,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+        for i, (c, v) in enumerate(labels.items()):
+            tab.insert(i, c, v)
+        tables.append(tab)
+        groups.append(
+            {**labels, "n": len(part), "n_events": int(status.sum()), "max_time": utime[-1]}
+        )
+    time_unit = getattr(data, "time_unit", None)
+    return KaplanMeierResult(
+        table=pd.concat(tables, ignore_index=True),
+        groups=pd.DataFrame(groups),
+        event=event,
+        scale=scale,
+        by=tuple(by_cols),
+        level=level,
+        time_unit=time_unit,
+        times=None if times is None else tuple(float(t) for t in np.atleast_1d(times)),
+        n_excluded=n_excluded,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Log-rank test
+# ---------------------------------------------------------------------------------------
+def logrank(
+    data,
+    *,
+    event: str = "relapse",
+    by: str,
+    strata: str | None = None,
+    scale: str | None = None,
+) -> pd.DataFrame:
+    """Log-rank test of equal time-to-event distributions across groups.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        As for :func:`kaplan_meier`.
+    event : {"response", "remission", "relapse"}, default "relapse"
+    by : str
+        The column defining the groups (at least two).
+    strata : str, optional
+        A column of strata: the stratified log-rank test (R ``survdiff(... +
+        strata(s))``).
+    scale : str, optional
+        The outcome scale (default: the primary scale).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``scale``, ``event``, ``chi2`` (the log-rank statistic), ``df`` (groups -
+        1), ``p_value`` (upper chi-square tail), ``n`` (patients), ``n_events``,
+        ``n_excluded`` (patients without a known time, or a missing group or stratum).
+
+    Notes
+    -----
+    Mantel-Haenszel log-rank statistic (Peto R, Peto J. J R Stat Soc A 1972;135:185-207) by
+    :func:`statsmodels.duration.survfunc.survdiff`; identical to R ``survdiff`` with
+    ``rho = 0``.
+
+    Examples
+    --------
+    >>> import ketanalysis as ka
+    >>> from ketanalysis.stats.survival import logrank
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"))
+    >>> logrank(out, event="response", by="route")[["df", "n"]].to_numpy().tolist()
+    [[2, 150]]
+    """
+    from statsmodels.duration.survfunc import survdiff
+
+    if by is None:
+        raise ValueError("by is required: the column defining the groups to compare")
+    rows, scale, n_excluded = _event_frame(data, event, scale)
+    by_cols = _by_list(rows, by)
+    if len(by_cols) != 1:
+        raise ValueError(f"by must name one column, got {by!r}")
+    cols = by_cols + ([strata] if strata is not None else [])
+    if strata is not None:
+        _check_columns(rows, [strata], "strata")
+    known = rows[cols].notna().all(axis=1).to_numpy()
+    n_excluded += int((~known).sum())
+    rows = rows.loc[known]
+    levels = _group_levels(rows[by_cols[0]])
+    if len(levels) < 2:
+        raise ValueError(
+            f"by={by!r} has {len(levels)} group(s) ({', '.join(map(str, levels)) or 'none'});"
+            " the log-rank test needs at least two"
+        )
+    group = pd.Categorical(rows[by_cols[0]], categories=levels).codes
+    kw = {}
+    if strata is not None:
+        kw["strata"] = pd.factorize(rows[strata])[0]
+    chi2, p = survdiff(
+        rows["_time"].to_numpy(dtype=float), rows["_status"].to_numpy(dtype=float), group, **kw
+    )
+    return pd.DataFrame(
+        [
+            {
+                "scale": scale,
+                "event": event,
+                "chi2": float(chi2),
+                "df": len(levels) - 1,
+                "p_value": float(p),
+                "n": len(rows),
+                "n_events": int(rows["_status"].sum()),
+                "n_excluded": n_excluded,
+            }
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Cox proportional hazards
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoxResult:
+    """A Cox proportional-hazards fit (see :func:`cox`).
+
+    Attributes
+    ----------
+    params : DataFrame
+        One row per model term: ``term`` (patsy's name, e.g. ``arm[T.placebo]`` for the
+        placebo arm against the first level), ``estimate`` (log hazard ratio), ``se``, ``z``,
+        ``p_value`` (Wald), ``hr`` = exp(estimate), ``ci_low``, ``ci_high`` (Wald interval
+        of the hazard ratio, exp(estimate -/+ z se)).
+    formula : str
+        The right-hand side fitted.
+    event, scale, ties, level
+        The settings.
+    n, n_events : int
+        Patients and events used (rows with a missing covariate are dropped).
+    n_excluded : int
+        Patients without a known time or with a missing covariate.
+    loglik : float
+        Partial log-likelihood at the estimate.
+    converged : bool
+    """
+
+    params: pd.DataFrame = field(repr=False)
+    formula: str
+    event: str
+    scale: str | None
+    ties: str
+    level: float
+    n: int
+    n_events: int
+    n_excluded: int
+    loglik: float
+    converged: bool
+
+    def summary(self) -> pd.DataFrame:
+        """The ``params`` table."""
+        return self.params
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<strong>Cox model</strong>: time to {html.escape(self.event)} ~ "
+            f"{html.escape(self.formula)}; ties={self.ties}; n={self.n}, "
+            f"events={self.n_events}"
+        )
+        return head + self.params.to_html(index=False)
+
+
+def cox(
+    data,
+    *,
+    event: str = "relapse",
+    formula: str | None = None,
+    covariates: Sequence[str] | None = None,
+    strata: str | None = None,
+    ties: str = "efron",
+    scale: str | None = None,
+    level: float = 0.95,
+) -> CoxResult:
+    """Cox proportional-hazards regression of the time to response, remission or relapse.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        As for :func:`kaplan_meier`.
+    event : {"response", "remission", "relapse"}, default "relapse"
+    formula : str, optional
+        Right-hand side in patsy syntax, e.g. ``"arm + age"`` or ``"C(route) + age"``
+        (a leading ``~`` is allowed). Text columns are treatment-coded against their first
+        level in sorted order, as R does for factors.
+    covariates : list of str, optional
+        Instead of ``formula``: columns entered additively.
+    strata : str, optional
+        A column of strata, each with its own baseline hazard (R ``strata()``).
+    ties : {"efron", "breslow"}, default "efron"
+        Handling of tied event times; Efron is R ``coxph``'s default.
+    scale : str, optional
+        The outcome scale (default: the primary scale).
+    level : float, default 0.95
+
+    Returns
+    -------
+    CoxResult
+
+    Notes
+    -----
+    Partial likelihood maximised by :class:`statsmodels.duration.hazard_regression.PHReg`
+    (Cox DR. J R Stat Soc B 1972;34:187-220; Efron B. J Am Stat Assoc 1977;72:557-565);
+    model-based (not robust) standard errors, as R ``coxph`` without ``cluster``.
+
+    Examples
+    --------
+    >>> import ketanalysis as ka
+    >>> from ketanalysis.stats.survival import cox
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"))
+    >>> fit = cox(out, event="response", covariates=["age"])
+    >>> fit.params["term"].tolist()
+    ['age']
+    """
+    from statsmodels.duration.hazard_regression import PHReg
+
+    _check_level(level)
+    if ties not in _TIES:
+        raise ValueError(f"ties must be one of {', '.join(_TIES)}, got {ties!r}")
+    if (formula is None) == (covariates is None):
+        raise ValueError("give exactly one of formula= and covariates=")
+    if covariates is not None:
+        cov = [covariates] if isinstance(covariates, str) else list(covariates)
+        if not cov:
+            raise ValueError("covariates must name at least one column")
+        _check_columns(_patients(data), cov, "covariates")
+        rhs = " + ".join(cov)
+    else:
+        if not isinstance(formula, str) or not formula.strip().lstrip("~").strip():
+            raise ValueError(
+                f"formula must be a right-hand side such as 'arm + age', got {formula!r}"
+            )
+        if "~" in formula.strip()[1:]:
+            raise ValueError(
+                f"formula={formula!r}: give only the right-hand side (the time and status "
+                "come from event=)"
+            )
+        rhs = formula.strip().lstrip("~").strip()
+    rows, scale, n_excluded = _event_frame(data, event, scale)
+    if strata is not None:
+        _check_columns(rows, [strata], "strata")
+    import patsy
+
+    try:
+        design = patsy.dmatrix(rhs, _plain(rows), return_type="dataframe", NA_action="drop")
+    except patsy.PatsyError as exc:
+        raise ValueError(f"formula={rhs!r}: {exc}") from None
+    design = design.drop(columns="Intercept", errors="ignore")
+    used = rows.loc[design.index]
+    if strata is not None:
+        ok = used[strata].notna().to_numpy()
+        used, design = used.loc[ok], design.loc[ok]
+    n_excluded += len(rows) - len(used)
+    if design.shape[1] == 0:
+        raise ValueError(f"formula={rhs!r} has no covariate terms")
+    kw = {"ties": ties}
+    if strata is not None:
+        kw["strata"] = pd.factorize(used[strata])[0]
+    model = PHReg(
+        used["_time"].to_numpy(dtype=float),
+        design.to_numpy(dtype=float),
+        status=used["_status"].to_numpy(dtype=float),
+        **kw,
+    )
+    fit = model.fit(disp=False)
+    est = np.asarray(fit.params, dtype=float)
+    se = np.asarray(fit.bse, dtype=float)
+    z = est / se
+    q = _st.norm.ppf(0.5 + level / 2)
+    params = pd.DataFrame(
+        {
+            "term": list(design.columns),
+            "estimate": est,
+            "se": se,
+            "z": z,
+            "p_value": 2 * _st.norm.sf(np.abs(z)),
+            "hr": np.exp(est),
+            "ci_low": np.exp(est - q * se),
+            "ci_high": np.exp(est + q * se),
+        }
+    )
+    converged = bool(getattr(fit, "mle_retvals", {}).get("converged", True))
+    return CoxResult(
+        params=params,
+        formula=rhs,
+        event=event,
+        scale=scale,
+        ties=ties,
+        level=level,
+        n=len(used),
+        n_events=int(used["_status"].sum()),
+        n_excluded=n_excluded,
+        loglik=float(fit.llf),
+        converged=converged,
+    )
