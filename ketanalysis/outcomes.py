@@ -217,7 +217,8 @@ def derive(
         percent_change=percent_change,
     )
     frame = report.frame
-    found = set(pd.unique(frame["scale"]))
+    scale_codes, scale_names = pd.factorize(frame["scale"])  # hashed once, reused below
+    found = set(scale_names)
     present = [k for k in _scales.SCALES if k in found]
     if scale is None:
         chosen = [k for k in present if _scales.SCALES[k].remission_threshold is not None]
@@ -237,7 +238,7 @@ def derive(
         raise ValueError(
             f"Relapse.event_column={crit.relapse.event_column!r} is not a column of the data"
         )
-    engine = _Engine(frame, chosen, crit, baseline, endpoint, has_cadss="CADSS" in found)
+    engine = _Engine(frame, chosen, crit, baseline, endpoint, scale_codes, list(scale_names))
     assessments, patients, parameters = engine.run()
     exclusions = _exclusions(report)
     return Outcomes(
@@ -296,16 +297,27 @@ def _exclusions(report: ValidationReport) -> pd.DataFrame:
 class _Engine:
     """Vectorised derivation over rows sorted by patient, scale and session."""
 
-    def __init__(self, frame, scales_, crit, baseline, endpoint, has_cadss=False):
+    def __init__(self, frame, scales_, crit, baseline, endpoint, scale_codes, scale_names):
         self.crit = crit
-        self.has_cadss = has_cadss
         self.scales = list(scales_)
         self.baseline = baseline
         self.endpoint = endpoint
         self.frame = frame
         self.has_day = "day" in frame.columns
-        outcome = frame["scale"].isin(self.scales).to_numpy()
-        self.df = frame if outcome.all() else frame.loc[outcome]
+        # the frame's scale codes -> position in self.scales (-1: not derived)
+        to_chosen = np.array(
+            [self.scales.index(n) if n in self.scales else -1 for n in scale_names] + [-1],
+            dtype=np.int64,
+        )
+        scode = to_chosen[scale_codes]
+        self.cadss_rows = (
+            scale_codes == scale_names.index("CADSS") if "CADSS" in scale_names else None
+        )
+        outcome = scode >= 0
+        if outcome.all():
+            self.df, self._scode = frame, scode
+        else:
+            self.df, self._scode = frame.loc[outcome], scode[outcome]
         # days whenever the data have them: the unit must not depend on other patients, so
         # a patient whose day is missing where a time is needed gets a missing time
         days_ok = self.has_day and self.df["day"].notna().any()
@@ -315,7 +327,7 @@ class _Engine:
     def _arrays(self):
         df = self.df
         pcode, self.patient_ids = pd.factorize(df["patient_id"], sort=True)
-        scode = pd.Categorical(df["scale"], categories=self.scales).codes.astype(np.int64)
+        scode = self._scode
         session = df["session"]
         if isinstance(session.dtype, pd.CategoricalDtype):
             skey = session.cat.codes.to_numpy().astype(float)
@@ -323,14 +335,17 @@ class _Engine:
         else:
             skey = session.to_numpy(dtype=float)
             self.session_categories = None
-        day = df["day"].to_numpy(dtype=float) if self.has_day else np.zeros(len(df))
-        order = np.lexsort((day, skey, scode, pcode))
-        if np.all(order[1:] > order[:-1]):
-            order = None  # already sorted: skip the copies
+        day = df["day"].to_numpy(dtype=float) if self.has_day else None
+        g = pcode.astype(np.int64) * len(self.scales) + scode
+        # (patient, scale, session) is unique after validation, so (g, session) orders the
+        # rows; an O(n) check skips the sort for data that are already in order
+        in_order = (g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (skey[1:] > skey[:-1]))
+        order = None if in_order.all() else np.lexsort((skey, g))
+        del in_order, g
         take = (lambda a: a) if order is None else (lambda a: a[order])
         self.order = order
         self.pcode, self.scode, self.skey = take(pcode), take(scode), take(skey)
-        self.day = take(day) if self.has_day else None
+        self.day = take(day) if day is not None else None
         self.score = take(df["score"].to_numpy(dtype=float))
         self.n = n = len(self.score)
         g = self.pcode * len(self.scales) + self.scode
@@ -498,7 +513,7 @@ class _Engine:
         suic = self._suicidality()
         if suic is not None:
             out["suicidality"] = suic
-        frame = pd.DataFrame(out)
+        frame = pd.DataFrame(out, copy=False)
         if isinstance(self.df["session"].dtype, pd.CategoricalDtype):
             frame["session"] = pd.Categorical(
                 frame["session"], categories=self.session_categories, ordered=True
@@ -513,14 +528,26 @@ class _Engine:
             for band in _scales.SCALES[s].severity:
                 if band.label not in labels:
                     labels.append(band.label)
-        codes = np.full(self.n, -1, dtype=np.int64)
+        codes = np.full(self.n, -1, dtype=np.int8)
         for j, s in enumerate(self.scales):
-            m = self.scode == j
-            cat = _scales.SCALES[s].severity_of(self.score[m])
-            mapping = np.array([labels.index(c) for c in cat.categories] + [-1])
-            codes[m] = mapping[cat.codes]  # code -1 indexes the trailing -1
+            bands = _scales.SCALES[s].severity
+            if not bands:
+                continue
+            lows = np.array([b.low for b in bands])
+            mapping = np.array([labels.index(b.label) for b in bands] + [-1], dtype=np.int8)
+            if len(self.scales) == 1:
+                score = self.score
+                pos = np.searchsorted(lows, score, side="right") - 1
+                pos[(pos < 0) | np.isnan(score)] = len(bands)  # -> the trailing -1
+                codes = mapping[pos]
+            else:
+                m = self.scode == j
+                score = self.score[m]
+                pos = np.searchsorted(lows, score, side="right") - 1
+                pos[(pos < 0) | np.isnan(score)] = len(bands)
+                codes[m] = mapping[pos]
         ordered = len(self.scales) == 1
-        return pd.Categorical.from_codes(codes, labels, ordered=ordered)
+        return pd.Categorical.from_codes(codes, labels, ordered=ordered, validate=False)
 
     def _suicidality(self):
         cols = {}
@@ -604,7 +631,7 @@ class _Engine:
         cadss = self._peak_cadss()
         if cadss is not None:
             p["peak_cadss"] = cadss
-        frame = pd.DataFrame(p)
+        frame = pd.DataFrame(p, copy=False)
         for c in self._covariates():
             frame[c] = self._rows(c)[bp]
         return frame
@@ -799,9 +826,9 @@ class _Engine:
         }
 
     def _peak_cadss(self):
-        if not self.has_cadss:
+        if self.cadss_rows is None:
             return None
-        cadss = self.frame[self.frame["scale"].isin(["CADSS"]).to_numpy()]
+        cadss = self.frame[self.cadss_rows]
         peak = cadss.groupby("patient_id", sort=False)["score"].max()
         pid = self.patient_ids.to_numpy(dtype=object)[self.pcode[self.starts]]
         return peak.reindex(pid).to_numpy(dtype=float)

@@ -475,6 +475,18 @@ def _group_codes(ctx: _Context) -> None:
     )
 
 
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
+    getattr(pd.options.mode, "copy_on_write", False) is True
+)
+
+
+def _row_labels(labels) -> np.ndarray:
+    """Row labels as int64 when they are integers (cheap at 20 M rows), else objects."""
+    if pd.api.types.is_integer_dtype(labels.dtype):
+        return np.asarray(labels, dtype=np.int64)
+    return np.asarray(labels, dtype=object)
+
+
 @dataclass
 class _Context:
     """The working state of one validation: frame, input row labels, issues, exclusions."""
@@ -489,11 +501,12 @@ class _Context:
 
     @classmethod
     def start(cls, frame: pd.DataFrame) -> _Context:
-        df = frame.copy()
+        # under copy-on-write (pandas 3) a shallow copy is safe and saves a full copy
+        df = frame.copy(deep=not _COPY_ON_WRITE)
         if "source_row" in df.columns:
-            rows = df["source_row"].to_numpy(dtype=object)
+            rows = _row_labels(df["source_row"])
         else:
-            rows = df.index.to_numpy(dtype=object)
+            rows = _row_labels(df.index)
             df["source_row"] = rows
         return cls(df.reset_index(drop=True), rows, _Issues(), [], _Shower())
 
