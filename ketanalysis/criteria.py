@@ -228,13 +228,15 @@ class Relapse(_Definition):
         last of them.
     min_gap_days, max_gap_days : float, optional
         Each gap between successive assessments of the run must lie in this range
-        (inclusive); a run with a gap outside it is broken. Needs ``day``.
+        (inclusive); a run with a gap outside it, or with a missing day, is broken.
+        Needs ``day``.
     max_session_gap : float, optional
         Successive assessments of a run may be at most this many sessions apart (1: a
         missing session breaks the run).
     anchor : float, optional
         A session value: relapse is looked for only after it, and time to relapse counts
-        from it (else from entry).
+        from the patient's last assessment at or before it (else from the entry
+        assessment).
     event_column : str, optional
         A column of the data flagging a clinical relapse event (hospitalisation, suicide
         attempt, ...); a flagged assessment after entry is a relapse on its own.

@@ -183,8 +183,9 @@ def derive(
           (from entry or the relapse anchor; missing when not at risk): in ``time_unit``
           (days whenever the data have a ``day`` column; a missing day gives a missing time),
           censored at the last assessment (event 0);
-        - ``suicidality_baseline``, ``suicidality_last``, ``suicidality_resolved`` (item
-          above 0 at baseline and 0 at the last assessment);
+        - ``suicidality_baseline``, ``suicidality_last`` (the last answered value after
+          baseline), ``suicidality_resolved`` (item above 0 at baseline and 0 at the last
+          answered assessment);
         - ``peak_cadss``: the highest CADSS total of the patient (when CADSS is present);
         - covariates: the value at the baseline assessment.
 
