@@ -22,7 +22,11 @@ from .validate import PROVENANCE, ValidationReport, _is_item, validate
 __all__ = ["Outcomes", "derive"]
 
 _BIG = np.iinfo(np.int64).max
-_EPS = 1e-9  # relative tolerance for ties at a threshold (50 % of 30 is 15 exactly)
+_EPS = 1e-9  # tolerance for ties at a threshold (50 % of 30 is 15 exactly)
+# Absolute tolerance for ties of a reduction with a fraction of the baseline: totals are at
+# most 92, so rounding errors are below 1e-12, and distinct totals (prorated PHQ-9
+# included) differ by far more than 1e-7.
+_TIE = 1e-7
 _STRUCTURAL = {"patient_id", "session", "day", "scale", "score", "score_source", *PROVENANCE}
 RC_LEVELS = ["improved", "unchanged", "deteriorated"]
 CS_LEVELS = ["recovered", "improved", "unchanged", "deteriorated"]
@@ -355,7 +359,7 @@ class _Engine:
         start[1:] = g[1:] != g[:-1]
         self.starts = np.flatnonzero(start)
         self.ends = np.r_[self.starts[1:], n] - 1
-        self.gid = np.cumsum(start) - 1
+        self.gid = (np.cumsum(start) - 1).astype(np.int32 if n < 2**31 else np.int64)
         self.ng = len(self.starts)
         self.idx = np.arange(n)
 
@@ -392,19 +396,17 @@ class _Engine:
         self._arrays()
         crit = self.crit
         gid = self.gid
-        thr_rem = np.array([crit.remission.threshold_for(s) for s in self.scales], dtype=float)[
-            self.scode
-        ]
+        thr_rem = self._per_scale([crit.remission.threshold_for(s) for s in self.scales])
         base_pos = self._baseline_positions()
         self.base_pos = base_pos
         base = self.score[base_pos[gid]]
+        self.base = base
         post = self.idx > base_pos[gid]
         change = self.score - base
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.where(base != 0, change / base, np.nan)
         defined = post & (base != 0)
-        tol = _EPS * np.maximum(1.0, np.abs(base))
-        resp = defined & (-change >= crit.response.min_reduction * base - tol)
+        resp = defined & (-change >= crit.response.min_reduction * base - _TIE)
         resp_na = post & (base == 0)
         remis = post & (self.score <= thr_rem + _EPS)
         self.resp, self.remis, self.post, self.change, self.pct = resp, remis, post, change, pct
@@ -413,12 +415,17 @@ class _Engine:
         with np.errstate(divide="ignore", invalid="ignore"):
             rci = change / sdiff_row
         z = crit.reliable_change.z
-        rc_code = np.where(rci < -z, 0, np.where(rci > z, 2, 1))
-        cs_code = np.where(
-            rc_code == 0, np.where(self.score <= cutoff_row + _EPS, 0, 1), rc_code + 1
-        )
-        rc_code = np.where(np.isnan(rci), -1, rc_code)
-        cs_code = np.where(np.isnan(rci), -1, cs_code)
+        # int8 codes: improved 0, unchanged 1, deteriorated 2 (clinically significant:
+        # recovered 0, improved 1, unchanged 2, deteriorated 3); -1 where rci is missing
+        rc_code = np.ones(self.n, dtype=np.int8)
+        rc_code[rci < -z] = 0
+        rc_code[rci > z] = 2
+        cs_code = rc_code + np.int8(1)
+        cs_code[(rc_code == 0) & (self.score <= cutoff_row + _EPS)] = 0
+        missing = np.isnan(rci)
+        rc_code[missing] = -1
+        cs_code[missing] = -1
+        del missing
 
         assessments = self._assessment_frame(
             base, post, change, pct, resp, resp_na, remis, rci, rc_code, cs_code
@@ -451,6 +458,11 @@ class _Engine:
                 key = float(self.endpoint)
             return self._first(self.skey == key)
         return self._last(self.post)
+
+    def _per_scale(self, values):
+        """A value per scale as a scalar (one scale) or spread to the rows (several)."""
+        values = np.asarray(values, dtype=float)
+        return float(values[0]) if len(values) == 1 else values[self.scode]
 
     def _reliable_parameters(self, base):
         rc = self.crit.reliable_change
@@ -487,7 +499,7 @@ class _Engine:
                 }
             )
         self.end_pos = end_pos
-        return pd.DataFrame(rows), sdiff[self.scode], cutoff[self.scode]
+        return pd.DataFrame(rows), self._per_scale(sdiff), self._per_scale(cutoff)
 
     # -- output frames --------------------------------------------------------------------
     def _assessment_frame(self, base, post, change, pct, resp, resp_na, remis, rci, rc, cs):
@@ -715,14 +727,13 @@ class _Engine:
 
     def _stable_remission_rows(self, thr_rem):
         t = self.crit.stable_remission.threshold
-        thr = thr_rem if t is None else np.full(self.n, float(t))
+        thr = thr_rem if t is None else float(t)
         return self.post & (self.score <= thr + _EPS)
 
     def _stable_response_rows(self):
         mr = self.crit.stable_response.min_reduction
-        base = self.score - self.change
-        tol = _EPS * np.maximum(1.0, np.abs(base))
-        return self.post & (base != 0) & (-self.change >= mr * base - tol)
+        base = self.base
+        return self.post & (base != 0) & (-self.change >= mr * base - _TIE)
 
     def _rolling(self, hits, rule, pos=None):
         """At least ``rule.k`` hits among the last ``rule.n`` post-baseline rows.
@@ -789,9 +800,14 @@ class _Engine:
             sgap = np.r_[np.nan, np.diff(self.skey)]
             link &= sgap <= rl.max_session_gap + _EPS
         # run length of consecutive linked condition rows ending at each row
-        run_start = np.where(cond & ~link, self.idx, -1)
+        small = np.int32 if self.n < 2**31 else np.int64  # halves these 20 M-row arrays
+        idx = self.idx.astype(small, copy=False)
+        run_start = np.where(cond & ~link, idx, small(-1))
+        del link
         last_start = np.maximum.accumulate(run_start)
-        length = np.where(cond, self.idx - last_start + 1, 0)
+        del run_start
+        length = np.where(cond, idx - last_start + 1, small(0))
+        del last_start
         hit = length >= rl.consecutive
         if rl.event_column is not None:
             flag = pd.Series(self._rows(rl.event_column)).fillna(False).astype(bool).to_numpy()
