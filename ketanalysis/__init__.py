@@ -22,8 +22,9 @@ __version__ = "0.1.0.dev0"
 
 # Loaded on first use, so that `python -m ketanalysis.simulate` runs the module once.
 _LAZY = {"simulate_cohort": "simulate"}
-# Subpackages that import scipy, statsmodels or matplotlib load on first use.
-_LAZY_MODULES = ("stats", "plots", "report")
+# Subpackages that import scipy or statsmodels load on first use (plots and report will
+# join them when they land).
+_LAZY_MODULES = ("stats",)
 
 
 def __getattr__(name: str):
