@@ -108,6 +108,15 @@ class KaplanMeierResult:
     times: tuple[float, ...] | None
     n_excluded: int
 
+    def _parts(self):
+        """(group row, its rows of ``table``) for each group."""
+        tab = self.table
+        for _, g in self.groups.iterrows():
+            mask = np.ones(len(tab), dtype=bool)
+            for c in self.by:
+                mask &= _same(tab[c].to_numpy(), g[c])
+            yield g, tab.loc[mask]
+
     def quantiles(self, probs: Sequence[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
         """Quantiles of the time to event with confidence intervals, per group.
 
@@ -137,12 +146,7 @@ class KaplanMeierResult:
             raise ValueError(f"probs must lie in [0, 1], got {probs.tolist()}")
         by = list(self.by)
         rows = []
-        tab = self.table
-        for _, g in self.groups.iterrows():
-            mask = np.ones(len(tab), dtype=bool)
-            for c in by:
-                mask &= _same(tab[c].to_numpy(), g[c])
-            part = tab.loc[mask]
+        for g, part in self._parts():
             x = np.r_[0.0, part["time"].to_numpy(dtype=float)]
             est = _findq(x, np.r_[0.0, 1 - part["survival"].to_numpy(dtype=float)], probs)
             # the lower limit is where the lower band (1 - ci_low rises first) reaches p
@@ -194,12 +198,7 @@ class KaplanMeierResult:
             raise ValueError(f"times must be non-negative numbers, got {times.tolist()}")
         by = list(self.by)
         rows = []
-        tab = self.table
-        for _, g in self.groups.iterrows():
-            mask = np.ones(len(tab), dtype=bool)
-            for c in by:
-                mask &= _same(tab[c].to_numpy(), g[c])
-            part = tab.loc[mask]
+        for g, part in self._parts():
             t = part["time"].to_numpy(dtype=float)
             ev = np.cumsum(part["n_events"].to_numpy())
             ce = np.cumsum(part["n_censored"].to_numpy())
