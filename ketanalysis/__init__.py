@@ -24,7 +24,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {"simulate_cohort": "simulate"}
 # Subpackages that import scipy or statsmodels load on first use (plots and report will
 # join them when they land).
-_LAZY_MODULES = ("stats",)
+_LAZY_MODULES = ("plots", "stats")
 
 
 def __getattr__(name: str):
