@@ -16,12 +16,21 @@ imported by the modules that need them.
 from . import criteria, scales
 from .io import from_wide, read_redcap, read_scores, to_relative_days
 from .outcomes import Outcomes, derive
+from .safety import (
+    SafetyOutcomes,
+    SafetyThresholds,
+    derive_safety,
+    read_adverse_events,
+    read_vitals,
+    validate_adverse_events,
+    validate_vitals,
+)
 from .validate import DataError, DataWarning, ValidationReport, validate
 
 __version__ = "0.1.0.dev0"
 
 # Loaded on first use, so that `python -m ketanalysis.simulate` runs the module once.
-_LAZY = {"simulate_cohort": "simulate"}
+_LAZY = {"simulate_cohort": "simulate", "simulate_safety": "_simulate_safety"}
 # Subpackages that import scipy or statsmodels load on first use (plots and report will
 # join them when they land).
 _LAZY_MODULES = ("plots", "stats")
@@ -49,15 +58,23 @@ __all__ = [
     "DataError",
     "DataWarning",
     "Outcomes",
+    "SafetyOutcomes",
+    "SafetyThresholds",
     "ValidationReport",
     "__version__",
     "criteria",
     "derive",
+    "derive_safety",
     "from_wide",
+    "read_adverse_events",
     "read_redcap",
     "read_scores",
+    "read_vitals",
     "scales",
     "simulate_cohort",
+    "simulate_safety",
     "to_relative_days",
     "validate",
+    "validate_adverse_events",
+    "validate_vitals",
 ]

@@ -3,8 +3,9 @@
 :func:`simulate_cohort` draws a realistic treatment course (induction, monthly maintenance,
 response classes, relapse, dropout, dissociation) for the sample data, the tests, the demos
 and power analysis by simulation. :func:`write_sample` writes the bundled sample files of
-``data/sample/`` byte for byte reproducibly; ``python -m ketanalysis.simulate OUT_DIR`` (or
-``make sample``) runs it.
+``data/sample/`` byte for byte reproducibly (the cohort, and its vital signs and adverse
+events from :func:`ketanalysis._simulate_safety.simulate_safety`);
+``python -m ketanalysis.simulate OUT_DIR`` (or ``make sample``) runs it.
 
 Only numpy and pandas are used, so ``import ketanalysis`` stays fast. All randomness comes
 from one ``numpy.random.default_rng(seed)``; nothing is seeded globally.
@@ -773,7 +774,10 @@ def write_sample(
     dict of str to Path
         The files written: ``cohort_long.csv`` (the long frame), ``cohort_wide.csv`` (one
         row per patient), ``cohort_redcap.csv`` (a REDCap-style longitudinal export),
-        ``cohort_redcap_events.json`` (its event -> session map) and ``README.md`` (describing every column, the schedule and the parameters).
+        ``cohort_redcap_events.json`` (its event -> session map), ``vitals.csv`` and
+        ``adverse_events.csv`` (vital signs and adverse events of every treatment session,
+        from :func:`ketanalysis._simulate_safety.simulate_safety` with seed ``seed + 1``)
+        and ``README.md`` (describing every column, the schedule and the parameters).
 
     Notes
     -----
@@ -788,21 +792,32 @@ def write_sample(
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     sorted(write_sample(tmp, n_patients=10))
-    ['README.md', 'cohort_long.csv', 'cohort_redcap.csv', 'cohort_redcap_events.json', 'cohort_wide.csv']
+    ...     sorted(write_sample(tmp, n_patients=10))  # doctest: +NORMALIZE_WHITESPACE
+    ['README.md', 'adverse_events.csv', 'cohort_long.csv', 'cohort_redcap.csv',
+     'cohort_redcap_events.json', 'cohort_wide.csv', 'vitals.csv']
     """
+    from . import _simulate_safety
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     months = 6
     long = simulate_cohort(n_patients, seed, maintenance_months=months)
     redcap = _to_redcap(long)
+    # the safety data draw from their own stream, so the cohort files stay as they were
+    safety_seed = seed + 1
+    safety = _simulate_safety.sample_files(long, safety_seed)
+    readme = _SAMPLE_README.format(
+        seed=seed, n_patients_arg=n_patients, n_redcap=len(redcap), **_sample_summary(long)
+    )
     files = {
         "cohort_long.csv": _format_csv(long),
         "cohort_wide.csv": _format_csv(_to_wide(long, months)),
         "cohort_redcap.csv": _format_csv(redcap),
         "cohort_redcap_events.json": _events_json(long),
-        "README.md": _SAMPLE_README.format(
-            seed=seed, n_patients_arg=n_patients, n_redcap=len(redcap), **_sample_summary(long)
+        "vitals.csv": _format_csv(safety["vitals.csv"]),
+        "adverse_events.csv": _format_csv(safety["adverse_events.csv"]),
+        "README.md": _simulate_safety.sample_readme(
+            readme, safety["vitals.csv"], safety["adverse_events.csv"], safety_seed
         ),
     }
     paths = {}
@@ -947,7 +962,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m ketanalysis.simulate OUT_DIR``."""
     parser = argparse.ArgumentParser(
         prog="python -m ketanalysis.simulate",
-        description="Write the synthetic sample cohort (long, wide, REDCap CSVs and README).",
+        description=(
+            "Write the synthetic sample cohort (long, wide, REDCap CSVs, vital signs, "
+            "adverse events and README)."
+        ),
     )
     parser.add_argument("out_dir", help="directory to write to, e.g. data/sample")
     parser.add_argument("--n-patients", type=int, default=150, help="default: 150")

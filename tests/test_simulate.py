@@ -32,10 +32,12 @@ from ketanalysis.simulate import (
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 SAMPLE_FILES = (
     "README.md",
+    "adverse_events.csv",
     "cohort_long.csv",
     "cohort_redcap.csv",
     "cohort_redcap_events.json",
     "cohort_wide.csv",
+    "vitals.csv",
 )
 ITEMS = [f"item_{j}" for j in range(1, 11)]
 COLUMNS = [
@@ -406,3 +408,18 @@ def test_sample_files_agree():
 def test_bad_arguments_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
         simulate_cohort(**{"n_patients": 10, **kwargs})
+
+
+def test_sample_safety_files_agree_with_the_cohort():
+    """vitals.csv and adverse_events.csv cover exactly the cohort's treatment sessions
+    (its CADSS rows), with the cohort's routes."""
+    long = pd.read_csv(SAMPLE_DIR / "cohort_long.csv")
+    vitals = pd.read_csv(SAMPLE_DIR / "vitals.csv")
+    ae = pd.read_csv(SAMPLE_DIR / "adverse_events.csv")
+    cad = long[long["scale"] == "CADSS"]
+    treated = set(zip(cad["patient_id"], cad["session"], strict=True))
+    assert set(zip(vitals["patient_id"], vitals["session"], strict=True)) == treated
+    assert set(zip(ae["patient_id"], ae["session"], strict=True)) <= treated
+    route = long.drop_duplicates("patient_id").set_index("patient_id")["route"]
+    assert (vitals["route"].to_numpy() == route.reindex(vitals["patient_id"]).to_numpy()).all()
+    assert set(ae["serious"]) <= {"yes", "no"}

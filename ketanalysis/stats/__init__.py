@@ -7,12 +7,20 @@ imports matplotlib.
 from .effects import cohens_d, effect_size, hedges_g, nnt
 from .mmrm import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
 from .models import GEEResult, LMMResult, ModelConvergenceWarning, gee, lmm
+from .safety import (
+    DissociationResponseResult,
+    ae_incidence,
+    cadss_course,
+    cadss_trend,
+    dissociation_response,
+)
 from .sensitivity import responders
 from .summary import by_session, rate_difference, rates
 from .survival import CoxResult, KaplanMeierResult, cox, kaplan_meier, logrank
 
 __all__ = [
     "CoxResult",
+    "DissociationResponseResult",
     "GEEResult",
     "KaplanMeierResult",
     "LMMResult",
@@ -20,9 +28,13 @@ __all__ = [
     "MMRMConvergenceWarning",
     "MMRMResult",
     "ModelConvergenceWarning",
+    "ae_incidence",
     "by_session",
+    "cadss_course",
+    "cadss_trend",
     "cohens_d",
     "cox",
+    "dissociation_response",
     "effect_size",
     "gee",
     "hedges_g",
