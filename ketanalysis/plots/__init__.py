@@ -33,6 +33,9 @@ _FIGURES = {
     "waterfall": "change",
     "severity_transitions": "change",
     "jacobson_truax": "change",
+    "vitals": "safety",
+    "cadss_course": "safety",
+    "ae_incidence": "safety",
 }
 
 

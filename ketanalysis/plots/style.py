@@ -205,7 +205,8 @@ def rc_params(
         "figure.figsize": (w, h),
         "figure.dpi": 150,
         "figure.constrained_layout.use": False,
-        "font.family": "sans-serif",
+        # Concrete names, so that texts keep the face when drawn or saved after the block.
+        "font.family": _font_family(style.fonts),
         "font.sans-serif": _font_family(style.fonts),
         "font.size": style.font_size,
         "axes.titlesize": style.font_size,

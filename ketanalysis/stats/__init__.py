@@ -17,6 +17,7 @@ from .safety import (
 from .sensitivity import responders
 from .summary import by_session, rate_difference, rates
 from .survival import CoxResult, KaplanMeierResult, cox, kaplan_meier, logrank
+from .transitions import endpoint_outcomes, severity_shares, severity_transitions
 
 __all__ = [
     "CoxResult",
@@ -36,6 +37,7 @@ __all__ = [
     "cox",
     "dissociation_response",
     "effect_size",
+    "endpoint_outcomes",
     "gee",
     "hedges_g",
     "kaplan_meier",
@@ -46,4 +48,6 @@ __all__ = [
     "rate_difference",
     "rates",
     "responders",
+    "severity_shares",
+    "severity_transitions",
 ]
