@@ -5,6 +5,7 @@ imports matplotlib.
 """
 
 from .effects import cohens_d, effect_size, hedges_g, nnt
+from .items import item_change
 from .mmrm import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
 from .models import GEEResult, LMMResult, ModelConvergenceWarning, gee, lmm
 from .safety import (
@@ -40,6 +41,7 @@ __all__ = [
     "endpoint_outcomes",
     "gee",
     "hedges_g",
+    "item_change",
     "kaplan_meier",
     "lmm",
     "logrank",

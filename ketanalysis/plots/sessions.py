@@ -1,0 +1,988 @@
+"""Figures over treatment sessions: mean trajectories, individual trajectories, responder
+rates and MMRM LS-means.
+
+Every number drawn comes from :mod:`ketanalysis.stats` (:func:`~ketanalysis.stats.by_session`,
+:func:`~ketanalysis.stats.rates`, :meth:`~ketanalysis.stats.MMRMResult.lsmeans`) or from
+the columns of the derived frames; these functions only draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from matplotlib.ticker import AutoLocator, MaxNLocator
+from matplotlib.transforms import ScaledTranslation
+
+from .. import stats as _stats
+from . import _common as _c
+
+__all__ = ["lsmeans", "response_rates", "spaghetti", "trajectory"]
+
+_Y = ("score", "change", "pct_change")
+_X = ("session", "day")
+_DODGE_PT = 2.5  # points between neighbouring groups at one session
+_GREY = "#7F7F7F"
+
+
+# ---------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------
+def trajectory(
+    data,
+    *,
+    scale: str | None = None,
+    y: str = "score",
+    by: str | None = None,
+    x: str = "session",
+    ci: float | None = 0.95,
+    n_table: bool = True,
+    labels: Mapping | Sequence | None = None,
+    colors: Mapping | Sequence | None = None,
+    ax: Axes | None = None,
+    min_cell_size: int | None = None,
+) -> Axes:
+    """Mean score (or change) by session with confidence intervals, per group.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        An :class:`~ketanalysis.Outcomes` from :func:`ketanalysis.derive` or a frame shaped
+        like its ``assessments``.
+    scale : str, optional
+        Scale to draw (default: the first outcome scale).
+    y : {"score", "change", "pct_change"}, default "score"
+        Total score, change from baseline, or percentage change from baseline (drawn in %).
+    by : str, optional
+        Grouping column (e.g. ``"arm"``, ``"route"``); one line per group.
+    x : {"session", "day"}, default "session"
+        Sessions at evenly spaced positions, or at each session's mean day since the first
+        infusion (see Notes).
+    ci : float or None, default 0.95
+        Level of the t interval drawn as error bars; ``None`` draws means only.
+    n_table : bool, default True
+        Write the number of patients per session (and group) under the x-axis.
+    labels, colors : dict or list, optional
+        Legend labels and colours of the groups (a dict by level or a list in level order).
+    ax : Axes, optional
+        Axes to draw in (default: a new figure at the active journal size).
+    min_cell_size : int, optional
+        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    Means, counts and intervals are :func:`ketanalysis.stats.by_session` (t interval
+    ``mean -/+ t_{n-1} * sd / sqrt(n)``; observed cases). Groups are shifted sideways by a
+    few points so that intervals do not hide each other; the data keep their x values.
+    With ``x="day"`` the positions are the mean day of each session
+    (``by_session(value="day")``); where sessions are too close for their counts, the
+    axis is stretched piecewise linearly (ticks are placed at their true days), so equal
+    distances are equal times only within stretches.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"), scale="MADRS")
+    >>> with ka.plots.publication("nature", "single"):
+    ...     ax = ka.plots.trajectory(out, y="change", by="route")
+    >>> ax.get_ylabel()
+    'Change in MADRS total score'
+    >>> plt.close("all")
+    """
+    _check_choice(y, _Y, "y")
+    _check_choice(x, _X, "x")
+    level = _check_ci(ci)
+    _check_bool(n_table, "n_table")
+    _check_options(labels, colors, ax, min_cell_size)
+    frame, out = _c.frames(data)
+    rows, scale = _c.pick_scale(frame, scale, out)
+    grp = _c.groups(rows, by, labels=labels, colors=colors)
+    tab = _stats.by_session(rows, by=by, value=y, scale=None, level=level or 0.95)
+    sessions = _sessions(rows)
+    fig, ax, created = _axes(ax)
+    pos = _positions(rows, sessions, x, ax, created)
+    factor = 100.0 if y == "pct_change" else 1.0
+    for g in grp:
+        part = _aligned(_c.subset(tab, by, g), sessions)
+        xs = pos[part["_ok"].to_numpy()]
+        part = part[part["_ok"]]
+        trans = _dodge(ax, g.index, len(grp))
+        if level is not None:
+            segs = _segments(xs, factor * part["ci_low"], factor * part["ci_high"])
+            _shift(
+                trans,
+                ax.add_collection(
+                    LineCollection(
+                        segs,
+                        colors=g.color,
+                        linewidths=_thin(),
+                        label=f"_ci {g.label}",
+                        gid=f"ci:{g.index}",
+                    )
+                ),
+            )
+        _shift(
+            trans,
+            *ax.plot(
+                xs,
+                factor * part["mean"].to_numpy(dtype=float),
+                color=g.color,
+                marker=g.marker,
+                linestyle=g.linestyle,
+                label=g.label,
+                gid=f"mean:{g.index}",
+                zorder=3,
+            ),
+        )
+    if y == "pct_change" or y == "change":
+        ax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+    ax.set_ylabel(_c.score_label(scale, y))
+    _x_axis(ax, pos, sessions, x, out)
+    ax.autoscale_view(scalex=False)
+    if by is not None:
+        _legend_above(ax, [_handle(g) for g in grp], [g.label for g in grp])
+    if n_table:
+        table = [
+            (g.label if by is not None else "", _counts(_c.subset(tab, by, g), sessions), g.color)
+            for g in grp
+        ]
+        _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
+    _finish(fig, ax, created, pos, x)
+    return ax
+
+
+def spaghetti(
+    data,
+    *,
+    scale: str | None = None,
+    y: str = "score",
+    by: str | None = None,
+    x: str = "session",
+    max_patients: int | None = None,
+    seed: int = 0,
+    labels: Mapping | Sequence | None = None,
+    colors: Mapping | Sequence | None = None,
+    ax: Axes | None = None,
+    min_cell_size: int | None = None,
+) -> Axes:
+    """Individual trajectories, thin and light, with the group mean on top.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        An :class:`~ketanalysis.Outcomes` or a frame shaped like its ``assessments``.
+    scale : str, optional
+        Scale to draw (default: the first outcome scale).
+    y : {"score", "change", "pct_change"}, default "score"
+        The value drawn (percentage change in %).
+    by : str, optional
+        Grouping column; each group gets its colour, and its mean its marker and line style.
+    x : {"session", "day"}, default "session"
+        Session positions, or days since the first infusion (each patient at the actual
+        day of each assessment, the means at each session's mean day).
+    max_patients : int, optional
+        Draw a random sample of this many patients (the means still use everyone); the
+        legend title says so.
+    seed : int, default 0
+        Seed of the sample (``numpy.random.default_rng``).
+    labels, colors : dict or list, optional
+        Legend labels and colours of the groups.
+    ax : Axes, optional
+        Axes to draw in.
+    min_cell_size : int, optional
+        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    Individual lines are the ``assessments`` rows of each patient in session order; the
+    means are :func:`ketanalysis.stats.by_session` of all patients of the group. The
+    legend gives the number of patients per group. Patient identifiers are never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"), scale="MADRS")
+    >>> with ka.plots.publication("nature", "single"):
+    ...     ax = ka.plots.spaghetti(out, by="sex", max_patients=60)
+    >>> ax.get_legend().get_title().get_text()
+    'Random sample of 60 of 150 patients drawn'
+    >>> plt.close("all")
+    """
+    _check_choice(y, _Y, "y")
+    _check_choice(x, _X, "x")
+    _check_options(labels, colors, ax, min_cell_size)
+    if max_patients is not None and (
+        not isinstance(max_patients, (int, np.integer))
+        or isinstance(max_patients, bool)
+        or max_patients < 1
+    ):
+        raise ValueError(f"max_patients={max_patients!r} must be a positive integer or None")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed={seed!r} must be an integer")
+    frame, out = _c.frames(data)
+    rows, scale = _c.pick_scale(frame, scale, out)
+    if x == "day" and "day" not in rows.columns:
+        raise ValueError("x='day' needs a 'day' column in the data")
+    grp = _c.groups(rows, by, labels=labels, colors=colors)
+    tab = _stats.by_session(rows, by=by, value=y, scale=None)
+    sessions = _sessions(rows)
+    fig, ax, created = _axes(ax)
+    pos = _positions(rows, sessions, x, ax, created)
+    factor = 100.0 if y == "pct_change" else 1.0
+    ids = pd.unique(rows["patient_id"])
+    n_all = len(ids)
+    note = None
+    if max_patients is not None and max_patients < n_all:
+        rng = np.random.default_rng(seed)
+        keep = set(rng.choice(np.sort(ids.astype(str)), size=max_patients, replace=False))
+        rows_drawn = rows[rows["patient_id"].astype(str).isin(keep)]
+        note = f"Random sample of {max_patients} of {n_all} patients drawn"
+    else:
+        rows_drawn = rows
+    session_pos = dict(zip(sessions, pos, strict=True))
+    handles, texts = [], []
+    lw_thin = 0.4
+    for g in grp:
+        mine = _c.subset(rows_drawn, by, g).sort_values(["patient_id", "session"], kind="stable")
+        segs = []
+        for _, one in mine.groupby("patient_id", sort=True):
+            v = factor * one[y].to_numpy(dtype=float)
+            if x == "day":
+                xi = one["day"].to_numpy(dtype=float)
+            else:
+                xi = one["session"].map(session_pos).to_numpy(dtype=float)
+            ok = ~np.isnan(v) & ~np.isnan(xi)
+            if ok.sum() >= 1:
+                segs.append(np.column_stack([xi[ok], v[ok]]))
+        ax.add_collection(
+            LineCollection(
+                segs,
+                colors=g.color,
+                linewidths=lw_thin,
+                alpha=0.25,
+                label=f"_patients {g.label}",
+                gid=f"patients:{g.index}",
+                zorder=1,
+            )
+        )
+        part = _aligned(_c.subset(tab, by, g), sessions)
+        ok = part["_ok"].to_numpy()
+        ax.plot(
+            pos[ok],
+            factor * part.loc[ok, "mean"].to_numpy(dtype=float),
+            color="white",
+            linewidth=plt.rcParams["lines.linewidth"] * 2.6,
+            solid_capstyle="round",
+            label="_halo",
+            zorder=2.5,
+        )
+        ax.plot(
+            pos[ok],
+            factor * part.loc[ok, "mean"].to_numpy(dtype=float),
+            color=g.color,
+            marker=g.marker,
+            linestyle=g.linestyle,
+            linewidth=plt.rcParams["lines.linewidth"] * 1.4,
+            label=g.label,
+            gid=f"mean:{g.index}",
+            zorder=3,
+        )
+        n_group = _c.subset(rows, by, g)["patient_id"].nunique()
+        handles.append(_handle(g, linewidth=plt.rcParams["lines.linewidth"] * 1.4))
+        name = "Mean" if by is None else f"{g.label}, mean"
+        texts.append(f"{name} (n = {_c.count_text(n_group, min_cell_size)})")
+    handles.append(Line2D([], [], color=_GREY, linewidth=lw_thin * 1.5, alpha=0.6))
+    texts.append("Individual patients")
+    if y in ("change", "pct_change"):
+        ax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+    ax.set_ylabel(_c.score_label(scale, y))
+    _x_axis(ax, pos, sessions, x, out)
+    ax.autoscale_view(scalex=False)
+    _legend_above(ax, handles, texts, title=note)
+    _finish(fig, ax, created, pos, x)
+    return ax
+
+
+def response_rates(
+    data,
+    *,
+    scale: str | None = None,
+    outcomes: Sequence[str] = ("response", "remission"),
+    by: str | None = None,
+    ci: float | None = 0.95,
+    n_table: bool = True,
+    labels: Mapping | Sequence | None = None,
+    colors: Mapping | Sequence | None = None,
+    ax: Axes | None = None,
+    min_cell_size: int | None = None,
+) -> Axes:
+    """Response and remission rates by session with Wilson confidence intervals.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        An :class:`~ketanalysis.Outcomes` or a frame shaped like its ``assessments``
+        (with boolean ``response`` and ``remission`` columns).
+    scale : str, optional
+        Scale to draw (default: the first outcome scale).
+    outcomes : sequence of {"response", "remission"}, default both
+        The per-assessment outcomes drawn.
+    by : str, optional
+        Grouping column. Without ``by`` each outcome has its colour; with ``by`` colours
+        and markers show groups and line style (solid, dashed) and marker fill (filled,
+        open) show the outcome.
+    ci : float or None, default 0.95
+        Level of the Wilson interval; ``None`` draws rates only.
+    n_table : bool, default True
+        Write the number of assessments with a known outcome (of the first outcome) per
+        session under the x-axis.
+    labels, colors : dict or list, optional
+        Labels and colours of the groups (of the outcomes when ``by`` is None).
+    ax : Axes, optional
+        Axes to draw in.
+    min_cell_size : int, optional
+        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    Rates are observed-case rates among the assessments at each post-baseline session:
+    :func:`ketanalysis.stats.rates` on the assessments with ``by=["session", ...]``
+    (``k / n`` with the Wilson score interval; Wilson 1927, Newcombe 1998 method 3),
+    drawn in per cent.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"), scale="MADRS")
+    >>> with ka.plots.publication("nature", "single"):
+    ...     ax = ka.plots.response_rates(out)
+    >>> ax.get_ylabel()
+    'Patients (%)'
+    >>> plt.close("all")
+    """
+    if isinstance(outcomes, str):
+        outcomes = (outcomes,)
+    if not isinstance(outcomes, Sequence) or not outcomes:
+        raise TypeError(f"outcomes={outcomes!r} must be a non-empty sequence of names")
+    for o in outcomes:
+        _check_choice(o, ("response", "remission"), "outcomes")
+    if len(set(outcomes)) != len(outcomes):
+        raise ValueError(f"outcomes={outcomes!r} names an outcome twice")
+    level = _check_ci(ci)
+    _check_bool(n_table, "n_table")
+    _check_options(labels, colors, ax, min_cell_size)
+    frame, out = _c.frames(data)
+    rows, scale = _c.pick_scale(frame, scale, out)
+    if "post_baseline" in rows.columns:
+        rows = rows[rows["post_baseline"].astype(bool).to_numpy()]
+    keys = ["session"] + ([by] if by is not None else [])
+    tabs = {
+        o: _stats.rates(rows, outcome=o, by=keys, scale=None, level=level or 0.95) for o in outcomes
+    }
+    sessions = _sessions(rows)
+    fig, ax, created = _axes(ax)
+    pos = _positions(rows, sessions, "session", ax, created)
+    handles, texts = [], []
+    if by is None:
+        grp = _outcome_groups(outcomes, labels, colors)
+        draws = [(o, g, None, len(outcomes), g.index) for o, g in zip(outcomes, grp, strict=True)]
+        handles = [_handle(g) for g in grp]
+        texts = [g.label for g in grp]
+        table_rows = [("", _counts(tabs[outcomes[0]], sessions), "black")]
+    else:
+        grp = _c.groups(rows, by, labels=labels, colors=colors)
+        styles = ("-", "--", ":", "-.")
+        draws = []
+        slots = len(grp) * len(outcomes)
+        for g in grp:
+            for j, o in enumerate(outcomes):
+                look = _c.Group(g.level, g.label, g.color, g.marker, styles[j % 4], g.index)
+                draws.append((o, look, j, slots, g.index * len(outcomes) + j))
+        handles = [_handle(g, linestyle="none") for g in grp]
+        texts = [g.label for g in grp]
+        for j, o in enumerate(outcomes):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="black",
+                    linestyle=styles[j % 4],
+                    marker="o",
+                    markerfacecolor="black" if j == 0 else "white",
+                )
+            )
+            texts.append(o.capitalize())
+        table_rows = [
+            (g.label, _counts(_c.subset(tabs[outcomes[0]], by, g), sessions), g.color) for g in grp
+        ]
+    for o, g, j, slots, slot in draws:
+        tab = tabs[o]
+        part = _aligned(_c.subset(tab, by, g) if by is not None else tab, sessions)
+        ok = part["_ok"].to_numpy() & part["n"].gt(0).to_numpy()
+        xs = pos[ok]
+        part = part[ok]
+        trans = _dodge(ax, slot, slots)
+        if level is not None:
+            segs = _segments(xs, 100.0 * part["ci_low"], 100.0 * part["ci_high"])
+            _shift(
+                trans,
+                ax.add_collection(
+                    LineCollection(
+                        segs,
+                        colors=g.color,
+                        linewidths=_thin(),
+                        label=f"_ci {o} {g.label}",
+                        gid=f"ci:{o}:{g.index}",
+                    )
+                ),
+            )
+        face = g.color if (j is None or j == 0) else "white"
+        _shift(
+            trans,
+            *ax.plot(
+                xs,
+                100.0 * part["rate"].to_numpy(dtype=float),
+                color=g.color,
+                marker=g.marker,
+                markerfacecolor=face,
+                linestyle=g.linestyle,
+                label=f"{g.label}" if by is None else f"{g.label} {o}",
+                gid=f"rate:{o}:{g.index}",
+                zorder=3,
+            ),
+        )
+    ax.set_ylabel("Patients (%)")
+    ax.set_ylim(0, 100)
+    ax.set_yticks([0, 25, 50, 75, 100])
+    _x_axis(ax, pos, sessions, "session", out)
+    _legend_above(ax, handles, texts)
+    if n_table:
+        _c.count_table(ax, list(pos), table_rows, min_cell_size=min_cell_size)
+    _finish(fig, ax, created, pos, "session")
+    return ax
+
+
+def lsmeans(
+    result,
+    *,
+    scale: str | None = None,
+    by: str | None = None,
+    session: str = "session",
+    difference: bool = False,
+    ci: float = 0.95,
+    labels: Mapping | Sequence | None = None,
+    colors: Mapping | Sequence | None = None,
+    ax: Axes | None = None,
+    min_cell_size: int | None = None,
+) -> Axes:
+    """LS-means by session (and arm) with confidence intervals from an MMRM.
+
+    Parameters
+    ----------
+    result : MMRMResult
+        A fit of :func:`ketanalysis.stats.mmrm` with the session as a categorical factor
+        (``C(session)``).
+    scale : str, optional
+        Scale of the response, for the axis label (``"MADRS"`` gives "LS-mean change in
+        MADRS total score"); without it the label names the model's response.
+    by : str, optional
+        Arm factor of the model (e.g. ``"arm"``): LS-means of each arm at each session.
+        Without it, LS-means by session average over the other factors.
+    session : str, default "session"
+        The session factor of the model.
+    difference : bool, default False
+        With ``by``: draw the differences between arms at each session (pairwise
+        contrasts with their CIs) in a panel under the LS-means, sharing its x-axis. The
+        panel is attached to the returned Axes (``ax.figure.axes``).
+    ci : float, default 0.95
+        Confidence level of the intervals.
+    labels, colors : dict or list, optional
+        Labels and colours of the arms.
+    ax : Axes, optional
+        Axes to draw in (with ``difference=True`` its area is split).
+    min_cell_size : int, optional
+        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
+
+    Returns
+    -------
+    Axes
+        The LS-means panel.
+
+    Notes
+    -----
+    Estimates and intervals are :meth:`MMRMResult.lsmeans` ``(by, by=session)`` (or
+    ``(session)``) and :meth:`MMRMResult.contrasts` ``(by, by=session)``, with the
+    model's degrees of freedom (Kenward-Roger by default). The numbers of patients and
+    assessments in the fit are given above the panel.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> out = ka.derive(ka.simulate_cohort(120, seed=3, arms=("ketamine", "midazolam")))
+    >>> a = out.assessments
+    >>> a = a[(a["scale"] == "MADRS") & a["session"].between(1, 7)]
+    >>> fit = ka.stats.mmrm(a, "change ~ arm * C(session) + baseline")
+    >>> with ka.plots.publication("nature", "single"):
+    ...     ax = ka.plots.lsmeans(fit, scale="MADRS", by="arm", difference=True)
+    >>> " ".join(ax.get_ylabel().split())  # broken into two lines to fit the panel
+    'LS-mean change in MADRS total score'
+    >>> plt.close("all")
+    """
+    if not isinstance(result, _stats.MMRMResult):
+        raise TypeError(
+            f"result must be an MMRMResult from ka.stats.mmrm, not {type(result).__name__}"
+        )
+    factors = result._terms.factor_vars
+    session = result._terms.factor_codes.get(session, session)
+    if session not in factors:
+        raise ValueError(
+            f"session={session!r} is not a categorical factor of the model; factors: "
+            f"{list(factors)}"
+        )
+    if by is not None:
+        by = result._terms.factor_codes.get(by, by)
+        if by not in factors or by == session:
+            raise ValueError(
+                f"by={by!r} is not a categorical factor of the model other than the "
+                f"session; factors: {[f for f in factors if f != session]}"
+            )
+    _check_bool(difference, "difference")
+    if difference and by is None:
+        raise ValueError("difference=True needs by= (the arm factor)")
+    level = _check_ci(ci)
+    if level is None:
+        raise ValueError("ci=None: lsmeans always draws intervals; give a level")
+    _check_options(labels, colors, ax, min_cell_size)
+    if by is None:
+        tab = result.lsmeans(session, level=level)
+    else:
+        tab = result.lsmeans(session, by=by, level=level)
+    sessions = list(factors[session])
+    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    created = ax is None
+    fig, ax = _c.new_axes(ax)
+    numeric = all(isinstance(s, (int, float, np.number)) for s in sessions)
+    pos = np.asarray(sessions if numeric else range(len(sessions)), dtype=float)
+    for g in grp:
+        part = _aligned(_c.subset(tab, by, g), sessions)
+        ok = part["_ok"].to_numpy()
+        part = part[ok]
+        trans = _dodge(ax, g.index, len(grp))
+        segs = _segments(pos[ok], part["ci_low"], part["ci_high"])
+        _shift(
+            trans,
+            ax.add_collection(
+                LineCollection(
+                    segs,
+                    colors=g.color,
+                    linewidths=_thin(),
+                    label=f"_ci {g.label}",
+                    gid=f"ci:{g.index}",
+                )
+            ),
+        )
+        _shift(
+            trans,
+            *ax.plot(
+                pos[ok],
+                part["estimate"].to_numpy(dtype=float),
+                color=g.color,
+                marker=g.marker,
+                linestyle=g.linestyle,
+                label=g.label,
+                gid=f"lsmean:{g.index}",
+                zorder=3,
+            ),
+        )
+    response = result.formula.split("~")[0].strip()
+    ax.set_ylabel(_lsmean_label(scale, response))
+    if response in ("change", "pct_change"):
+        ax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+    fit_n = (
+        f"MMRM: n = {_c.count_text(result.n_subjects, min_cell_size)} patients, "
+        f"{_c.count_text(result.n_obs, min_cell_size)} assessments"
+    )
+    diff_ax = None
+    if difference:
+        diff_ax = _difference_panel(ax, result, by, session, sessions, pos, level)
+    bottom = diff_ax if diff_ax is not None else ax
+    _x_axis(bottom, pos, sessions, "session", None)
+    if diff_ax is not None:
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", labelbottom=False)
+    ax.autoscale_view(scalex=False)
+    handles = [_handle(g) for g in grp] if by is not None else []
+    texts = [g.label for g in grp] if by is not None else []
+    _legend_above(ax, handles, texts, title=fit_n)
+    _freeze_ticks(fig)
+    if created:
+        _tight(fig)
+    _fit_ylabel(ax)
+    if diff_ax is not None:
+        _fit_ylabel(diff_ax)
+        fig.align_ylabels([ax, diff_ax])
+    if created:
+        _tight(fig)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+def _check_choice(value, choices, name: str) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}={value!r} must be one of {', '.join(map(repr, choices))}")
+
+
+def _check_bool(value, name: str) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} must be True or False")
+
+
+def _check_ci(ci) -> float | None:
+    if ci is None:
+        return None
+    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)) or not 0 < ci < 1:
+        raise ValueError(f"ci={ci!r} must be a confidence level between 0 and 1, or None")
+    return float(ci)
+
+
+def _check_options(labels, colors, ax, min_cell_size) -> None:
+    for name, value in (("labels", labels), ("colors", colors)):
+        if value is not None and (
+            isinstance(value, (str, bytes)) or not isinstance(value, (Mapping, Sequence))
+        ):
+            raise TypeError(f"{name}={value!r} must be a dict by group level or a list")
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, not {type(ax).__name__}")
+    _c.check_min_cell_size(min_cell_size)
+
+
+def _thin() -> float:
+    return max(0.5, 0.6 * plt.rcParams["lines.linewidth"])
+
+
+def _axes(ax):
+    created = ax is None
+    fig, ax = _c.new_axes(ax)
+    return fig, ax, created
+
+
+def _sessions(rows: pd.DataFrame) -> list:
+    col = rows["session"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        present = set(col.dropna())
+        return [c for c in col.cat.categories if c in present]
+    return sorted(pd.unique(col.dropna()))
+
+
+def _aligned(part: pd.DataFrame, sessions: list) -> pd.DataFrame:
+    """Rows of a per-session table in ``sessions`` order (missing sessions flagged)."""
+    idx = part.drop_duplicates("session").set_index("session")
+    res = idx.reindex(sessions)
+    res["_ok"] = res.index.isin(idx.index) & res.index.notna()
+    return res
+
+
+def _counts(part: pd.DataFrame, sessions: list) -> list:
+    res = _aligned(part, sessions)
+    return [int(n) if ok else None for n, ok in zip(res["n"], res["_ok"], strict=True)]
+
+
+def _segments(xs, lo, hi) -> list:
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    ok = ~np.isnan(lo) & ~np.isnan(hi)
+    return [np.array([[x, a], [x, b]]) for x, a, b in zip(xs[ok], lo[ok], hi[ok], strict=True)]
+
+
+def _dodge(ax, index: int, n: int):
+    """Data transform shifted sideways by a few points (the data keep their x)."""
+    shift = (index - (n - 1) / 2) * _DODGE_PT / 72.0
+    return ax.transData + ScaledTranslation(shift, 0, ax.figure.dpi_scale_trans)
+
+
+def _shift(trans, *artists):
+    """Draw artists (already added, so the data limits are right) with a dodge transform."""
+    for a in artists:
+        a.set_transform(trans)
+    return artists[0]
+
+
+def _handle(g: _c.Group, **kw) -> Line2D:
+    kw.setdefault("linestyle", g.linestyle)
+    return Line2D([], [], color=g.color, marker=g.marker, **kw)
+
+
+def _outcome_groups(outcomes, labels, colors) -> list[_c.Group]:
+    """Looks of the outcomes when they are the groups (``labels``/``colors`` by outcome)."""
+    for name, value in (("labels", labels), ("colors", colors)):
+        if value is not None and not isinstance(value, Mapping) and len(value) != len(outcomes):
+            raise ValueError(f"{name} has {len(value)} entries for {len(outcomes)} outcomes")
+    out = []
+    for i, o in enumerate(outcomes):
+        label, color = o.capitalize(), _c.PALETTE[i % len(_c.PALETTE)]
+        if isinstance(labels, Mapping):
+            label = str(labels.get(o, label))
+        elif labels is not None:
+            label = str(list(labels)[i])
+        if isinstance(colors, Mapping):
+            color = colors.get(o, color)
+        elif colors is not None:
+            color = list(colors)[i]
+        marker = _c.MARKERS[i % len(_c.MARKERS)]
+        out.append(_c.Group(o, label, color, marker, _c.LINESTYLES[i % len(_c.LINESTYLES)], i))
+    return out
+
+
+def _positions(rows, sessions, x, ax, created) -> np.ndarray:
+    """x position of each session: its value (or rank), or its mean day."""
+    if x == "session":
+        numeric = all(isinstance(s, (int, float, np.number)) for s in sessions)
+        return np.asarray(sessions if numeric else range(len(sessions)), dtype=float)
+    if "day" not in rows.columns:
+        raise ValueError("x='day' needs a 'day' column in the data")
+    days = _stats.by_session(rows, value="day", scale=None)
+    days = _aligned(days, sessions)
+    if not days["_ok"].all() or days["mean"].isna().any():
+        raise ValueError("x='day': some sessions have no days")
+    pos = days["mean"].to_numpy(dtype=float)
+    if np.any(np.diff(pos) <= 0):
+        raise ValueError("x='day': the mean days of the sessions are not increasing")
+    _day_scale(ax, pos, created)
+    return pos
+
+
+def _day_scale(ax, days: np.ndarray, created: bool) -> None:
+    """Stretch the day axis piecewise linearly so that neighbouring sessions are apart."""
+    if len(days) < 2:
+        return
+    fig = ax.figure
+    width_pt = fig.get_size_inches()[0] * 72 * (0.72 if created else ax.get_position().width)
+    need = (3 * 0.6 * _c.small_font() + 3.0) / width_pt  # a 3-digit count and a gap
+    gaps = np.diff(days)
+    span = 0.9  # share of the axis between the first and last session
+    if need * len(gaps) >= span:
+        widths = np.full(len(gaps), span / len(gaps))
+    else:
+        lo_k, hi_k = 0.0, span / gaps.min()
+        for _ in range(100):
+            k = (lo_k + hi_k) / 2
+            if np.maximum(gaps * k, need).sum() > span:
+                hi_k = k
+            else:
+                lo_k = k
+        widths = np.maximum(gaps * lo_k, need)
+    if np.allclose(widths / gaps, (widths / gaps)[0]):
+        return  # linear already
+    knots_u = np.concatenate([[0.0], np.cumsum(widths)])
+    slope_lo = widths[0] / gaps[0]
+    slope_hi = widths[-1] / gaps[-1]
+
+    def forward(v):
+        v = np.asarray(v, dtype=float)
+        out = np.interp(v, days, knots_u)
+        out = np.where(v < days[0], (v - days[0]) * slope_lo, out)
+        return np.where(v > days[-1], knots_u[-1] + (v - days[-1]) * slope_hi, out)
+
+    def inverse(u):
+        u = np.asarray(u, dtype=float)
+        out = np.interp(u, knots_u, days)
+        out = np.where(u < 0, days[0] + u / slope_lo, out)
+        return np.where(u > knots_u[-1], days[-1] + (u - knots_u[-1]) / slope_hi, out)
+
+    ax.set_xscale("function", functions=(forward, inverse))
+
+
+def _x_axis(ax, pos, sessions, x, out) -> None:
+    pad = 0.5 if x == "session" else None
+    if x == "session":
+        ax.set_xlim(pos[0] - pad, pos[-1] + pad)
+        ax.set_xticks(pos)
+        ax.set_xticklabels([str(s) for s in sessions])
+        ax.set_xlabel(_c.time_label(out, "session"))
+    else:
+        fwd = ax.xaxis.get_transform()
+        u = fwd.transform(np.asarray(pos, dtype=float))
+        margin = 0.05 * (u[-1] - u[0])
+        inv = fwd.inverted()
+        ax.set_xlim(*inv.transform(np.array([u[0] - margin, u[-1] + margin])))
+        ticks = np.unique(np.round(pos))
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{t:.0f}" for t in ticks])
+        ax.set_xlabel(_c.time_label(out, "day"))
+    ax.tick_params(axis="x", which="minor", bottom=False)
+
+
+def _thin_ticks(ax) -> None:
+    """Hide tick labels that would touch their left neighbour (greedy, left to right)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    last = -np.inf
+    gap = 0.4 * _c.small_font() * fig.dpi / 72
+    lo, hi = sorted(ax.get_xlim())
+    for tick in ax.xaxis.get_major_ticks():
+        label = tick.label1
+        if not label.get_text() or not lo <= tick.get_loc() <= hi:
+            continue
+        label.set_visible(True)
+        bb = label.get_window_extent(renderer)
+        if bb.x0 < last + gap:
+            label.set_visible(False)
+        else:
+            last = bb.x1
+
+
+def _legend_above(ax, handles, texts, *, title=None) -> None:
+    """Legend above the axes, in as many columns as fit in the figure's width."""
+    if not handles and not title:
+        return
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    width = ax.get_window_extent(renderer).width
+    for ncol in range(max(len(handles), 1), 0, -1):
+        leg = ax.legend(
+            handles,
+            texts,
+            title=title,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.02),
+            borderaxespad=0.0,
+            ncol=ncol,
+            frameon=False,
+            handlelength=2.4,
+            handletextpad=0.5,
+            columnspacing=1.2,
+            borderpad=0.2,
+            alignment="left",
+        )
+        if leg.get_window_extent(renderer).width <= width:
+            break
+    if title:
+        leg.get_title().set_fontsize(_c.small_font())
+
+
+def _tight(fig) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.tight_layout(pad=0.3)
+
+
+def _fit_ylabel(ax) -> None:
+    """Break the y label into two lines when it is taller than the axes."""
+    label = ax.yaxis.label
+    text = label.get_text()
+    if not text or "\n" in text or " " not in text:
+        return
+    ax.figure.canvas.draw()  # axes locators (difference panel) set positions at draw time
+    renderer = ax.figure.canvas.get_renderer()
+    if label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height:
+        return
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    label.set_text(text[:cut] + "\n" + text[cut + 1 :])
+
+
+def _freeze_ticks(fig) -> None:
+    """Fix the number of automatic ticks as the active style sets it.
+
+    matplotlib's automatic locator counts ticks from the *current* tick-label size, so a
+    figure drawn inside ``publication()`` and saved outside it would get other ticks (and
+    labels that no longer fit the layout). Limits may still change later.
+    """
+    for a in fig.axes:
+        for axis in (a.xaxis, a.yaxis):
+            loc = axis.get_major_locator()
+            if type(loc) is AutoLocator:
+                nbins = int(np.clip(axis.get_tick_space(), 1, 9))
+                axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+
+
+def _finish(fig, ax, created, pos, x) -> None:
+    _freeze_ticks(fig)
+    if created:
+        _tight(fig)
+    _fit_ylabel(ax)
+    if created:
+        _tight(fig)
+    fig.canvas.draw()
+    _thin_ticks(ax)
+    if created:
+        _tight(fig)
+        _thin_ticks(ax)
+
+
+def _lsmean_label(scale, response: str) -> str:
+    if scale is not None:
+        label = _c.score_label(scale, response)
+        return "LS-mean " + label[0].lower() + label[1:]
+    return f"LS-mean {response}"
+
+
+def _difference_panel(ax, result, by, session, sessions, pos, level) -> Axes:
+    """Pairwise differences between arms at each session, in a panel under ``ax``."""
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+    con = result.contrasts(by, by=session, level=level)
+    divider = make_axes_locatable(ax)
+    dax = divider.append_axes("bottom", size="45%", pad=0.08, sharex=ax)
+    names = list(pd.unique(con["contrast"]))
+    for i, name in enumerate(names):
+        part = _aligned(con[con["contrast"] == name], sessions)
+        ok = part["_ok"].to_numpy()
+        part = part[ok]
+        trans = _dodge(dax, i, len(names))
+        color = "black" if len(names) == 1 else _c.PALETTE[(i + 2) % len(_c.PALETTE)]
+        _shift(
+            trans,
+            dax.add_collection(
+                LineCollection(
+                    _segments(pos[ok], part["ci_low"], part["ci_high"]),
+                    colors=color,
+                    linewidths=_thin(),
+                    gid=f"diff_ci:{i}",
+                )
+            ),
+        )
+        _shift(
+            trans,
+            *dax.plot(
+                pos[ok],
+                part["estimate"].to_numpy(dtype=float),
+                color=color,
+                marker="o",
+                linestyle="none",
+                label=name,
+                gid=f"diff:{i}",
+                zorder=3,
+            ),
+        )
+    dax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+    dax.autoscale_view(scalex=False)
+    dax.yaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+    dax.set_ylabel("Difference", fontsize=_c.font())
+    dax.legend(loc="best", fontsize=_c.small_font(), frameon=False, ncol=1, handlelength=1.5)
+    return dax
