@@ -16,6 +16,7 @@ from .safety import (
     dissociation_response,
 )
 from .sensitivity import responders
+from .subgroups import subgroup_effects
 from .summary import by_session, rate_difference, rates
 from .survival import CoxResult, KaplanMeierResult, cox, kaplan_meier, logrank
 from .transitions import endpoint_outcomes, severity_shares, severity_transitions
@@ -52,4 +53,5 @@ __all__ = [
     "responders",
     "severity_shares",
     "severity_transitions",
+    "subgroup_effects",
 ]
