@@ -33,7 +33,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {"simulate_cohort": "simulate", "simulate_safety": "_simulate_safety"}
 # Subpackages that import scipy or statsmodels load on first use (plots and report will
 # join them when they land).
-_LAZY_MODULES = ("plots", "stats")
+_LAZY_MODULES = ("plots", "simulate", "stats")
 
 
 def __getattr__(name: str):

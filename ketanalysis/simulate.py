@@ -23,8 +23,20 @@ import numpy as np
 import pandas as pd
 
 from . import scales
+from ._power import PowerResult, binary_outcome, normal_outcome, power, power_curve, sample_size
 
-__all__ = ["SCALE_ORDER", "schedule", "simulate_cohort", "write_sample"]
+__all__ = [
+    "SCALE_ORDER",
+    "PowerResult",
+    "binary_outcome",
+    "normal_outcome",
+    "power",
+    "power_curve",
+    "sample_size",
+    "schedule",
+    "simulate_cohort",
+    "write_sample",
+]
 
 #: Order of the scales within a session (the sort order of the long frame).
 SCALE_ORDER: tuple[str, ...] = ("MADRS", "PHQ9", "CADSS")
