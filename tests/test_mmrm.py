@@ -695,3 +695,44 @@ def test_single_threaded_blas_restores_the_thread_count():
     with single_threaded_blas():
         assert read() == [1] * len(setters)
     assert read() == before
+
+
+def test_start_values_are_projected_when_pairwise_moments_are_not_positive_definite():
+    """Pairwise residual moments of incomplete data can be indefinite; the fit starts from
+    the nearest correlation with eigenvalues >= 0.05 and reaches the same optimum as a
+    diagonal start (the reference here: the same model started from control.start)."""
+    import numpy as np
+    import pandas as pd
+
+    from ketanalysis.stats._mmrm_fit import _positive_definite
+
+    # Hand-built pairs: sessions (a, b) move together, (b, c) move together, (a, c) move
+    # opposite, each pair seen in different subjects: correlations +1, +1, -1 cannot hold
+    # at once, so the pairwise matrix is indefinite.
+    S = np.array([[1.0, 0.95, -0.95], [0.95, 1.0, 0.95], [-0.95, 0.95, 1.0]])
+    assert np.linalg.eigvalsh(S).min() < 0
+    P = _positive_definite(S)
+    assert np.linalg.eigvalsh(P).min() > 0
+    assert np.allclose(np.diag(P), 1.0)
+    assert _positive_definite(np.eye(3)) is not None
+    assert np.array_equal(_positive_definite(np.eye(3) * 2.0), np.eye(3) * 2.0)
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(60):
+        pair = [("a", "b"), ("b", "c"), ("a", "c")][i % 3]
+        sign = -1.0 if pair == ("a", "c") else 1.0
+        e = rng.normal()
+        for k, sess in enumerate(pair):
+            noise = e * (sign if k == 1 else 1.0) + 0.3 * rng.normal()
+            rows.append({"patient_id": f"P{i:03d}", "session": sess, "y": 10 + noise})
+    data = pd.DataFrame(rows)
+    for i in range(60, 90):  # a few complete subjects
+        for sess in "abc":
+            rows.append({"patient_id": f"P{i:03d}", "session": sess, "y": 10 + rng.normal()})
+    data = pd.DataFrame(rows)
+    fit = ka.stats.mmrm(data, "y ~ session")
+    ref = ka.stats.mmrm(data, "y ~ session", control=ka.stats.MMRMControl(start=np.eye(3)))
+    assert fit.converged and ref.converged
+    assert fit.loglik == pytest.approx(ref.loglik, abs=1e-6)
+    np.testing.assert_allclose(fit.params["estimate"], ref.params["estimate"], atol=1e-5)

@@ -47,7 +47,28 @@ def start_covariance(design: Design) -> np.ndarray:
     var = np.diag(S).copy()
     var[var <= 0] = max(np.mean(var[var > 0]) if np.any(var > 0) else 1.0, 1e-8)
     S[np.diag_indices(T)] = var
-    return S
+    return _positive_definite(S)
+
+
+def _positive_definite(S: np.ndarray, floor: float = 0.05) -> np.ndarray:
+    """S if positive definite, else its correlations projected to eigenvalues >= floor.
+
+    Pairwise moments from incomplete data need not form a positive definite matrix (small
+    samples, few subjects seen at both sessions of a pair); the variances are kept and the
+    correlation matrix is projected, so the optimiser starts inside the parameter space.
+    """
+    try:
+        np.linalg.cholesky(S)
+        return S
+    except np.linalg.LinAlgError:
+        pass
+    sd = np.sqrt(np.diag(S))
+    C = S / np.outer(sd, sd)
+    w, V = np.linalg.eigh((C + C.T) / 2)
+    C = (V * np.maximum(w, floor)) @ V.T
+    d = np.sqrt(np.diag(C))
+    C = C / np.outer(d, d)
+    return C * np.outer(sd, sd)
 
 
 def check_identifiable(design: Design, structure: Structure, n_theta: int) -> None:
