@@ -209,7 +209,10 @@ def count_table(
     step = fs * 1.3  # points between rows
     tick = ax.xaxis.get_major_ticks()[0] if ax.xaxis.get_major_ticks() else None
     tick_len = tick.tick1line.get_markersize() if tick is not None else 2.5
-    top = tick_len + 2.0 + fs * 1.25 + 3.0  # below the tick labels
+    # height of the tick labels: one line, plus 1.2 em per extra line of multi-line labels
+    n_lines = max([t.get_text().count("\n") + 1 for t in ax.get_xticklabels()] or [1])
+    label_h = fs * 1.25 + fs * 1.2 * (n_lines - 1)
+    top = tick_len + 2.0 + label_h + 3.0  # below the tick labels
     trans = ax.get_xaxis_transform()
     y_title = -top
     ax.annotate(
@@ -253,7 +256,7 @@ def count_table(
                 annotation_clip=False,
             )
     depth = top + step * len(rows) + fs * 1.2 + 2.0  # bottom of the last row
-    ax.xaxis.labelpad = depth - (tick_len + 2.0 + fs * 1.25)
+    ax.xaxis.labelpad = depth - (tick_len + 2.0 + label_h)
 
 
 def thin_labels(n_positions: int, width_in: float, label_chars: int, fontsize: float) -> int:

@@ -20,6 +20,7 @@ from .subgroups import subgroup_effects
 from .summary import by_session, rate_difference, rates
 from .survival import CoxResult, KaplanMeierResult, cox, kaplan_meier, logrank
 from .transitions import endpoint_outcomes, severity_shares, severity_transitions
+from .vitals import vitals_course
 
 __all__ = [
     "CoxResult",
@@ -54,4 +55,5 @@ __all__ = [
     "severity_shares",
     "severity_transitions",
     "subgroup_effects",
+    "vitals_course",
 ]

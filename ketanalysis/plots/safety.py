@@ -1,0 +1,1010 @@
+"""Safety and tolerability figures: vital signs within the session, the CADSS course over
+sessions and adverse-event incidence.
+
+Every number drawn comes from :mod:`ketanalysis.stats`:
+:func:`~ketanalysis.stats.vitals_course` (vital signs by time point),
+:func:`~ketanalysis.stats.cadss_course` and :func:`~ketanalysis.stats.cadss_trend`
+(dissociation over sessions) and :func:`~ketanalysis.stats.ae_incidence` (adverse events);
+the threshold lines are the :class:`~ketanalysis.safety.SafetyThresholds` in use. These
+functions only draw.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from matplotlib.ticker import AutoLocator, MaxNLocator
+from matplotlib.transforms import ScaledTranslation
+
+from .. import stats as _stats
+from ..outcomes import Outcomes
+from ..safety import SafetyOutcomes, SafetyThresholds
+from ..stats.safety import ANY_AE
+from . import _common as _c
+from .survival import legend_above
+
+__all__ = ["ae_incidence", "cadss_course", "vitals"]
+
+_GREY = "#555555"
+_LIMIT = "#8C8C8C"
+_DODGE_PT = 2.5  # points between neighbouring groups at one time point
+_MINUS = "\u2212"
+_EN_DASH = "\u2013"
+_MEASURE_NAMES = {
+    "sbp": ("Systolic blood pressure", "mmHg"),
+    "dbp": ("Diastolic blood pressure", "mmHg"),
+    "hr": ("Heart rate", "beats/min"),
+    "spo2": ("Oxygen saturation", "%"),
+}
+_SHORT = {"sbp": "Systolic", "dbp": "Diastolic", "hr": "Heart rate", "spo2": "SpO\u2082"}
+_TIMEPOINT_LABELS = {
+    "pre": "Pre-dose",
+    "peak": "Peak",
+    "post": "Post",
+    "discharge": "Discharge",
+    "max_post": "Highest\nafter dose",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# vital signs
+# ---------------------------------------------------------------------------------------
+def vitals(
+    data,
+    *,
+    measure: str | Sequence[str] = "sbp",
+    by: str | None = "route",
+    session=None,
+    time: str = "timepoint",
+    unit: str = "patient",
+    ci: float | None = 0.95,
+    thresholds: SafetyThresholds | bool | None = None,
+    n_table: bool = True,
+    scale: str | None = None,
+    labels: Mapping | Sequence | None = None,
+    colors: Mapping | Sequence | None = None,
+    ax: Axes | None = None,
+    min_cell_size: int | None = None,
+) -> Axes:
+    """Mean vital sign with confidence intervals by time point within the session.
+
+    Parameters
+    ----------
+    data : DataFrame or SafetyOutcomes
+        The readings from :func:`ketanalysis.safety.read_vitals` (pre-dose, ~40-minute
+        peak, later and discharge readings, with their minutes after the dose), or the
+        result of :func:`ketanalysis.safety.derive_safety`, whose per-session table gives
+        the pre-dose, highest post-dose and discharge values (see
+        :func:`ketanalysis.stats.vitals_course`).
+    measure : {"sbp", "dbp", "hr", "spo2"} or pair, default "sbp"
+        The vital sign; ``("sbp", "dbp")`` draws both blood pressures (systolic filled,
+        diastolic open markers). ``"spo2"`` only from readings.
+    by : str or None, default "route"
+        Grouping column (``"route"``, ``"dose_group"``, ``"arm"``); one line per group.
+        The default falls back to all patients together when the data have no route.
+    session : value or list, optional
+        Use only these sessions (default: every session, pooled).
+    time : {"timepoint", "minutes"}, default "timepoint"
+        Time points evenly spaced and named (with the median minutes after the dose
+        under the name), or a minutes axis with one point per recorded minute (for
+        protocols that record planned times).
+    unit : {"patient", "reading"}, default "patient"
+        Average each patient's readings first (n = patients), or count every reading.
+    ci : float or None, default 0.95
+        Level of the t interval drawn as error bars; ``None`` draws means only.
+    thresholds : SafetyThresholds, bool or None
+        Limits drawn as dotted lines: the pre-dose limit over the pre-dose time point and
+        the post-dose limit over the later ones, each labelled. Default: the thresholds
+        of the SafetyOutcomes, or :class:`~ketanalysis.safety.SafetyThresholds` (140/90
+        mmHg pre-dose, 180/110 mmHg after dosing). ``False`` draws none. Heart rate and
+        SpO2 have none.
+    n_table : bool, default True
+        Write the number of patients (readings with ``unit="reading"``) per time point
+        and group under the x-axis (of the first measure).
+    scale : None
+        Vital signs have no rating scale; only ``None`` is accepted.
+    labels, colors : dict or list, optional
+        Legend labels and colours of the groups (a dict by level or a list in level
+        order).
+    ax : Axes, optional
+        Axes to draw in (default: a new figure at the active journal size).
+    min_cell_size : int, optional
+        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    Means, counts and t intervals (``mean -/+ t_{n-1} sd / sqrt(n)``) are
+    :func:`ketanalysis.stats.vitals_course`. Groups are shifted sideways by a few points
+    so that their intervals do not hide each other; the data keep their x values. The
+    limits are those of :class:`~ketanalysis.safety.SafetyThresholds` (pre-dose from the
+    SPRAVATO US label; post-dose 180/110 mmHg, grade 3 hypertension in the 2018 ESC/ESH
+    guidelines); they flag single readings, so a mean below a limit does not mean that no
+    patient crossed it (see ``derive_safety(...).summary()``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> from ketanalysis.safety import read_vitals
+    >>> readings = read_vitals("data/sample/vitals.csv")
+    >>> with ka.plots.publication("nature", "single"):
+    ...     ax = ka.plots.vitals(readings, measure="sbp", by="route")
+    >>> ax.get_ylabel()
+    'Systolic blood pressure (mmHg)'
+    >>> plt.close("all")
+    """
+    _check_options(labels, colors, ax, min_cell_size)
+    _check_no_scale(scale)
+    level = _check_ci(ci)
+    _check_bool(n_table, "n_table")
+    if not isinstance(data, (pd.DataFrame, SafetyOutcomes)):
+        raise TypeError(
+            "data must be the vital signs from read_vitals (a DataFrame) or a SafetyOutcomes "
+            f"from derive_safety, not {type(data).__name__}"
+        )
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by={by!r} must name one column or be None")
+    frame = data.sessions if isinstance(data, SafetyOutcomes) else data
+    if by == "route" and "route" not in frame.columns:
+        by = None
+    limits = _thresholds(thresholds, data)
+    tab = _stats.vitals_course(
+        data,
+        measure=measure,
+        by=by,
+        session=session,
+        time=time,
+        unit=unit,
+        level=level or 0.95,
+    )
+    measures = list(pd.unique(tab["measure"]))
+    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    if time == "timepoint":
+        present = set(tab["timepoint"])
+        points = [p for p in _ordered_points(data) if p in present]
+        pos = np.arange(len(points), dtype=float)
+        key = "timepoint"
+    else:
+        points = sorted(pd.unique(tab["minutes"]))
+        pos = np.asarray(points, dtype=float)
+        key = "minutes"
+    where = {p: x for p, x in zip(points, pos, strict=True)}
+
+    created = ax is None
+    fig, ax = _c.new_axes(ax)
+    lw = float(plt.rcParams["lines.linewidth"])
+    for g in grp:
+        part = _c.subset(tab, by, g)
+        trans = _dodge(ax, g.index, len(grp))
+        for mi, m in enumerate(measures):
+            rows = part[part["measure"] == m]
+            xs = rows[key].map(where).to_numpy(dtype=float)
+            if level is not None:
+                segs = _segments(xs, rows["ci_low"], rows["ci_high"])
+                coll = ax.add_collection(
+                    LineCollection(
+                        segs,
+                        colors=g.color,
+                        linewidths=_thin(),
+                        label=f"_ci {g.label} {m}",
+                        gid=f"ci:{m}:{g.index}",
+                    )
+                )
+                coll.set_transform(trans)
+            (line,) = ax.plot(
+                xs,
+                rows["mean"].to_numpy(dtype=float),
+                color=g.color,
+                marker=g.marker,
+                markerfacecolor=g.color if mi == 0 else "white",
+                markeredgewidth=0.8 * lw if mi else 0.0,
+                linestyle=g.linestyle,
+                label=f"_{g.label} {m}",
+                gid=f"mean:{m}:{g.index}",
+                zorder=3,
+            )
+            line.set_transform(trans)
+    ax.set_ylabel(_measure_label(measures))
+    if time == "timepoint":
+        ax.set_xlim(pos[0] - 0.4, pos[-1] + 0.4)
+        ax.set_xticks(pos)
+        mins = tab.drop_duplicates("timepoint").set_index("timepoint")["minutes"]
+        ax.set_xticklabels([_point_label(p, mins.get(p, np.nan)) for p in points])
+        ax.set_xlabel("Time point within the session")
+        boundary = 0.5 if len(pos) > 1 and points[0] == "pre" else None
+    else:
+        span = pos[-1] - pos[0] if len(pos) > 1 else 10.0
+        ax.set_xlim(pos[0] - 0.06 * span, pos[-1] + 0.06 * span)
+        ax.set_xlabel("Minutes after dose")
+        boundary = 0.0
+    ax.tick_params(axis="x", which="minor", bottom=False)
+    drawn_limits = _draw_limits(ax, limits, measures, boundary)
+    ax.autoscale_view(scalex=False)
+    if drawn_limits:
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.08 * (hi - lo))
+    handles = []
+    if by is not None:
+        handles += [_handle(g) for g in grp]
+    if len(measures) > 1:
+        for mi, m in enumerate(measures):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="black",
+                    marker="o",
+                    linestyle="none",
+                    markerfacecolor="black" if mi == 0 else "white",
+                    markeredgewidth=0.8 * lw if mi else 0.0,
+                    label=_SHORT[m],
+                )
+            )
+    _freeze_ticks(fig)
+    if created:
+        _tight(fig)
+    if handles:
+        legend_above(ax, handles, ncols=(len(handles), (len(handles) + 1) // 2, 1))
+    if n_table:
+        first = tab[tab["measure"] == measures[0]]
+        table = []
+        for g in grp:
+            part = _c.subset(first, by, g)
+            counts = dict(zip(part[key], part["n"], strict=True))
+            table.append(
+                (g.label if by is not None else "", [counts.get(p) for p in points], g.color)
+            )
+        _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
+    _finish(fig, ax, created)
+    return ax
+
+
+def _ordered_points(data) -> tuple[str, ...]:
+    from ..safety import TIMEPOINTS
+    from ..stats.vitals import SESSION_TIMEPOINTS
+
+    return SESSION_TIMEPOINTS if isinstance(data, SafetyOutcomes) else TIMEPOINTS
+
+
+def _point_label(point: str, minutes: float) -> str:
+    name = _TIMEPOINT_LABELS.get(point, str(point))
+    if np.isfinite(minutes) and "\n" not in name:
+        return f"{name}\n{_num(minutes)} min"
+    return name
+
+
+def _measure_label(measures: list[str]) -> str:
+    if len(measures) == 1:
+        name, unit = _MEASURE_NAMES[measures[0]]
+        return f"{name} ({unit})"
+    if set(measures) <= {"sbp", "dbp"}:
+        return "Blood pressure (mmHg)"
+    units = {_MEASURE_NAMES[m][1] for m in measures}
+    unit = units.pop() if len(units) == 1 else None
+    names = ", ".join(_SHORT[m] for m in measures)
+    return f"{names} ({unit})" if unit else names
+
+
+def _thresholds(thresholds, data) -> SafetyThresholds | None:
+    if thresholds is False:
+        return None
+    if thresholds is None or thresholds is True:
+        if isinstance(data, SafetyOutcomes):
+            return data.thresholds
+        return SafetyThresholds()
+    if isinstance(thresholds, SafetyThresholds):
+        return thresholds
+    raise TypeError(f"thresholds={thresholds!r} must be a SafetyThresholds, True, False or None")
+
+
+def _draw_limits(ax, th: SafetyThresholds | None, measures, boundary) -> bool:
+    """Pre-dose limits left of ``boundary``, post-dose limits right of it, labelled."""
+    if th is None:
+        return False
+    fs = _c.small_font()
+    lo, hi = ax.get_xlim()
+    drawn = False
+    for m in measures:
+        if m not in ("sbp", "dbp"):
+            continue
+        pre, post = (th.pre_sbp, th.post_sbp) if m == "sbp" else (th.pre_dbp, th.post_dbp)
+        spans = []
+        if boundary is None:  # no pre-dose time point: the post-dose limit only
+            spans.append(("post", post, lo, hi))
+        else:
+            spans += [("pre", pre, lo, boundary), ("post", post, boundary, hi)]
+        for phase, value, x0, x1 in spans:
+            ax.hlines(
+                value,
+                x0,
+                x1,
+                colors=_LIMIT,
+                linewidth=_thin(),
+                linestyles=(0, (1.5, 1.5)),
+                zorder=1,
+                gid=f"limit:{phase}:{m}",
+            )
+            word = "Pre-dose" if phase == "pre" else "Post-dose"
+            left = phase == "pre"
+            ax.annotate(
+                f"{word} limit {_num(value)}",
+                xy=(x0 if left else x1, value),
+                xycoords="data",
+                xytext=(1.5 if left else -1.5, 1.0),
+                textcoords="offset points",
+                ha="left" if left else "right",
+                va="bottom",
+                fontsize=fs,
+                color=_GREY,
+                gid=f"limit_label:{phase}:{m}",
+            )
+            drawn = True
+    return drawn
+
+
+# ---------------------------------------------------------------------------------------
+# CADSS over sessions
+# ---------------------------------------------------------------------------------------
+def cadss_course(
+    data,
+    *,
+    by: str | None = None,
+    time: str = "infusion",
+    ci: float | None = 0.95,
+    trend: bool = False,
+    max_time: float | None = None,
+    n_table: bool = True,
+    scale: str | None = None,
+    labels: Mapping | Sequence | None = None,
+    colors: Mapping | Sequence | None = None,
+    ax: Axes | None = None,
+    min_cell_size: int | None = None,
+) -> Axes:
+    """Mean peak CADSS per session with confidence intervals over the course of treatment.
+
+    Parameters
+    ----------
+    data : SafetyOutcomes, Outcomes or DataFrame
+        :func:`ketanalysis.safety.derive_safety` output with CADSS (``scores=``), an
+        :class:`~ketanalysis.Outcomes` whose input had CADSS rows, a score frame in the
+        canonical long format with CADSS rows, or a frame with ``patient_id``, ``cadss``
+        and the ``time`` column (see :func:`ketanalysis.stats.cadss_course`).
+    by : str, optional
+        Grouping column (``"route"``, ``"dose_group"``, ``"arm"``); one line per group.
+    time : {"infusion", "session"}, default "infusion"
+        Each patient's first, second, ... treatment session, or the session as recorded.
+    ci : float or None, default 0.95
+        Level of the t interval drawn as error bars; ``None`` draws means only.
+    trend : bool, default False
+        Write the ratio of mean CADSS per session later with its interval
+        (:func:`ketanalysis.stats.cadss_trend`, Poisson GEE) in the upper right corner:
+        below 1 when dissociation wanes with repeated sessions (tolerance).
+    max_time : float, optional
+        Fit the trend on sessions with ``time <= max_time`` only (e.g. the induction).
+    n_table : bool, default True
+        Write the number of sessions with a CADSS per time and group under the x-axis.
+    scale : None or "CADSS"
+        Only the CADSS is drawn.
+    labels, colors : dict or list, optional
+        Legend labels and colours of the groups.
+    ax : Axes, optional
+        Axes to draw in (default: a new figure at the active journal size).
+    min_cell_size : int, optional
+        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    Means, counts and t intervals are :func:`ketanalysis.stats.cadss_course`; the trend
+    is ``exp(b1)`` of ``log E[CADSS] = b0 + b1 * time`` with robust standard errors
+    (:func:`ketanalysis.stats.cadss_trend`). CADSS: Bremner JD et al. J Trauma Stress
+    1998;11:125-136. Groups are shifted sideways by a few points; the data keep their x.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"), scale="MADRS")
+    >>> with ka.plots.publication("nature", "single"):
+    ...     ax = ka.plots.cadss_course(out, by="route", trend=True, max_time=6)
+    >>> ax.get_xlabel()
+    'Infusion'
+    >>> plt.close("all")
+    """
+    _check_options(labels, colors, ax, min_cell_size)
+    if scale is not None and scale != "CADSS":
+        raise ValueError(f"scale={scale!r}: cadss_course draws the CADSS only")
+    level = _check_ci(ci)
+    _check_bool(n_table, "n_table")
+    _check_bool(trend, "trend")
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by={by!r} must name one column or be None")
+    if not isinstance(time, str) or time not in ("infusion", "session"):
+        raise ValueError(f"time={time!r} must be 'infusion' or 'session'")
+    if isinstance(data, Outcomes):
+        data = data.validation.frame
+    elif not isinstance(data, (SafetyOutcomes, pd.DataFrame)):
+        raise TypeError(
+            "data must be a SafetyOutcomes from derive_safety, an Outcomes or a DataFrame, "
+            f"not {type(data).__name__}"
+        )
+    tab = _stats.cadss_course(data, by=by, time=time, level=level or 0.95)
+    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    points = sorted(pd.unique(tab[time]))
+    pos = np.asarray(points, dtype=float)
+
+    created = ax is None
+    fig, ax = _c.new_axes(ax)
+    for g in grp:
+        part = _c.subset(tab, by, g)
+        xs = part[time].to_numpy(dtype=float)
+        trans = _dodge(ax, g.index, len(grp))
+        if level is not None:
+            coll = ax.add_collection(
+                LineCollection(
+                    _segments(xs, part["ci_low"], part["ci_high"]),
+                    colors=g.color,
+                    linewidths=_thin(),
+                    label=f"_ci {g.label}",
+                    gid=f"ci:{g.index}",
+                )
+            )
+            coll.set_transform(trans)
+        (line,) = ax.plot(
+            xs,
+            part["mean"].to_numpy(dtype=float),
+            color=g.color,
+            marker=g.marker,
+            linestyle=g.linestyle,
+            label=g.label,
+            gid=f"mean:{g.index}",
+            zorder=3,
+        )
+        line.set_transform(trans)
+    ax.set_ylabel(f"Peak {_c.scale_name('CADSS')} total score")
+    ax.set_xlim(pos[0] - 0.5, pos[-1] + 0.5)
+    ax.set_xticks(pos)
+    ax.set_xticklabels([_num(p) for p in points])
+    ax.tick_params(axis="x", which="minor", bottom=False)
+    ax.set_xlabel("Infusion" if time == "infusion" else "Session")
+    ax.autoscale_view(scalex=False)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(lo, 0.0) if lo > -0.5 else lo, hi)
+    if trend:
+        fit = _stats.cadss_trend(data, by=by, time=time, max_time=max_time, level=level or 0.95)
+        block = _trend_text(ax, fit, by, grp, time, level or 0.95, max_time)
+    _freeze_ticks(fig)
+    if created:
+        _tight(fig)
+    if by is not None:
+        legend_above(ax, [_handle(g) for g in grp], ncols=(len(grp), 2, 1))
+    if n_table:
+        table = []
+        for g in grp:
+            part = _c.subset(tab, by, g)
+            counts = dict(zip(part[time], part["n"], strict=True))
+            table.append(
+                (g.label if by is not None else "", [counts.get(p) for p in points], g.color)
+            )
+        _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
+    _finish(fig, ax, created)
+    if trend:
+        _place_block(ax, block)
+        _freeze_ticks(fig)
+    return ax
+
+
+def _trend_text(ax, fit: pd.DataFrame, by, grp, time, level, max_time) -> list:
+    """The trend per group as a block of texts (placed later by :func:`_place_block`)."""
+    fs = _c.small_font()
+    word = "infusion" if time == "infusion" else "session"
+    span = f", {word}s \u2264 {_num(max_time)}" if max_time is not None else ""
+    head = f"Ratio per {word} ({level * 100:g}% CI{span})"
+    lines = [(head, "black", "trend_header")]
+    for g in grp:
+        row = fit if by is None else fit[fit[by] == g.level]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        est = f"{r['estimate']:.2f} ({r['ci_low']:.2f}{_EN_DASH}{r['ci_high']:.2f})"
+        text = est if by is None else f"{g.label}: {est}"
+        lines.append((text, g.color, f"trend:{g.index}"))
+    texts = []
+    for text, color, gid in lines:
+        t = ax.annotate(
+            text,
+            xy=(1.0, 1.0),
+            xycoords="axes fraction",
+            xytext=(-2.0, -2.0),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=fs,
+            color=color,
+            gid=gid,
+        )
+        t.set_in_layout(False)  # placed inside the axes after the layout
+        texts.append(t)
+    return texts
+
+
+_CORNERS = {  # corner: (x, y in axes fraction, ha, va)
+    "upper right": (1.0, 1.0, "right", "top"),
+    "lower left": (0.0, 0.0, "left", "bottom"),
+    "upper left": (0.0, 1.0, "left", "top"),
+    "lower right": (1.0, 0.0, "right", "bottom"),
+}
+
+
+def _place_block(ax, texts, prefer=("upper right", "lower left", "upper left", "lower right")):
+    """Put a block of texts in the first corner where it covers no data, else above the data.
+
+    The texts are stacked one line apart; when every corner covers data, the y-axis is
+    extended upwards and the block goes in the upper right corner, above the data.
+    """
+    if not texts:
+        return
+    fig = ax.figure
+    step = _c.small_font() * 1.25
+    pad = 2.0
+
+    def put(corner):
+        x, y, ha, va = _CORNERS[corner]
+        n = len(texts)
+        for i, t in enumerate(texts):
+            k = i if va == "top" else n - 1 - i
+            dy = -(pad + k * step) if va == "top" else pad + k * step
+            t.xy = (x, y)
+            t.xyann = ((-pad if ha == "right" else pad), dy)
+            t.set_ha(ha)
+            t.set_va(va)
+
+    def box():
+        renderer = fig.canvas.get_renderer()
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        from matplotlib.transforms import Bbox
+
+        return Bbox.union(boxes).padded(1.5)
+
+    paths = _data_paths(ax)
+    for corner in prefer:
+        put(corner)
+        fig.canvas.draw()
+        b = box()
+        if not any(p.intersects_bbox(b, filled=False) for p in paths):
+            return
+    put("upper right")
+    fig.canvas.draw()
+    for _ in range(4):  # extend the axis until the block clears the data
+        b = box()
+        if not any(p.intersects_bbox(b, filled=False) for p in _data_paths(ax)):
+            return
+        lo, hi = ax.get_ylim()
+        frac = min((b.height + 2 * pad) / ax.bbox.height, 0.6)
+        ax.set_ylim(lo, hi + frac * (hi - lo) / (1 - frac))
+        fig.canvas.draw()
+
+
+def _data_paths(ax) -> list:
+    """Display-space paths of the lines, markers and interval segments of ``ax``."""
+    from matplotlib.path import Path
+
+    out = []
+    for line in ax.get_lines():
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy) > 1 and line.get_linestyle() not in ("None", "none", "", " "):
+            out.append(Path(xy))
+        r = line.get_markersize() / 2 * ax.figure.dpi / 72
+        for px, py in xy:  # markers as small squares
+            out.append(
+                Path(
+                    [
+                        (px - r, py - r),
+                        (px + r, py - r),
+                        (px + r, py + r),
+                        (px - r, py + r),
+                        (px - r, py - r),
+                    ]
+                )
+            )
+    for coll in ax.collections:
+        trans = coll.get_transform()
+        for p in coll.get_paths():
+            v = trans.transform(p.vertices)
+            if len(v) and np.isfinite(v).all():
+                out.append(Path(v))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# adverse events
+# ---------------------------------------------------------------------------------------
+def ae_incidence(
+    data,
+    *,
+    per: str = "patient",
+    by: str | None = None,
+    top: int | None = 10,
+    adverse_events: pd.DataFrame | None = None,
+    min_severity: str | None = None,
+    serious: bool = False,
+    ci: float = 0.95,
+    counts: bool = True,
+    scale: str | None = None,
+    labels: Mapping | Sequence | None = None,
+    colors: Mapping | Sequence | None = None,
+    ax: Axes | None = None,
+    min_cell_size: int | None = None,
+) -> Axes:
+    """Dot plot of adverse-event incidence per term with Wilson intervals.
+
+    Parameters
+    ----------
+    data : SafetyOutcomes or DataFrame
+        :func:`ketanalysis.safety.derive_safety` output with adverse events, or a sessions
+        frame (one row per patient x session treated) with the events in
+        ``adverse_events`` (see :func:`ketanalysis.stats.ae_incidence`).
+    per : {"patient", "session"}, default "patient"
+        Incidence among patients (at least one event at any session) or among sessions.
+    by : str, optional
+        Grouping column of the sessions (``"route"``, ``"dose_group"``, ``"arm"``):
+        one marker per group on each row, shifted up and down.
+    top : int or None, default 10
+        Draw the ``top`` most frequent terms (by incidence in all patients together)
+        after the row of any adverse event; ``None`` draws every term.
+    adverse_events : DataFrame, optional
+        The events when ``data`` is a sessions frame.
+    min_severity : {"mild", "moderate", "severe"}, optional
+        Count only events at least this severe.
+    serious : bool, default False
+        Count only serious events.
+    ci : float, default 0.95
+        Level of the Wilson score interval.
+    counts : bool, default True
+        Write ``k/n`` of each row (and group) right of the plot.
+    scale : None
+        Adverse events have no rating scale; only ``None`` is accepted.
+    labels, colors : dict or list, optional
+        Legend labels and colours of the groups.
+    ax : Axes, optional
+        Axes to draw in (the counts are written right of it; leave room). By default a new
+        figure at the active journal width, tall enough for the rows.
+    min_cell_size : int, optional
+        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"`` (both k and n).
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    Incidence ``k / n`` with Wilson score intervals (Wilson EB. J Am Stat Assoc
+    1927;22:209-212) from :func:`ketanalysis.stats.ae_incidence`: per patient, the
+    share of patients with the event at any session among those treated (in a group,
+    among those treated in it), as in the safety tables of the esketamine phase 3 trials.
+    Rows are the row of any adverse event, then the terms from most to least frequent in
+    all patients together (:func:`~ketanalysis.stats.ae_incidence` without ``by``), ties
+    in alphabetical order.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> from ketanalysis.safety import derive_safety, read_adverse_events, read_vitals
+    >>> safety = derive_safety(read_vitals("data/sample/vitals.csv"),
+    ...                        read_adverse_events("data/sample/adverse_events.csv"))
+    >>> with ka.plots.publication("nature", "single"):
+    ...     ax = ka.plots.ae_incidence(safety, by="route")
+    >>> [t.get_text() for t in ax.get_yticklabels()][:2]
+    ['Any adverse event', 'Dizziness']
+    >>> plt.close("all")
+    """
+    _check_options(labels, colors, ax, min_cell_size)
+    _check_no_scale(scale)
+    _check_bool(counts, "counts")
+    if ci is None:
+        raise ValueError("ci=None: the incidence plot always draws intervals; give a level")
+    level = _check_ci(ci)
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by={by!r} must name one column or be None")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer))):
+        raise TypeError(f"top={top!r} must be a positive integer or None")
+    if top is not None and top < 1:
+        raise ValueError(f"top={top!r} must be a positive integer or None")
+    if isinstance(data, SafetyOutcomes) and adverse_events is None and "n_ae" not in data.sessions:
+        raise ValueError("data has no adverse-event data: derive_safety(..., adverse_events=...)")
+    opts = {
+        "per": per,
+        "adverse_events": adverse_events,
+        "min_severity": min_severity,
+        "serious": serious,
+        "level": level,
+    }
+    overall = _stats.ae_incidence(data, **opts)
+    tab = _stats.ae_incidence(data, by=by, **opts) if by is not None else overall
+    terms = overall[overall["ae_term"] != ANY_AE]
+    terms = terms.sort_values(["rate", "ae_term"], ascending=[False, True], kind="stable")
+    order = [ANY_AE, *terms["ae_term"].tolist()[: top if top is not None else None]]
+    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    if by is None and colors is None:  # one group: black unless a colour is given
+        grp = [_c.Group(None, grp[0].label, "black", "o", "-", 0)]
+
+    created = ax is None
+    fig, ax = _c.new_axes(ax, height_ratio=_height_ratio(len(order), len(grp)))
+    lw = float(plt.rcParams["lines.linewidth"])
+    rowpos = {t: float(i) for i, t in enumerate(order)}
+    for g in grp:
+        part = _c.subset(tab, by, g)
+        part = part[part["ae_term"].isin(order)].copy()
+        part["_y"] = part["ae_term"].map(rowpos)
+        part = part.sort_values("_y", kind="stable")
+        ys = part["_y"].to_numpy(dtype=float)
+        trans = _dodge(ax, g.index, len(grp), vertical=True)
+        ci_lines = ax.hlines(
+            ys,
+            100.0 * part["ci_low"].to_numpy(dtype=float),
+            100.0 * part["ci_high"].to_numpy(dtype=float),
+            colors=g.color,
+            linewidth=0.8 * lw,
+            zorder=2,
+            gid=f"ci:{g.index}",
+            clip_on=False,
+        )
+        ci_lines.set_transform(trans)
+        (dots,) = ax.plot(
+            100.0 * part["rate"].to_numpy(dtype=float),
+            ys,
+            linestyle="none",
+            marker=g.marker,
+            color=g.color,
+            markeredgewidth=0.0,
+            markersize=3.0,
+            label=g.label,
+            gid=f"rate:{g.index}",
+            zorder=3,
+            clip_on=False,
+        )
+        dots.set_transform(trans)
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_yticks(np.arange(len(order), dtype=float))
+    ax.set_yticklabels([_term_label(t) for t in order])
+    ax.get_yticklabels()[0].set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.set_xlim(0.0, _upper(tab[tab["ae_term"].isin(order)]["ci_high"]))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    unit = "Patients" if per == "patient" else "Sessions"
+    ax.set_xlabel(f"{unit} with the event (%)")
+    ax.grid(axis="x", color="#E0E0E0", linewidth=0.4, zorder=0)
+    ax.set_axisbelow(True)
+    ax.axhline(0.5, color=_LIMIT, linewidth=_thin(), zorder=1, gid="separator")
+
+    fs = _c.small_font()
+    count_texts = []
+    if counts:
+        for gi, g in enumerate(grp):
+            part = _c.subset(tab, by, g).set_index("ae_term")
+            for t in order:
+                k, n = part.loc[t, "k"], part.loc[t, "n"]
+                text = f"{_c.count_text(k, min_cell_size)}/{_c.count_text(n, min_cell_size)}"
+                count_texts.append(
+                    (
+                        gi,
+                        ax.annotate(
+                            text,
+                            xy=(1.0, rowpos[t]),
+                            xycoords=("axes fraction", "data"),
+                            xytext=(0.0, 0.0),
+                            textcoords="offset points",
+                            ha="right",
+                            va="center",
+                            fontsize=fs,
+                            color=g.color,
+                            annotation_clip=False,
+                            gid=f"count:{g.index}:{t}",
+                        ),
+                    )
+                )
+        header = ax.annotate(
+            "k/n",
+            xy=(1.0, -0.5),
+            xycoords=("axes fraction", "data"),
+            xytext=(0.0, 1.0),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=fs,
+            fontweight="bold",
+            annotation_clip=False,
+            gid="count_header",
+        )
+        _place_counts(ax, count_texts, header, len(grp))
+    _freeze_ticks(fig)
+    if created:
+        _tight(fig)
+    if by is not None:
+        legend_above(ax, [_handle(g, linestyle="none") for g in grp], ncols=(len(grp), 2, 1))
+        if created:
+            _tight(fig)
+    if created:
+        _tight(fig)
+    return ax
+
+
+def _upper(ci_high: pd.Series) -> float:
+    """Right end of the % axis: the highest interval, rounded up (10 % steps; 5 below 20)."""
+    hi = float(np.nanmax(ci_high.to_numpy(dtype=float), initial=0.0)) * 100.0 * 1.03
+    step = 10.0 if hi > 20 else 5.0
+    return float(min(100.0, max(step, np.ceil(hi / step) * step)))
+
+
+def _term_label(term: str) -> str:
+    text = str(term)
+    return text[:1].upper() + text[1:]
+
+
+def _height_ratio(n_rows: int, n_groups: int) -> float:
+    style, w, _ = _c.current_style()
+    fs = _c.small_font()
+    row_pt = fs * (1.7 + 0.75 * max(n_groups - 1, 0))
+    extra_in = 0.45 + (0.25 if n_groups > 1 else 0.0)
+    need_in = n_rows * row_pt / 72 + extra_in
+    return min(need_in, style.max_height_in) / w
+
+
+def _place_counts(ax, count_texts, header, n_groups) -> None:
+    """Columns of k/n right of the axes, one per group, right-aligned."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    gap = 4.0
+    widths = [0.0] * n_groups
+    for gi, t in count_texts:
+        widths[gi] = max(widths[gi], t.get_window_extent(renderer).width * 72.0 / fig.dpi)
+    right = []
+    x = gap
+    for w in widths:
+        x += w
+        right.append(x)
+        x += gap
+    for gi, t in count_texts:
+        t.xyann = (right[gi], 0.0)
+    header.xyann = (right[-1], 1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------
+def _check_options(labels, colors, ax, min_cell_size) -> None:
+    for name, value in (("labels", labels), ("colors", colors)):
+        if value is not None and (
+            isinstance(value, (str, bytes)) or not isinstance(value, (Mapping, Sequence))
+        ):
+            raise TypeError(f"{name}={value!r} must be a dict by group level or a list")
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, not {type(ax).__name__}")
+    _c.check_min_cell_size(min_cell_size)
+
+
+def _check_no_scale(scale) -> None:
+    if scale is not None:
+        raise ValueError(f"scale={scale!r}: this figure draws no rating scale; leave it None")
+
+
+def _check_ci(ci) -> float | None:
+    if ci is None:
+        return None
+    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)) or not 0 < ci < 1:
+        raise ValueError(f"ci={ci!r} must be a confidence level between 0 and 1, or None")
+    return float(ci)
+
+
+def _check_bool(value, name: str) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} must be True or False")
+
+
+def _thin() -> float:
+    return max(0.5, 0.6 * plt.rcParams["lines.linewidth"])
+
+
+def _num(v: float) -> str:
+    text = f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
+    return text.replace("-", _MINUS)
+
+
+def _segments(xs, lo, hi) -> list:
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    ok = ~np.isnan(lo) & ~np.isnan(hi)
+    return [np.array([[x, a], [x, b]]) for x, a, b in zip(xs[ok], lo[ok], hi[ok], strict=True)]
+
+
+def _dodge(ax, index: int, n: int, *, vertical: bool = False):
+    """Data transform shifted by a few points (the data keep their values)."""
+    step = (index - (n - 1) / 2) * _DODGE_PT / 72.0
+    if vertical:
+        return ax.transData + ScaledTranslation(0, -step, ax.figure.dpi_scale_trans)
+    return ax.transData + ScaledTranslation(step, 0, ax.figure.dpi_scale_trans)
+
+
+def _handle(g: _c.Group, **kw) -> Line2D:
+    kw.setdefault("linestyle", g.linestyle)
+    return Line2D([], [], color=g.color, marker=g.marker, label=g.label, **kw)
+
+
+def _tight(fig) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.tight_layout(pad=0.3)
+
+
+def _freeze_ticks(fig) -> None:
+    """Fix automatic tick counts at the active style (see plots.sessions)."""
+    for a in fig.axes:
+        for axis in (a.xaxis, a.yaxis):
+            loc = axis.get_major_locator()
+            if type(loc) is AutoLocator:
+                nbins = int(np.clip(axis.get_tick_space(), 1, 9))
+                axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+
+
+def _fit_ylabel(ax) -> None:
+    """Break the y label into two lines when it is taller than the axes."""
+    label = ax.yaxis.label
+    text = label.get_text()
+    if not text or "\n" in text or " " not in text:
+        return
+    renderer = ax.figure.canvas.get_renderer()
+    if label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height:
+        return
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    label.set_text(text[:cut] + "\n" + text[cut + 1 :])
+
+
+def _thin_ticks(ax) -> None:
+    """Hide x tick labels that would touch their left neighbour (greedy, left to right)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    last = -np.inf
+    gap = 0.4 * _c.small_font() * fig.dpi / 72
+    lo, hi = sorted(ax.get_xlim())
+    for tick in ax.xaxis.get_major_ticks():
+        label = tick.label1
+        if not label.get_text() or not lo <= tick.get_loc() <= hi:
+            continue
+        label.set_visible(True)
+        bb = label.get_window_extent(renderer)
+        if bb.x0 < last + gap:
+            label.set_visible(False)
+        else:
+            last = bb.x1
+
+
+def _finish(fig, ax, created) -> None:
+    if created:
+        _tight(fig)
+    fig.canvas.draw()
+    _fit_ylabel(ax)
+    if created:
+        _tight(fig)
+    fig.canvas.draw()
+    _thin_ticks(ax)
+    if created:
+        _tight(fig)
+        _thin_ticks(ax)
