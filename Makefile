@@ -19,14 +19,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed-core
 
-# The main job. Until the report lands: validate the sample cohort in its three layouts.
+# The main job: the full report of the sample cohort (settings in docs/sample-report.toml),
+# rebuilt into report/ (git-ignored); prints the path of report.html.
 demo: $(VENV)/.installed-core
-	$(BIN)/ketanalysis validate $(SAMPLE)/cohort_long.csv
-	$(BIN)/ketanalysis validate $(SAMPLE)/cohort_wide.csv \
-	    --wide-sessions '(?P<scale>madrs|phq9|cadss)\.s(?P<session>\d+)' \
-	    --wide-days 'day\.s(?P<session>\d+)'
-	$(BIN)/ketanalysis validate $(SAMPLE)/cohort_redcap.csv \
-	    --redcap-events $(SAMPLE)/cohort_redcap_events.json --redcap-day study_day
+	$(BIN)/ketanalysis report $(SAMPLE)/cohort_long.csv --out $(CURDIR)/report \
+	    --config docs/sample-report.toml --overwrite
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

@@ -31,9 +31,9 @@ __version__ = "0.1.0.dev0"
 
 # Loaded on first use, so that `python -m ketanalysis.simulate` runs the module once.
 _LAZY = {"simulate_cohort": "simulate", "simulate_safety": "_simulate_safety"}
-# Subpackages that import scipy or statsmodels load on first use (plots and report will
-# join them when they land).
-_LAZY_MODULES = ("plots", "simulate", "stats")
+# Modules that import scipy, statsmodels or matplotlib (or are rarely needed) load on
+# first use, so `import ketanalysis` stays light.
+_LAZY_MODULES = ("config", "plots", "report", "simulate", "stats")
 
 
 def __getattr__(name: str):

@@ -83,3 +83,151 @@ def test_console_script_help_has_examples():
     assert out.returncode == 0
     assert "examples:" in out.stdout and "exit status" in out.stdout
     json.dumps(out.stdout)  # plain text
+
+
+# ---------------------------------------------------------------------------------------
+# derive, report, figures, simulate, init-config
+# ---------------------------------------------------------------------------------------
+FAST = """
+[figures]
+include = ["trajectory", "swimmer"]
+[output]
+figure_formats = ["svg", "png"]
+dpi = 100
+"""
+
+
+def _one_line_error(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("ketanalysis: error: ")
+    return lines[0]
+
+
+def test_report_end_to_end_on_the_sample(tmp_path, capsys):
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    out = tmp_path / "report"
+    assert cli.main(["report", str(SAMPLE / "cohort_long.csv"), "--out", str(out),
+                     "--config", str(cfg)]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(out / "report.html")
+    assert "ketanalysis: validate" in captured.err and "ketanalysis: total" in captured.err
+    assert (out / "figures" / "swimmer.svg").exists() and (out / "tables" / "rates.csv").exists()
+    assert "<svg" in (out / "report.html").read_text()
+    # a second run into the same directory is refused, and allowed with --overwrite
+    args = ["report", str(SAMPLE / "cohort_long.csv"), "--out", str(out), "--config", str(cfg)]
+    assert cli.main(args + ["--quiet"]) == 2
+    assert "is not empty" in _one_line_error(capsys.readouterr().err)
+    assert cli.main(args + ["--quiet", "--overwrite"]) == 0
+    assert capsys.readouterr().err == ""  # --quiet: no progress
+
+
+def test_figures_command(tmp_path, capsys):
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST)
+    out = tmp_path / "figs"
+    assert cli.main(["figures", str(SAMPLE / "cohort_long.csv"), "--out", str(out),
+                     "--config", str(cfg), "-q"]) == 0  # fmt: skip
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["provenance.json", "swimmer.png", "swimmer.svg", "timings.json",
+                     "trajectory.png", "trajectory.svg"]  # fmt: skip
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ('[figures]\njurnal = "cell"\n', "figures.jurnal", "did you mean 'journal'?"),
+        ('[privacy]\nmin_cell_size = "11"\n', "privacy.min_cell_size", "expected a whole number"),
+        ('[criteria]\npreset = "SUSTAIN2"\n', "criteria.preset", "valid presets: scale_defaults"),
+        ('[analysis]\ngroup = "rout"\n', "analysis.group", "did you mean 'route'?"),
+        ("[analysis]\nendpoint = 99\n", "analysis.endpoint", "session 99 has no assessments"),
+    ],
+)
+def test_bad_config_exits_2_naming_the_key(tmp_path, capsys, text, key, reason):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    out = tmp_path / "out"
+    code = cli.main(["report", str(SAMPLE / "cohort_long.csv"), "--out", str(out),
+                     "--config", str(cfg), "-q"])  # fmt: skip
+    assert code == 2
+    line = _one_line_error(capsys.readouterr().err)
+    assert f"{cfg}: {key}: " in line and reason in line
+    assert not out.exists()
+
+
+def test_bad_data_exits_1_listing_rows(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "patient_id,session,scale,score\na,0,MADRS,30\na,1,MADRS,75\nb,0,MADRS,20\nb,1,MADRS,-3\n"
+    )
+    for command in (["report", str(bad), "--out", str(tmp_path / "r"), "-q"],
+                    ["derive", str(bad), "-o", str(tmp_path / "d.csv")]):  # fmt: skip
+        assert cli.main(command) == 1
+        err = capsys.readouterr().err
+        assert "row 3, column score: MADRS total 75 is outside 0-60" in err
+        assert "row 5, column score: MADRS total -3 is outside 0-60" in err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "d.csv").exists()
+
+
+def test_derive_writes_csv_and_parquet(tmp_path, capsys):
+    out, pats = tmp_path / "a.csv", tmp_path / "p.parquet"
+    code = cli.main(["derive", str(SAMPLE / "cohort_long.csv"), "-o", str(out),
+                     "--patients", str(pats)])  # fmt: skip
+    assert code == 0
+    assert "2609 assessments of 150 patients" in capsys.readouterr().out
+    a = pd.read_csv(out)
+    assert len(a) == 2609 and {"response", "remission", "pct_change"} <= set(a.columns)
+    p = pd.read_parquet(pats)
+    assert len(p) == 300 and int(p.loc[p["scale"] == "MADRS", "ever_response"].sum()) == 83
+    cfg = tmp_path / "s1.toml"
+    cfg.write_text('[criteria]\npreset = "SUSTAIN1"\n')
+    assert cli.main(["derive", str(SAMPLE / "cohort_long.csv"), "-o", str(out),
+                     "--config", str(cfg), "-q"]) == 0  # fmt: skip
+    assert set(pd.read_csv(out)["scale"]) == {"MADRS"}
+    assert (
+        cli.main(["derive", str(SAMPLE / "cohort_long.csv"), "-o", str(tmp_path / "a.xlsx")]) == 2
+    )
+    capsys.readouterr()
+
+
+def test_simulate_is_reproducible(tmp_path, capsys):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert cli.main(["simulate", "--patients", "30", "--seed", "4", "-o", str(a)]) == 0
+    assert cli.main(["simulate", "--patients", "30", "--seed", "4", "-o", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    frame = pd.read_csv(a)
+    assert frame["patient_id"].nunique() == 30
+    assert cli.main(["simulate", "--patients", "30", "-o", str(a)]) == 2  # exists
+    assert "--overwrite" in _one_line_error(capsys.readouterr().err)
+    trial = tmp_path / "t.csv"
+    assert cli.main(["simulate", "--patients", "20", "--arms", "ketamine", "midazolam",
+                     "--months", "0", "-o", str(trial)]) == 0  # fmt: skip
+    assert set(pd.read_csv(trial)["arm"]) == {"ketamine", "midazolam"}
+    capsys.readouterr()
+
+
+def test_init_config(tmp_path, capsys):
+    from ketanalysis.config import Config, load_config, parse_config
+
+    assert cli.main(["init-config"]) == 0
+    assert parse_config(capsys.readouterr().out) == Config()
+    path = tmp_path / "report.toml"
+    assert cli.main(["init-config", "-o", str(path)]) == 0
+    assert load_config(path) == Config()
+    assert cli.main(["init-config", "-o", str(path)]) == 2
+    assert "exists" in _one_line_error(capsys.readouterr().err)
+    assert cli.main(["init-config", "-o", str(path), "--overwrite"]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "command", ["validate", "derive", "report", "figures", "simulate", "init-config"]
+)
+def test_every_subcommand_help_has_examples(command, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main([command, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and f"ketanalysis {command}" in out and "exit status" in out

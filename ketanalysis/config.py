@@ -1,0 +1,623 @@
+"""Report and pipeline configuration: a TOML file read into frozen dataclasses.
+
+One file says how to read the data, which outcome definitions to use, how to group, which
+figures to draw in which journal's style, which files to write and how strictly to protect
+privacy. :func:`load_config` reads it with :mod:`tomllib` and checks it strictly: an
+unknown key is an error that names the closest valid key, a value of the wrong type is an
+error naming the key and the type expected, and nothing in a config is ever evaluated as
+code (column names that reach a model formula are quoted, never parsed). Every error is a
+:class:`ConfigError` whose one-line message starts with the key path
+(``criteria.preset``, ``figures.journal``, ...).
+
+:func:`default_config_text` is the commented default file (``ketanalysis init-config``);
+it reads back to ``Config()``. ``Config.to_dict()`` is the resolved configuration recorded
+in a report's ``provenance.json``.
+
+Examples
+--------
+>>> from ketanalysis.config import Config, parse_config
+>>> cfg = parse_config('[privacy]\\nlevel = "strict"\\n[criteria]\\npreset = "SUSTAIN1"')
+>>> cfg.privacy.level, cfg.privacy.min_cell_size, cfg.outcome_criteria().name
+('strict', 11, 'SUSTAIN-1')
+>>> parse_config("[figures]\\njurnal = 'cell'")
+Traceback (most recent call last):
+...
+ketanalysis.config.ConfigError: figures.jurnal: unknown key (did you mean 'journal'?); valid keys of [figures]: journal, width, include, max_patients
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import criteria as _criteria
+from . import scales as _scales
+
+__all__ = [
+    "FIGURE_NAMES",
+    "PRESETS",
+    "Config",
+    "ConfigError",
+    "default_config_text",
+    "load_config",
+    "parse_config",
+]
+
+#: Figures a report can draw (``figures.include``), in report order.
+FIGURE_NAMES: tuple[str, ...] = (
+    "trajectory",
+    "change",
+    "response_rates",
+    "spaghetti",
+    "waterfall",
+    "severity_transitions",
+    "jacobson_truax",
+    "time_to_response",
+    "time_to_relapse",
+    "swimmer",
+    "item_heatmap",
+    "forest",
+    "lsmeans",
+    "cadss_course",
+)
+#: Figures that show individual patients; left out under ``privacy.level = "strict"``.
+INDIVIDUAL_FIGURES: tuple[str, ...] = ("spaghetti", "waterfall", "jacobson_truax", "swimmer")
+
+#: Criteria presets by config name: a factory and the outcome scales it is meant for.
+PRESETS: dict[str, tuple] = {
+    "scale_defaults": (_criteria.scale_defaults, None),
+    "SUSTAIN1": (lambda: _criteria.SUSTAIN1, ("MADRS",)),
+}
+
+JOURNALS = ("nature", "cell", "jama", "apa")
+WIDTHS = ("single", "double")
+FIGURE_FORMATS = ("pdf", "svg", "png", "tiff", "eps")
+TABLE_FORMATS = ("csv", "latex", "markdown")
+INPUT_FORMATS = ("long", "wide", "redcap")
+PRIVACY_LEVELS = ("standard", "strict")
+COVARIANCES = ("us", "cs", "csh", "ar1", "ar1h", "toeplitz", "toeph")
+DF_METHODS = ("kenward-roger", "satterthwaite", "residual", "between-within")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _keys(section: str):
+    return lambda k: f"{section}.{k}"
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message is one line starting with the key path.
+
+    Attributes
+    ----------
+    key : str
+        The key path, e.g. ``"criteria.preset"`` (empty for a file that is not TOML).
+    reason : str
+        What is wrong.
+    source : str or None
+        The config file, when read from one.
+    """
+
+    def __init__(self, key: str, reason: str, source: str | None = None):
+        self.key, self.reason, self.source = key, reason, source
+        text = f"{key}: {reason}" if key else reason
+        super().__init__(f"{source}: {text}" if source else text)
+
+
+# ---------------------------------------------------------------------------------------
+# Sections. Each field's type annotation is checked against the TOML value; "" and an
+# absent key mean "not set" where the comment says so (TOML has no null).
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportSection:
+    """``[report]``: the report's title and the seed of every random draw."""
+
+    title: str = "Outcomes of ketamine and esketamine treatment"
+    seed: int = 20261121
+
+
+@dataclass(frozen=True)
+class InputSection:
+    """``[input]``: how to read the score file (see :func:`ketanalysis.read_scores`)."""
+
+    format: str = "long"
+    columns: dict[str, str] = field(default_factory=dict)
+    scale: str = ""
+    wide_id: str = "patient_id"
+    wide_sessions: str = ""
+    wide_days: str = ""
+    redcap_events: str = ""
+    redcap_day: str = ""
+    allow_identifiers: tuple[str, ...] = ()
+    allow_negative_days: bool = False
+    safety: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        key = _keys("input")
+        _one_of(self.format, INPUT_FORMATS, key("format"))
+        if self.scale:
+            _scale_key(self.scale, key("scale"))
+        if self.format == "wide" and not self.wide_sessions:
+            raise ConfigError(key("wide_sessions"), 'format = "wide" needs wide_sessions')
+        if self.format == "redcap" and not self.redcap_events:
+            raise ConfigError(key("redcap_events"), 'format = "redcap" needs redcap_events')
+
+
+@dataclass(frozen=True)
+class AnalysisSection:
+    """``[analysis]``: scales, baseline, endpoint, grouping, Table 1 rows."""
+
+    scales: tuple[str, ...] = ()
+    primary_scale: str = ""
+    baseline: int | float | str = 0
+    endpoint: int | float | None = None
+    group: str = ""
+    arm: str = "arm"
+    table1: tuple[str, ...] = ()
+    subgroups: tuple[str, ...] = ("route", "sex")
+    level: float = 0.95
+
+    def __post_init__(self):
+        key = _keys("analysis")
+        scales = tuple(_scale_key(s, key("scales")) for s in self.scales)
+        object.__setattr__(self, "scales", scales)
+        if self.primary_scale:
+            primary = _scale_key(self.primary_scale, key("primary_scale"))
+            if scales and primary not in scales:
+                raise ConfigError(
+                    key("primary_scale"), f"{primary!r} is not one of scales {list(scales)}"
+                )
+            object.__setattr__(self, "primary_scale", primary)
+        if not 0 < self.level < 1:
+            raise ConfigError(key("level"), f"must be between 0 and 1, got {self.level!r}")
+        if self.arm and not _IDENTIFIER.match(self.arm):
+            raise ConfigError(
+                key("arm"), f"must be a plain column name (letters, digits, _), got {self.arm!r}"
+            )
+
+
+@dataclass(frozen=True)
+class CriteriaSection:
+    """``[criteria]``: a preset by name and, in sub-tables, changes to its definitions."""
+
+    preset: str = "scale_defaults"
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def build(self) -> _criteria.Criteria:
+        """The :class:`~ketanalysis.criteria.Criteria` this section describes."""
+        crit = PRESETS[self.preset][0]()
+        changes = {}
+        for part, values in self.overrides.items():
+            changes[part] = dataclasses.replace(getattr(crit, part), **values)
+        return crit.replace(**changes) if changes else crit
+
+
+@dataclass(frozen=True)
+class MMRMSection:
+    """``[mmrm]``: the model of change from baseline when the data have arms."""
+
+    covariance: str = "us"
+    df: str = "kenward-roger"
+    until: int | float | None = None
+
+    def __post_init__(self):
+        key = _keys("mmrm")
+        _one_of(self.covariance, COVARIANCES, key("covariance"))
+        _one_of(self.df, DF_METHODS, key("df"))
+
+
+@dataclass(frozen=True)
+class FiguresSection:
+    """``[figures]``: which figures, in which journal's style."""
+
+    journal: str = "nature"
+    width: str = "single"
+    include: tuple[str, ...] = FIGURE_NAMES
+    max_patients: int = 300
+
+    def __post_init__(self):
+        key = _keys("figures")
+        _one_of(self.journal, JOURNALS, key("journal"))
+        _one_of(self.width, WIDTHS, key("width"))
+        for name in self.include:
+            _one_of(name, FIGURE_NAMES, key("include"))
+        if self.max_patients < 10:
+            raise ConfigError(key("max_patients"), f"must be at least 10, got {self.max_patients}")
+
+
+@dataclass(frozen=True)
+class OutputSection:
+    """``[output]``: file formats of figures and tables."""
+
+    figure_formats: tuple[str, ...] = ("pdf", "svg", "png")
+    table_formats: tuple[str, ...] = TABLE_FORMATS
+    dpi: int = 600
+
+    def __post_init__(self):
+        key = _keys("output")
+        for f in self.figure_formats:
+            _one_of(f, FIGURE_FORMATS, key("figure_formats"))
+        for f in self.table_formats:
+            _one_of(f, TABLE_FORMATS, key("table_formats"))
+        if not 72 <= self.dpi <= 2400:
+            raise ConfigError(key("dpi"), f"must be between 72 and 2400, got {self.dpi}")
+
+
+@dataclass(frozen=True)
+class PrivacySection:
+    """``[privacy]``: ``level = "strict"`` suppresses counts below ``min_cell_size``."""
+
+    level: str = "standard"
+    min_cell_size: int = 11
+
+    def __post_init__(self):
+        key = _keys("privacy")
+        _one_of(self.level, PRIVACY_LEVELS, key("level"))
+        if self.min_cell_size < 1:
+            raise ConfigError(key("min_cell_size"), f"must be at least 1, got {self.min_cell_size}")
+
+    @property
+    def strict(self) -> bool:
+        return self.level == "strict"
+
+
+_SECTIONS = {
+    "report": ReportSection,
+    "input": InputSection,
+    "analysis": AnalysisSection,
+    "criteria": CriteriaSection,
+    "mmrm": MMRMSection,
+    "figures": FiguresSection,
+    "output": OutputSection,
+    "privacy": PrivacySection,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A complete report configuration (every section has defaults).
+
+    Attributes
+    ----------
+    report, input, analysis, criteria, mmrm, figures, output, privacy
+        One frozen dataclass per TOML section; see :func:`default_config_text` for every
+        key with its meaning.
+    base_dir : Path or None
+        Directory of the config file: relative paths in ``[input]`` are taken from there
+        (else from the working directory). Not part of :meth:`to_dict`.
+    """
+
+    report: ReportSection = field(default_factory=ReportSection)
+    input: InputSection = field(default_factory=InputSection)
+    analysis: AnalysisSection = field(default_factory=AnalysisSection)
+    criteria: CriteriaSection = field(default_factory=CriteriaSection)
+    mmrm: MMRMSection = field(default_factory=MMRMSection)
+    figures: FiguresSection = field(default_factory=FiguresSection)
+    output: OutputSection = field(default_factory=OutputSection)
+    privacy: PrivacySection = field(default_factory=PrivacySection)
+    base_dir: Path | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every setting, defaults filled in, criteria resolved to their definitions."""
+        out: dict[str, Any] = {}
+        for name in _SECTIONS:
+            section = getattr(self, name)
+            if name == "criteria":
+                out[name] = {"preset": section.preset, **self.outcome_criteria().to_dict()}
+                out[name].pop("type", None)
+                continue
+            out[name] = {f.name: _plain(getattr(section, f.name)) for f in _fields(section)}
+        return out
+
+    def outcome_criteria(self) -> _criteria.Criteria:
+        """The outcome definitions (the preset with the overrides applied)."""
+        return self.criteria.build()
+
+    def outcome_scales(self) -> tuple[str, ...]:
+        """The scales asked for: ``analysis.scales``, else those of the preset (SUSTAIN1:
+        MADRS), else empty (every outcome scale in the data)."""
+        return self.analysis.scales or (PRESETS[self.criteria.preset][1] or ())
+
+    def path(self, value: str) -> Path:
+        """A path from the config, relative to the config file's directory."""
+        p = Path(value)
+        return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
+
+
+def _plain(value):
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _fields(section) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(section) if f.name != "overrides"]
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------
+def load_config(path: str | Path) -> Config:
+    """Read and check a TOML config file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        For a file that cannot be read or is not TOML, an unknown section or key (the
+        closest valid one suggested), a value of the wrong type, an unknown criteria preset
+        (the valid presets listed) or an invalid value; the message names the key path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError("", f"cannot read config file: {e}", str(path)) from None
+    return parse_config(text, source=str(path), base_dir=path.parent)
+
+
+def parse_config(
+    text: str, *, source: str | None = None, base_dir: str | Path | None = None
+) -> Config:
+    """Check TOML text and build a :class:`Config` (see :func:`load_config`)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError("", f"not valid TOML: {e}", source) from None
+    try:
+        return _build(data, None if base_dir is None else Path(base_dir))
+    except ConfigError as e:
+        raise ConfigError(e.key, e.reason, source) from None
+
+
+def _build(data: dict[str, Any], base_dir: Path | None) -> Config:
+    _unknown(data, list(_SECTIONS), "", "section")
+    kwargs: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(name, f"must be a table ([{name}]), got {_describe(raw)}")
+        kwargs[name] = _criteria_section(raw) if name == "criteria" else _section(name, cls, raw)
+    return Config(**kwargs, base_dir=base_dir)
+
+
+def _section(name: str, cls, raw: dict[str, Any]):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _unknown(raw, list(fields), name, "key")
+    values = {k: _typed(v, fields[k].type, f"{name}.{k}") for k, v in raw.items()}
+    return cls(**values)
+
+
+def _criteria_section(raw: dict[str, Any]) -> CriteriaSection:
+    parts = _criteria._PARTS
+    _unknown(raw, ["preset", *parts], "criteria", "key")
+    preset = _typed(raw.get("preset", "scale_defaults"), "str", "criteria.preset")
+    preset = _preset_name(preset)
+    overrides: dict[str, dict[str, Any]] = {}
+    for part, values in raw.items():
+        if part == "preset":
+            continue
+        key = f"criteria.{part}"
+        if not isinstance(values, dict):
+            raise ConfigError(key, f"must be a table ([{key}]), got {_describe(values)}")
+        cls = parts[part]
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        _unknown(values, list(fields), key, "key")
+        overrides[part] = {k: _typed(v, fields[k].type, f"{key}.{k}") for k, v in values.items()}
+    crit = PRESETS[preset][0]()
+    for part, values in overrides.items():
+        try:
+            dataclasses.replace(getattr(crit, part), **values)
+        except (ValueError, TypeError) as e:
+            named = [k for k in values if re.search(rf"\b{k}\b", str(e))]
+            key = f"criteria.{part}" + (f".{named[0]}" if named else "")
+            raise ConfigError(key, str(e)) from None
+    return CriteriaSection(preset=preset, overrides=overrides)
+
+
+def _preset_name(name: str) -> str:
+    squash = {re.sub(r"[-_ ]", "", k).lower(): k for k in PRESETS}
+    key = squash.get(re.sub(r"[-_ ]", "", name).lower())
+    if key is not None:
+        return key
+    close = difflib.get_close_matches(name, list(PRESETS), n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ConfigError(
+        "criteria.preset", f"unknown preset {name!r}{hint}; valid presets: {', '.join(PRESETS)}"
+    )
+
+
+def _unknown(raw: Mapping[str, Any], valid: list[str], where: str, noun: str) -> None:
+    for k in raw:
+        if k in valid:
+            continue
+        close = difflib.get_close_matches(k, valid, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        path = f"{where}.{k}" if where else k
+        of = f" of [{where}]" if where else ""
+        raise ConfigError(path, f"unknown {noun}{hint}; valid {noun}s{of}: {', '.join(valid)}")
+
+
+_NAMES = {
+    "str": "text",
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "tuple[str, ...]": "a list of text",
+    "dict[str, str]": "a table of text values",
+}
+
+
+def _typed(value, annotation: str, key: str):
+    """``value`` checked against a field annotation (as a string); numbers normalised."""
+    options = [a.strip() for a in annotation.split("|") if a.strip() != "None"]
+    for option in options:
+        ok, converted = _match(value, option)
+        if ok:
+            return converted
+    if "int" in options and "float" in options:
+        options.remove("int")
+    wanted = " or ".join(_NAMES.get(o, o) for o in options)
+    raise ConfigError(key, f"expected {wanted}, got {_describe(value)}")
+
+
+def _match(value, option: str) -> tuple[bool, Any]:
+    is_bool = isinstance(value, bool)
+    if option == "str":
+        return isinstance(value, str), value
+    if option == "bool":
+        return is_bool, value
+    if option == "int":
+        return isinstance(value, int) and not is_bool, value
+    if option == "float":
+        return isinstance(value, (int, float)) and not is_bool, value
+    if option == "tuple[str, ...]":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return ok, tuple(value) if ok else value
+    if option == "dict[str, str]":
+        ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        return ok, dict(value) if ok else value
+    raise AssertionError(f"unsupported annotation {option!r}")  # pragma: no cover
+
+
+def _describe(value) -> str:
+    kind = {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+    shown = repr(value) if not isinstance(value, (list, dict)) or len(repr(value)) < 40 else ""
+    return f"{shown} ({kind})" if shown else kind
+
+
+def _one_of(value: str, valid, key: str) -> None:
+    if value in valid:
+        return
+    close = difflib.get_close_matches(str(value), list(valid), n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ConfigError(key, f"unknown value {value!r}{hint}; valid: {', '.join(valid)}")
+
+
+def _scale_key(name: str, key: str) -> str:
+    try:
+        return _scales.get(name).key
+    except KeyError as e:
+        raise ConfigError(key, str(e.args[0])) from None
+
+
+# ---------------------------------------------------------------------------------------
+# The commented default file
+# ---------------------------------------------------------------------------------------
+_DEFAULT_TEXT = """\
+# ketanalysis report configuration (TOML). Every key below shows its default; delete what
+# you do not change. Unknown keys are errors. Nothing here is run as code.
+# Use: ketanalysis report scores.csv --out report/ --config this-file.toml
+
+[report]
+title = "Outcomes of ketamine and esketamine treatment"
+seed = 20261121               # seed of every random draw (patients sampled for figures)
+
+[input]
+format = "long"               # "long" (one row per patient x scale x session), "wide", "redcap"
+columns = {}                  # rename columns: { subject = "patient_id", visit = "session" }
+scale = ""                    # the scale of every row when the file has no scale column
+wide_id = "patient_id"        # wide: the patient column
+wide_sessions = ""            # wide: regex with groups session (and scale), e.g.
+                              #   '(?P<scale>madrs|phq9)\\.s(?P<session>\\d+)'
+wide_days = ""                # wide: regex naming day columns, e.g. 'day\\.s(?P<session>\\d+)'
+redcap_events = ""            # redcap: JSON file {event: session or [session, day]}
+redcap_day = ""               # redcap: field holding the study day
+allow_identifiers = []        # columns allowed although they look like direct identifiers
+allow_negative_days = false
+safety = []                   # safety files (adverse events); paths relative to this file
+
+[analysis]
+scales = []                   # outcome scales (default: every outcome scale in the data;
+                              #   MADRS alone with the SUSTAIN1 preset)
+primary_scale = ""            # scale of the headline figures (default: the first scale)
+baseline = 0                  # baseline session, or "first", or "last_pre" (last day <= 0)
+# endpoint = 7                # primary endpoint session (default: each patient's last
+                              #   assessment); rates, effect sizes and the MMRM use it
+group = ""                    # compare groups by this column (default: the arm column
+                              #   when the data have it, else no groups)
+arm = "arm"                   # column of randomised arms: the MMRM is fitted when the data
+                              #   have it with two or more arms
+table1 = []                   # rows of Table 1 (default: every covariate that varies)
+subgroups = ["route", "sex"]  # subgroups of the forest plot (those present in the data)
+level = 0.95                  # confidence level of every interval
+
+[criteria]
+preset = "scale_defaults"     # "scale_defaults" (registry thresholds) or "SUSTAIN1"
+# Change single definitions of the preset in sub-tables, e.g.
+# [criteria.remission]
+# threshold = 12
+# [criteria.relapse]
+# entry = "remission"
+# condition = "score"
+# threshold = 22
+# Sub-tables: response, remission, rapid_response, sustained_response, stable_remission,
+# stable_response, relapse, reliable_change, percent_change (keys as in ka.criteria).
+
+[mmrm]
+covariance = "us"             # us, cs, csh, ar1, ar1h, toeplitz, toeph
+df = "kenward-roger"          # kenward-roger, satterthwaite, residual, between-within
+# until = 7                   # last session in the model (default: analysis.endpoint,
+                              #   else every session: slow with "us" over many sessions
+                              #   of a large cohort)
+
+[figures]
+journal = "nature"            # nature, cell, jama, apa
+width = "single"              # single or double column
+include = [{include}]
+max_patients = 300            # individual-level figures of larger cohorts show a random
+                              #   sample of this many patients (said in the caption)
+
+[output]
+figure_formats = ["pdf", "svg", "png"]   # also "tiff", "eps"
+table_formats = ["csv", "latex", "markdown"]
+dpi = 600                     # resolution of PNG and TIFF figures
+
+[privacy]
+level = "standard"            # "strict": counts below min_cell_size suppressed in every
+                              #   table and annotation, no individual-level figures
+min_cell_size = 11
+"""
+
+
+def default_config_text() -> str:
+    """The default configuration as commented TOML (``ketanalysis init-config``).
+
+    >>> from ketanalysis.config import Config, default_config_text, parse_config
+    >>> parse_config(default_config_text()) == Config()
+    True
+    """
+    names = [f'"{n}"' for n in FIGURE_NAMES]
+    lines, line = [], ""
+    for n in names:
+        if len(line) + len(n) > 62:
+            lines.append(line.rstrip())
+            line = ""
+        line += n + ", "
+    lines.append(line.rstrip(", "))
+    include = "\n           ".join(lines)
+    return _DEFAULT_TEXT.replace("{include}", include)

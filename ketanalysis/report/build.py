@@ -1,0 +1,580 @@
+"""Build a report: one validation, one derivation, the sections' tables, the figures, the
+HTML page and the provenance record, written to a temporary directory and moved into
+place.
+
+Output (every file byte-identical when the same data and config are built again, except
+``timings.json``)::
+
+    report.html        self-contained: CSS and SVG figures inline, no external request
+    figures/           each figure as PDF, SVG and PNG (output.figure_formats)
+    tables/            each table as CSV, LaTeX and Markdown (output.table_formats)
+    provenance.json    versions, SHA-256 of the inputs and config, the resolved config,
+                       the seed, the steps run and the SHA-256 of every file written
+    timings.json       seconds per step: the one file that differs between runs
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Config, ConfigError, load_config
+from .privacy import Privacy
+
+__all__ = ["OutputDirError", "build", "build_figures", "load_outcomes"]
+
+#: Files of the output that are not covered by the byte-for-byte guarantee.
+NOT_REPRODUCIBLE = ("timings.json",)
+_DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "patsy", "matplotlib")
+
+
+class OutputDirError(FileExistsError):
+    """The output directory exists and is not empty (and ``overwrite`` was not given, or
+    it does not hold a previous report)."""
+
+
+@dataclass
+class Context:
+    """Everything the sections, figures and methods need (see :mod:`.sections`)."""
+
+    config: Config
+    criteria: object
+    report: object
+    out: object
+    source_name: str
+    source_sha256: str
+    primary: str
+    group: str | None
+    arm: str | None
+    endpoint: object
+    level: float
+    privacy: Privacy
+    versions: dict
+    has_cadss: bool
+    table1_variables: list
+    results: dict = field(default_factory=dict)
+    tables: list = field(default_factory=list)
+    skipped_figures: dict = field(default_factory=dict)
+    glance: list = field(default_factory=list)
+    quiet: bool = True
+
+    def log(self, message: str) -> None:
+        """A warning on stderr during the build (silent when quiet)."""
+        if not self.quiet:
+            print(f"ketanalysis: warning: {message}", file=sys.stderr, flush=True)
+
+    @property
+    def level_pct(self) -> str:
+        return f"{self.level * 100:g} %"
+
+
+class _Steps:
+    """Times each step; prints progress on stderr unless quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.times: list[tuple[str, float]] = []
+        self.t0 = time.perf_counter()
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        start = time.perf_counter()
+        yield
+        dt = time.perf_counter() - start
+        self.times.append((name, dt))
+        if not self.quiet:
+            print(f"ketanalysis: {name:<32} {dt:7.2f} s", file=sys.stderr, flush=True)
+
+    def total(self) -> float:
+        return time.perf_counter() - self.t0
+
+
+# ---------------------------------------------------------------------------------------
+# Public
+# ---------------------------------------------------------------------------------------
+def build(
+    source,
+    out_dir,
+    config=None,
+    *,
+    overwrite: bool = False,
+    quiet: bool = False,
+) -> Path:
+    """Build the full report of a score file.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        The score file (read as ``config.input`` says) or a frame in the canonical long
+        format.
+    out_dir : path
+        The report directory. It must not exist or be empty, unless ``overwrite``.
+    config : Config, path or None
+        A :class:`~ketanalysis.config.Config`, a TOML file, or None for the defaults.
+    overwrite : bool, default False
+        Replace an existing report in ``out_dir``. Only a directory holding a previous
+        ketanalysis output (with its ``provenance.json``) is replaced.
+    quiet : bool, default False
+        No progress on stderr.
+
+    Returns
+    -------
+    Path
+        ``out_dir / "report.html"``.
+
+    Raises
+    ------
+    ketanalysis.DataError
+        The data have errors (each listed with its row and column).
+    ConfigError
+        A configuration problem, or a setting that does not fit the data (a group column
+        that is not there, an endpoint session without assessments, ...).
+    OutputDirError
+        ``out_dir`` is not empty and ``overwrite`` is False.
+
+    Notes
+    -----
+    Building again with the same data, config and package versions gives byte-identical
+    files, except ``timings.json`` (seconds per step, also printed as progress). The
+    files are written to a temporary directory beside ``out_dir`` and moved into place at
+    the end, so an interrupted build leaves no half-written report.
+    """
+    return _run(source, out_dir, config, overwrite=overwrite, quiet=quiet, figures_only=False)
+
+
+def build_figures(source, out_dir, config=None, *, overwrite=False, quiet=False) -> Path:
+    """Only the figures of the report (``ketanalysis figures``): ``out_dir`` holds the
+    figure files and ``provenance.json``. Returns ``out_dir``."""
+    return _run(source, out_dir, config, overwrite=overwrite, quiet=quiet, figures_only=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Steps
+# ---------------------------------------------------------------------------------------
+def load_outcomes(source, config=None):
+    """Read, validate and derive as a report would: ``(validation report, Outcomes)``.
+
+    Used by ``ketanalysis derive``; raises as :func:`build` does.
+    """
+    cfg, cfg_info = _config(config)
+    frame, inputs, name = _read(source, cfg)
+    report = _validate(frame, cfg, name)
+    ctx = _context_for(cfg, cfg_info, report, name, inputs[0]["sha256"])
+    return report, ctx.out
+
+
+def _context_for(cfg, cfg_info, report, name, sha) -> Context:
+    """:func:`_context`, with the config file named in its errors."""
+    try:
+        return _context(cfg, report, name, sha)
+    except ConfigError as e:
+        if e.source is None and cfg_info.get("path"):
+            raise ConfigError(e.key, e.reason, cfg_info["path"]) from None
+        raise
+
+
+def _run(source, out_dir, config, *, overwrite, quiet, figures_only) -> Path:
+    cfg, cfg_info = _config(config)
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir, overwrite)
+    steps = _Steps(quiet)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        with steps.step("read"):
+            frame, inputs, source_name = _read(source, cfg)
+        with steps.step("validate"):
+            report = _validate(frame, cfg, source_name)
+        with steps.step("derive"):
+            ctx = _context_for(cfg, cfg_info, report, source_name, inputs[0]["sha256"])
+        ctx.quiet = quiet
+        if figures_only:
+            fig_dir = tmp
+        else:
+            from .sections import SECTIONS, glance
+
+            sections = []
+            for spec in SECTIONS:
+                with steps.step(f"section {spec.key}"):
+                    built = spec.build(ctx)
+                if built is not None:
+                    sections.append(built)
+            fig_dir = tmp / "figures"
+        from .figures import FIGURES, draw_figures
+
+        scratch = Path(tempfile.mkdtemp(prefix="svg-", dir=tmp))
+        figures = draw_figures(ctx, fig_dir, scratch, step=steps.step)
+        shutil.rmtree(scratch)
+        if not figures_only:
+            with steps.step("tables"):
+                _write_tables(ctx, tmp / "tables")
+            with steps.step("html"):
+                from .html import render
+
+                ctx.glance = glance(ctx)
+                page = render(ctx, sections, figures, FIGURES)
+                (tmp / "report.html").write_bytes(page.encode("utf-8"))
+        with steps.step("provenance"):
+            prov = _provenance(ctx, cfg, cfg_info, inputs, steps, tmp, figures_only)
+            _write_json(tmp / "provenance.json", prov)
+        _write_json(
+            tmp / "timings.json",
+            {
+                "note": "Seconds per step of this run; the only file that differs between "
+                "runs (not part of the byte-for-byte reproducible output).",
+                "steps": [{"step": n, "seconds": round(t, 3)} for n, t in steps.times],
+                "total_seconds": round(steps.total(), 3),
+            },
+        )
+        _move_into_place(tmp, out_dir, overwrite)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not quiet:
+        print(f"ketanalysis: {'total':<32} {steps.total():7.2f} s", file=sys.stderr, flush=True)
+    return out_dir if figures_only else out_dir / "report.html"
+
+
+def _config(config) -> tuple[Config, dict]:
+    """The config and how it was given: ``file`` (its name) and ``sha256`` of its bytes;
+    without a file, the digest of the default text (None) or of the resolved settings
+    as sorted JSON (a Config object)."""
+    if config is None:
+        from ..config import default_config_text
+
+        digest = _sha(default_config_text().encode())
+        return Config(), {"file": None, "given": "defaults", "sha256": digest}
+    if isinstance(config, Config):
+        text = json.dumps(config.to_dict(), sort_keys=True, ensure_ascii=False)
+        return config, {"file": None, "given": "Config object", "sha256": _sha(text.encode())}
+    path = Path(config)
+    cfg = load_config(path)
+    info = {"file": path.name, "given": "file", "sha256": _sha(path.read_bytes())}
+    return cfg, {**info, "path": str(path)}
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read(source, cfg: Config):
+    """The frame (not yet validated), the input records and the source's name."""
+    import ketanalysis as ka
+
+    inp = cfg.input
+    common = {
+        "baseline": cfg.analysis.baseline,
+        "allow_identifiers": list(inp.allow_identifiers),
+        "allow_negative_days": inp.allow_negative_days,
+        "validate": False,
+    }
+    inputs = []
+    if isinstance(source, pd.DataFrame):
+        digest = _sha(
+            pd.util.hash_pandas_object(source, index=True).to_numpy().tobytes()
+            + "\x00".join(map(str, source.columns)).encode()
+        )
+        inputs.append({"role": "scores", "name": "<DataFrame>", "sha256": digest})
+        name = "a DataFrame"
+        frame = ka.read_scores(
+            source, columns=inp.columns or None, scale=inp.scale or None, **common
+        )
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        inputs.append(
+            {
+                "role": "scores",
+                "name": path.name,
+                "sha256": _sha_file(path),
+                "bytes": path.stat().st_size,
+            }
+        )
+        name = path.name
+        if inp.format == "wide":
+            frame = ka.from_wide(
+                path,
+                id=inp.wide_id,
+                sessions=inp.wide_sessions,
+                days=inp.wide_days or None,
+                scale=inp.scale or None,
+                **common,
+            )
+        elif inp.format == "redcap":
+            events_path = cfg.path(inp.redcap_events)
+            try:
+                events = json.loads(events_path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as e:
+                raise ConfigError(
+                    "input.redcap_events", f"cannot read {events_path}: {e}"
+                ) from None
+            inputs.append(
+                {
+                    "role": "redcap_events",
+                    "name": events_path.name,
+                    "sha256": _sha_file(events_path),
+                }
+            )
+            events = {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
+            frame = ka.read_redcap(path, events=events, day=inp.redcap_day or None, **common)
+        else:
+            frame = ka.read_scores(
+                path, columns=inp.columns or None, scale=inp.scale or None, **common
+            )
+    for i, s in enumerate(inp.safety):
+        p = cfg.path(s)
+        if not p.is_file():
+            raise ConfigError(f"input.safety[{i}]", f"no such file: {p}")
+        inputs.append({"role": "safety", "name": p.name, "sha256": _sha_file(p)})
+    return frame, inputs, name
+
+
+def _validate(frame, cfg: Config, name: str):
+    import ketanalysis as ka
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ka.DataWarning)
+        report = ka.validate(
+            frame,
+            baseline=cfg.analysis.baseline,
+            allow_identifiers=list(cfg.input.allow_identifiers),
+            allow_negative_days=cfg.input.allow_negative_days,
+            source=name,
+        )
+    return report.raise_for_errors()
+
+
+def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
+    """Derive the outcomes once and resolve the settings that depend on the data."""
+    import ketanalysis as ka
+
+    from . import tables as T
+
+    a = cfg.analysis
+    crit = cfg.outcome_criteria()
+    frame = report.frame
+    columns = set(frame.columns)
+    scales = cfg.outcome_scales()
+    if a.endpoint is not None and not (frame["session"] == a.endpoint).any():
+        present = ", ".join(str(s) for s in sorted(pd.unique(frame["session"].dropna())))
+        raise ConfigError(
+            "analysis.endpoint",
+            f"session {a.endpoint!r} has no assessments; sessions in the data: {present}",
+        )
+    try:
+        out = ka.derive(
+            report,
+            scale=list(scales) or None,
+            criteria=crit,
+            baseline=a.baseline,
+            endpoint=a.endpoint,
+        )
+    except ValueError as e:
+        key = "criteria.relapse.event_column" if "event_column" in str(e) else "analysis.scales"
+        raise ConfigError(key, str(e)) from None
+    primary = a.primary_scale or out.scales[0]
+    if primary not in out.scales:
+        raise ConfigError(
+            "analysis.primary_scale",
+            f"{primary!r} is not an outcome scale of the data ({', '.join(out.scales)})",
+        )
+    arm = None
+    if a.arm in columns and frame[a.arm].dropna().nunique() >= 2:
+        arm = a.arm
+    elif a.arm and a.arm != "arm" and a.arm not in columns:
+        raise ConfigError("analysis.arm", _missing_column(a.arm, columns))
+    group = a.group or arm
+    if group and group not in columns:
+        raise ConfigError("analysis.group", _missing_column(group, columns))
+    covs = [c for c in T.covariates(frame) if c != group]
+    if a.table1:
+        for c in a.table1:
+            if c not in columns:
+                raise ConfigError("analysis.table1", _missing_column(c, columns))
+        chosen = [c for c in a.table1 if c != group]
+    else:
+        pats = out.patients.loc[out.patients["scale"] == primary]
+        chosen = [c for c in covs if pats[c].nunique(dropna=True) > 1]
+    variables = [(c, _label(c)) for c in chosen]
+    variables += [(f"baseline:{s}", f"Baseline {ka.scales.get(s).label}") for s in out.scales]
+    return Context(
+        config=cfg,
+        criteria=crit,
+        report=report,
+        out=out,
+        source_name=source_name,
+        source_sha256=sha,
+        primary=primary,
+        group=group or None,
+        arm=arm,
+        endpoint=a.endpoint,
+        level=a.level,
+        privacy=Privacy(strict=cfg.privacy.strict, min_cell_size=cfg.privacy.min_cell_size),
+        versions=_versions(),
+        has_cadss=bool((frame["scale"] == "CADSS").any()),
+        table1_variables=variables,
+    )
+
+
+def _label(column) -> str:
+    text = str(column).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _missing_column(name: str, columns) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(map(str, columns)), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"column {name!r} is not in the data{hint}"
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    import ketanalysis
+
+    out = {"ketanalysis": ketanalysis.__version__, "python": platform.python_version()}
+    for dep in _DEPENDENCIES:
+        try:
+            out[dep] = metadata.version(dep)
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            out[dep] = None
+    return out
+
+
+def _write_tables(ctx: Context, directory: Path) -> None:
+    formats = ctx.config.output.table_formats
+    if not formats:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    seen: dict[str, int] = {}
+    for t in ctx.tables:
+        n = seen.get(t.key, 0)
+        seen[t.key] = n + 1
+        if n:
+            t.key = f"{t.key}_{n + 1}"
+        if "csv" in formats:
+            (directory / f"{t.key}.csv").write_bytes(t.to_csv().encode("utf-8"))
+        if "latex" in formats:
+            (directory / f"{t.key}.tex").write_bytes(t.to_latex().encode("utf-8"))
+        if "markdown" in formats:
+            (directory / f"{t.key}.md").write_bytes(t.to_markdown().encode("utf-8"))
+
+
+def _provenance(ctx, cfg, cfg_info, inputs, steps, tmp: Path, figures_only: bool) -> dict:
+    files = {}
+    for p in sorted(tmp.rglob("*")):
+        if p.is_file() and p.name not in ("provenance.json", *NOT_REPRODUCIBLE):
+            files[p.relative_to(tmp).as_posix()] = _sha_file(p)
+    return {
+        "generator": "ketanalysis report" + (" (figures only)" if figures_only else ""),
+        "versions": ctx.versions,
+        "inputs": inputs,
+        "config": {
+            "file": cfg_info["file"],
+            "given": cfg_info["given"],
+            "sha256": cfg_info["sha256"],
+            "resolved": cfg.to_dict(),
+        },
+        "seed": cfg.report.seed,
+        "analysis": {
+            "scales": list(ctx.out.scales),
+            "primary_scale": ctx.primary,
+            "group": ctx.group,
+            "arm": ctx.arm,
+            "endpoint": ctx.endpoint,
+            "time_unit": ctx.out.time_unit,
+            "criteria": ctx.criteria.name,
+            "mmrm_fitted": ctx.results.get("mmrm") is not None,
+        },
+        "figures_skipped": dict(sorted(ctx.skipped_figures.items())),
+        "privacy": {
+            "level": cfg.privacy.level,
+            "min_cell_size": cfg.privacy.min_cell_size,
+            "suppressed": ctx.privacy.log,
+        },
+        "steps": [name for name, _ in steps.times],
+        "timings": "timings.json (seconds per step; differs between runs, so it is kept "
+        "out of this file and out of the reproducibility guarantee)",
+        "files": files,
+    }
+
+
+def _write_json(path: Path, data) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
+    path.write_bytes((text + "\n").encode("utf-8"))
+
+
+def _json_default(v):
+    import numpy as np
+
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, Path):
+        return v.as_posix()
+    raise TypeError(f"cannot write {type(v).__name__} to JSON")
+
+
+# ---------------------------------------------------------------------------------------
+# The output directory
+# ---------------------------------------------------------------------------------------
+def _is_previous_output(path: Path) -> bool:
+    prov = path / "provenance.json"
+    try:
+        data = json.loads(prov.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("generator", "")).startswith("ketanalysis")
+
+
+def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputDirError(f"{out_dir} exists and is not a directory")
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    if not overwrite:
+        raise OutputDirError(
+            f"{out_dir} is not empty; choose another directory or pass --overwrite "
+            "(overwrite=True) to replace a previous report"
+        )
+    if not _is_previous_output(out_dir):
+        raise OutputDirError(
+            f"{out_dir} is not empty and does not hold a previous ketanalysis report "
+            "(no provenance.json); refusing to replace it even with --overwrite"
+        )
+
+
+def _move_into_place(tmp: Path, out_dir: Path, overwrite: bool) -> None:
+    _check_out_dir(out_dir, overwrite)  # again: something may have appeared meanwhile
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        os.replace(out_dir, old / "previous")
+    os.replace(tmp, out_dir)
+    os.chmod(out_dir, 0o755)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

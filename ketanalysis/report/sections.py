@@ -1,0 +1,341 @@
+"""The sections of a report, in order: a list that other modules can extend.
+
+Each :class:`SectionSpec` has a key (the HTML anchor), a title and a function of the build
+context returning a :class:`Section` (paragraphs, tables and the place of the section's
+figures) or None when the section does not apply. Tables are computed here by
+:mod:`.tables` (which calls :mod:`ketanalysis.stats`); the figures are drawn later, after
+every section ran, and placed where a section has a ``("figures",)`` block.
+
+Adding a section (the safety analysis, for one) means adding a :class:`SectionSpec` to
+:data:`SECTIONS` at the right place: its function gets the context with the outcomes
+(``ctx.out``), the validation report (``ctx.report``), the configuration (``ctx.config``;
+``ctx.config.input.safety`` lists the safety files, resolved by ``ctx.config.path``), the
+privacy rules (``ctx.privacy``) and the resolved grouping (``ctx.group``, ``ctx.arm``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import scales as _scales
+from . import tables as T
+from .methods import methods as _methods
+
+__all__ = ["SECTIONS", "Section", "SectionSpec", "glance"]
+
+
+@dataclass
+class Section:
+    """A built section: ``blocks`` are ``("p", text)``, ``("table", Table)``,
+    ``("figures",)`` (the section's figures go here) or ``("refs", [text, ...])``."""
+
+    key: str
+    title: str
+    blocks: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    key: str
+    title: str
+    build: Callable[[object], Section | None]
+
+
+def _add_tables(ctx, section: Section, tables) -> None:
+    for t in tables:
+        ctx.tables.append(t)
+        section.blocks.append(("table", t))
+
+
+# ---------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------
+def data_section(ctx) -> Section:
+    s = Section("data", "The data")
+    rep = ctx.report
+    text = (
+        f"Scores from {ctx.source_name} (SHA-256 {ctx.source_sha256[:16]}...). "
+        "Every row excluded before analysis is counted below by reason"
+    )
+    text += (
+        " and listed in the audit table with its row in the input file."
+        if not ctx.privacy.strict
+        else "; under strict privacy the rows themselves are not listed."
+    )
+    if rep.allowed_identifiers:
+        text += f" Columns allowed although they look like identifiers: {', '.join(rep.allowed_identifiers)}."
+    s.blocks.append(("p", text))
+    _add_tables(ctx, s, T.data_tables(rep, ctx.privacy))
+    return s
+
+
+def table1_section(ctx) -> Section:
+    s = Section("table1", "Baseline characteristics")
+    tab = T.table1(
+        ctx.out,
+        group=ctx.group,
+        variables=ctx.table1_variables,
+        privacy=ctx.privacy,
+        scale=ctx.primary,
+    )
+    _add_tables(ctx, s, [tab])
+    return s
+
+
+def sessions_section(ctx) -> Section:
+    s = Section("sessions", "Outcomes by session")
+    s.blocks.append(("figures",))
+    _add_tables(
+        ctx, s, T.by_session_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
+    )
+    return s
+
+
+def rates_section(ctx) -> Section:
+    s = Section("rates", "Response and remission")
+    s.blocks.append(("figures",))
+    tabs = T.rate_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
+    if ctx.arm is not None:
+        tabs += T.difference_tables(ctx.out, arm=ctx.arm, level=ctx.level, privacy=ctx.privacy)
+    if ctx.endpoint is not None:
+        tabs += T.endpoint_tables(
+            ctx.out, endpoint=ctx.endpoint, group=ctx.group, level=ctx.level, privacy=ctx.privacy
+        )
+        tabs += T.effect_size_tables(
+            ctx.out,
+            endpoint=ctx.endpoint,
+            group=ctx.group,
+            arm=ctx.arm,
+            level=ctx.level,
+            privacy=ctx.privacy,
+        )
+    else:
+        s.blocks.append(
+            (
+                "p",
+                "Rates at an endpoint session, with LOCF and BOCF, and effect "
+                "sizes are given when the config sets analysis.endpoint.",
+            )
+        )
+    _add_tables(ctx, s, tabs)
+    return s
+
+
+#: More sessions than this in an unstructured MMRM gets a warning (the fit slows down with
+#: the t(t+1)/2 covariance parameters: 19 sessions of 10,000 patients take minutes).
+MMRM_MANY_SESSIONS = 12
+
+
+def mmrm_section(ctx) -> Section | None:
+    s = Section("mmrm", "Mixed model for repeated measures")
+    if ctx.arm is None:
+        s.blocks.append(
+            (
+                "p",
+                f"Not fitted: the data have no column {ctx.config.analysis.arm!r} "
+                "with two or more arms (analysis.arm).",
+            )
+        )
+        return s
+    from .. import stats
+
+    m = ctx.config.mmrm
+    until = m.until if m.until is not None else ctx.endpoint
+    data = T.mmrm_data(ctx.out, scale=ctx.primary, arm=ctx.arm, until=until)
+    formula = f"change ~ baseline*C(session) + {ctx.arm}*C(session)"
+    label = _scales.get(ctx.primary).label
+    n_sessions = data["session"].nunique()
+    if m.covariance == "us" and n_sessions > MMRM_MANY_SESSIONS:
+        ctx.log(
+            f"the MMRM has {n_sessions} sessions with an unstructured covariance "
+            f"({n_sessions * (n_sessions + 1) // 2} parameters); on large cohorts this can take "
+            "minutes: set analysis.endpoint or mmrm.until to model the sessions up to the "
+            "primary endpoint"
+        )
+    try:
+        fit = stats.mmrm(data, formula, covariance=m.covariance, df=m.df)
+    except ValueError as e:
+        s.blocks.append(("p", f"The MMRM could not be fitted: {e}"))
+        return s
+    ctx.results["mmrm"] = fit
+    s.blocks.append(
+        (
+            "p",
+            f"Change from baseline in {label} at the sessions after baseline"
+            + (f" up to session {until:g}" if until is not None else "")
+            + f": {formula}; {m.covariance} covariance, REML, {m.df} degrees of freedom."
+            + ("" if fit.converged else " Warning: the fit did not converge."),
+        )
+    )
+    s.blocks.append(("figures",))
+    _add_tables(ctx, s, T.mmrm_tables(fit, arm=ctx.arm, level=ctx.level, privacy=ctx.privacy))
+    return s
+
+
+def survival_section(ctx) -> Section:
+    s = Section("survival", "Time to response and to relapse")
+    s.blocks.append(("figures",))
+    for event in ("response", "relapse"):
+        try:
+            tabs, _ = T.survival_tables(
+                ctx.out,
+                event=event,
+                scale=ctx.primary,
+                group=ctx.group,
+                arm=ctx.arm,
+                level=ctx.level,
+                privacy=ctx.privacy,
+            )
+        except ValueError as e:
+            s.blocks.append(("p", f"Time to {event}: not estimated ({e})."))
+            continue
+        _add_tables(ctx, s, tabs)
+    return s
+
+
+def reliable_change_section(ctx) -> Section:
+    s = Section("reliable_change", "Reliable change")
+    s.blocks.append(("figures",))
+    _add_tables(
+        ctx,
+        s,
+        T.reliable_change_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy),
+    )
+    return s
+
+
+def dissociation_section(ctx) -> Section | None:
+    if not ctx.has_cadss:
+        return None
+    s = Section("dissociation", "Dissociation (CADSS)")
+    s.blocks.append(("figures",))
+    _add_tables(
+        ctx,
+        s,
+        T.cadss_tables(
+            ctx.report,
+            ctx.out,
+            group=ctx.group,
+            level=ctx.level,
+            privacy=ctx.privacy,
+            scale=ctx.primary,
+        ),
+    )
+    return s
+
+
+def safety_section(ctx) -> Section | None:
+    """Placeholder until the safety analysis lands: lists the configured safety files."""
+    files = ctx.config.input.safety
+    if not files:
+        return None
+    s = Section("safety", "Safety")
+    s.blocks.append(
+        (
+            "p",
+            "Safety files named by the configuration (input.safety): "
+            + ", ".join(files)
+            + ". Their SHA-256 digests are in provenance.json; "
+            "the safety analysis is not part of this version of the report.",
+        )
+    )
+    return s
+
+
+def methods_section(ctx) -> Section:
+    s = Section("methods", "Methods")
+    m = _methods(ctx)
+    for p in m.paragraphs:
+        s.blocks.append(("p", p))
+    s.blocks.append(("refs", list(m.references)))
+    return s
+
+
+def privacy_section(ctx) -> Section:
+    s = Section("privacy", "Privacy")
+    p = ctx.privacy
+    if not p.strict:
+        s.blocks.append(
+            (
+                "p",
+                'Privacy level "standard": no small-cell suppression. Set '
+                '[privacy] level = "strict" to suppress counts below '
+                f"{p.min_cell_size} and leave out figures of individual patients.",
+            )
+        )
+        return s
+    text = (
+        f'Privacy level "strict": counts from 1 to {p.min_cell_size - 1} are shown as '
+        f"{p.label}; * marks a statistic computed from such a count, or a cell hidden "
+        "because it would reveal one."
+    )
+    s.blocks.append(("p", text))
+    from ..config import INDIVIDUAL_FIGURES
+
+    skipped = [n for n in INDIVIDUAL_FIGURES if n in ctx.config.figures.include]
+    if skipped:
+        s.blocks.append(
+            ("p", "Figures of individual patients left out: " + ", ".join(skipped) + ".")
+        )
+    if p.log:
+        lines = [
+            f"{e['table']}: {e['cells']} cell{'s' if e['cells'] != 1 else ''} "
+            f"({', '.join(e['columns'])})"
+            for e in p.log
+        ]
+        s.blocks.append(("list", lines))
+    else:
+        s.blocks.append(("p", "No table cell needed suppression."))
+    return s
+
+
+#: The report's sections in order. Extend by inserting a SectionSpec.
+SECTIONS: list[SectionSpec] = [
+    SectionSpec("data", "The data", data_section),
+    SectionSpec("table1", "Baseline characteristics", table1_section),
+    SectionSpec("sessions", "Outcomes by session", sessions_section),
+    SectionSpec("rates", "Response and remission", rates_section),
+    SectionSpec("mmrm", "Mixed model for repeated measures", mmrm_section),
+    SectionSpec("survival", "Time to response and to relapse", survival_section),
+    SectionSpec("reliable_change", "Reliable change", reliable_change_section),
+    SectionSpec("dissociation", "Dissociation (CADSS)", dissociation_section),
+    SectionSpec("safety", "Safety", safety_section),
+    SectionSpec("methods", "Methods", methods_section),
+    SectionSpec("privacy", "Privacy", privacy_section),
+]
+
+
+def glance(ctx) -> list[tuple[str, str, str]]:
+    """The report's first lines: (label, value, detail) for patients and main rates."""
+    from .. import stats
+
+    p = ctx.privacy
+    out = ctx.out
+    label = _scales.get(ctx.primary).label
+    n = int(out.patients.loc[out.patients["scale"] == ctx.primary].shape[0])
+    cards = [
+        (
+            "Patients",
+            p.label if p.is_small(n) else f"{n:,}",
+            f"{len(out.assessments):,} assessments" if not p.strict else "",
+        )
+    ]
+    for outcome, name in (
+        ("response", "Response"),
+        ("remission", "Remission"),
+        ("relapse", "Relapse"),
+    ):
+        r = stats.rates(out, outcome=outcome, scale=ctx.primary, level=ctx.level).iloc[0]
+        k, m = int(r["k"]), int(r["n"])
+        if m == 0:
+            continue
+        if p.is_small(k) or p.is_small(m - k) or p.is_small(m):
+            value = "*"
+        else:
+            value = f"{100 * r['rate']:.0f} %"
+        detail = f"{label}, " + ("of patients at risk" if outcome == "relapse" else "ever")
+        if not (p.is_small(k) or p.is_small(m - k) or p.is_small(m)):
+            detail += f" ({k:,}/{m:,})"
+        cards.append((name, value, detail))
+    return cards

@@ -1,0 +1,185 @@
+"""Report configuration: strict TOML reading, one-line errors naming the key, presets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ketanalysis import criteria
+from ketanalysis.config import (
+    FIGURE_NAMES,
+    INDIVIDUAL_FIGURES,
+    Config,
+    ConfigError,
+    default_config_text,
+    load_config,
+    parse_config,
+)
+
+
+def _error(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as e:
+        parse_config(text, source="cfg.toml")
+    message = str(e.value)
+    assert "\n" not in message, message  # one line
+    assert message.startswith("cfg.toml: ")
+    return e.value
+
+
+def test_default_text_reads_back_to_the_defaults():
+    text = default_config_text()
+    assert parse_config(text) == Config()
+    # every key of every section is shown in the default text
+    for section, values in Config().to_dict().items():
+        assert f"[{section}]" in text
+        if section == "criteria":
+            continue
+        for key in values:
+            assert f"{key} = " in text or f"# {key} = " in text, (section, key)
+    assert parse_config("") == Config()
+
+
+def test_empty_file_and_defaults():
+    cfg = parse_config("")
+    assert cfg.privacy.level == "standard" and cfg.privacy.min_cell_size == 11
+    assert cfg.figures.include == FIGURE_NAMES
+    assert cfg.outcome_criteria() == criteria.scale_defaults()
+    assert cfg.outcome_scales() == ()
+
+
+def test_unknown_key_suggests_the_closest():
+    e = _error('[figures]\njurnal = "cell"')
+    assert e.key == "figures.jurnal"
+    assert "did you mean 'journal'?" in str(e)
+    e = _error("[privacy]\nmin_cell = 5")
+    assert e.key == "privacy.min_cell" and "'min_cell_size'" in str(e)
+    e = _error("[privcy]\nlevel = 'strict'")
+    assert e.key == "privcy" and "did you mean 'privacy'?" in str(e)
+    e = _error("[criteria.remision]\nthreshold = 12")
+    assert e.key == "criteria.remision" and "'remission'" in str(e)
+    e = _error("[criteria.relapse]\nthreshhold = 22")
+    assert e.key == "criteria.relapse.threshhold" and "'threshold'" in str(e)
+
+
+def test_wrong_type_names_key_and_type():
+    e = _error('[privacy]\nmin_cell_size = "11"')
+    assert e.key == "privacy.min_cell_size"
+    assert "expected a whole number, got '11' (text)" in str(e)
+    e = _error("[analysis]\nscales = 'MADRS'")
+    assert e.key == "analysis.scales" and "a list of text" in str(e)
+    e = _error("[input]\nallow_negative_days = 1")
+    assert e.key == "input.allow_negative_days" and "true or false" in str(e)
+    e = _error("[analysis]\nbaseline = true")
+    assert e.key == "analysis.baseline"
+    e = _error("[criteria.response]\nmin_reduction = '50%'")
+    assert e.key == "criteria.response.min_reduction" and "a number" in str(e)
+    e = _error("[report]\nseed = 1.5")
+    assert e.key == "report.seed"
+    e = _error("figures = 3")
+    assert e.key == "figures" and "must be a table" in str(e)
+
+
+def test_unknown_preset_lists_the_valid_ones():
+    e = _error('[criteria]\npreset = "SUSTAIN2"')
+    assert e.key == "criteria.preset"
+    assert "did you mean 'SUSTAIN1'?" in str(e)
+    assert "valid presets: scale_defaults, SUSTAIN1" in str(e)
+
+
+def test_presets_by_name_and_overrides():
+    cfg = parse_config('[criteria]\npreset = "sustain-1"')
+    assert cfg.criteria.preset == "SUSTAIN1"
+    assert cfg.outcome_criteria() is criteria.SUSTAIN1
+    assert cfg.outcome_scales() == ("MADRS",)  # SUSTAIN-1 is defined on the MADRS
+    cfg = parse_config(
+        "[criteria]\npreset = 'SUSTAIN1'\n[criteria.relapse]\nanchor = 16\n"
+        "[criteria.remission]\nthreshold = 10"
+    )
+    crit = cfg.outcome_criteria()
+    assert crit.relapse.anchor == 16 and crit.relapse.threshold == 22
+    assert crit.remission.threshold == 10
+    resolved = cfg.to_dict()["criteria"]
+    assert resolved["preset"] == "SUSTAIN1" and resolved["relapse"]["anchor"] == 16
+    assert resolved["name"] == "SUSTAIN-1"
+
+
+def test_invalid_values_name_their_key():
+    assert _error("[figures]\njournal = 'lancet'").key == "figures.journal"
+    assert _error("[figures]\ninclude = ['swimer']").key == "figures.include"
+    assert "did you mean 'swimmer'" in str(_error("[figures]\ninclude = ['swimer']"))
+    assert _error("[output]\ntable_formats = ['xlsx']").key == "output.table_formats"
+    assert _error("[privacy]\nlevel = 'paranoid'").key == "privacy.level"
+    assert _error("[privacy]\nmin_cell_size = 0").key == "privacy.min_cell_size"
+    assert _error("[analysis]\nscales = ['PHQ']").key == "analysis.scales"
+    assert _error("[analysis]\nlevel = 95").key == "analysis.level"
+    assert _error("[mmrm]\ncovariance = 'un'").key == "mmrm.covariance"
+    assert _error("[input]\nformat = 'wide'").key == "input.wide_sessions"
+    e = _error("[criteria.relapse]\ncondition = 'score'")
+    assert e.key == "criteria.relapse.condition" and "needs threshold" in str(e)
+    e = _error("[criteria.stable_remission]\nk = 5")
+    assert e.key == "criteria.stable_remission.k"
+
+
+def test_not_toml_is_an_error():
+    e = _error("[analysis\nscales = []")
+    assert e.key == "" and "not valid TOML" in str(e)
+
+
+def test_scales_are_normalised():
+    cfg = parse_config("[analysis]\nscales = ['madrs', 'PHQ-9']\nprimary_scale = 'phq9'")
+    assert cfg.analysis.scales == ("MADRS", "PHQ9")
+    assert cfg.analysis.primary_scale == "PHQ9"
+    assert _error("[analysis]\nscales = ['MADRS']\nprimary_scale = 'PHQ9'").key == (
+        "analysis.primary_scale"
+    )
+
+
+def test_nothing_is_evaluated_as_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    payload = "__import__('os').system('touch pwned')"
+    cfg = parse_config(f'[analysis]\ngroup = "{payload}"\ntable1 = ["{payload}"]')
+    assert cfg.analysis.group == payload  # kept as text: a column name, never run
+    assert not (tmp_path / "pwned").exists()
+    # the arm column goes into the MMRM formula: only plain names are accepted
+    e = _error(f'[analysis]\narm = "{payload}"')
+    assert e.key == "analysis.arm"
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_load_config_from_file(tmp_path):
+    path = tmp_path / "report.toml"
+    path.write_text('[input]\nsafety = ["ae.csv"]\n[figures]\nwidth = "double"\n')
+    cfg = load_config(path)
+    assert cfg.figures.width == "double"
+    assert cfg.path("ae.csv") == tmp_path / "ae.csv"  # relative to the config file
+    with pytest.raises(ConfigError) as e:
+        load_config(tmp_path / "missing.toml")
+    assert "cannot read config file" in str(e.value)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[figures]\nformat = 'pdf'\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(bad)
+    assert str(e.value).startswith(f"{bad}: figures.format: unknown key")
+
+
+def test_to_dict_is_plain_json():
+    cfg = parse_config("[input]\ncolumns = { subject = 'patient_id' }\n[analysis]\nendpoint = 7")
+    data = cfg.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["input"]["columns"] == {"subject": "patient_id"}
+    assert data["analysis"]["endpoint"] == 7
+    assert set(data) == {
+        "report",
+        "input",
+        "analysis",
+        "criteria",
+        "mmrm",
+        "figures",
+        "output",
+        "privacy",
+    }
+
+
+def test_individual_figures_are_known():
+    assert set(INDIVIDUAL_FIGURES) <= set(FIGURE_NAMES)

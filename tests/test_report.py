@@ -1,0 +1,372 @@
+"""Reports: the files, a self-contained page, provenance, byte-identical reruns, privacy.
+
+The full sample report is built once per module (``sample``); a second build checks that
+every file is byte-identical except ``timings.json``, the one file documented as differing
+between runs (it holds the seconds of each step).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+
+import ketanalysis as ka
+from ketanalysis.config import FIGURE_NAMES, INDIVIDUAL_FIGURES, Config, parse_config
+from ketanalysis.report import OutputDirError, build
+from ketanalysis.report.figures import FIGURES, inline_svg
+from ketanalysis.report.privacy import Privacy, Rule
+from ketanalysis.report.tabular import Table, format_value
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "cohort_long.csv"
+# The demo config (group by route, endpoint session 7) at a lower PNG resolution, so the
+# two full builds stay fast; dpi changes nothing else.
+SAMPLE_CONFIG = """
+[analysis]
+group = "route"
+endpoint = 7
+[output]
+dpi = 120
+"""
+COUNT_COLUMNS = {
+    "n", "k", "k1", "k2", "n1", "n2", "n_missing", "n_excluded", "n_imputed", "n_events",
+    "n_at_risk", "cum_events", "cum_censored", "rows", "patients", "assessments",
+    "totals_from_items", "prorated", "n_with_endpoint",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("sample")
+    cfg = base / "report.toml"
+    cfg.write_text(SAMPLE_CONFIG)
+    html = build(SAMPLE, base / "report", cfg, quiet=True)
+    assert html == base / "report" / "report.html"
+    return base / "report"
+
+
+@pytest.fixture(scope="module")
+def strict_trial(tmp_path_factory) -> Path:
+    """A two-arm trial under strict privacy (arms give the MMRM and comparisons)."""
+    base = tmp_path_factory.mktemp("strict")
+    data = base / "trial.csv"
+    ka.simulate_cohort(90, seed=5, arms=("ketamine", "midazolam")).to_csv(data, index=False)
+    cfg = parse_config(
+        '[analysis]\nendpoint = 7\n[mmrm]\nuntil = 7\n[privacy]\nlevel = "strict"\n'
+        '[output]\nfigure_formats = ["svg"]\n'
+        '[figures]\ninclude = ["trajectory", "response_rates", "time_to_relapse", "swimmer", '
+        '"spaghetti", "lsmeans", "forest"]'
+    )
+    build(data, base / "report", cfg, quiet=True)
+    return base / "report"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+# ---------------------------------------------------------------------------------------
+# The files
+# ---------------------------------------------------------------------------------------
+def test_report_tree(sample):
+    files = _files(sample)
+    assert {"report.html", "provenance.json", "timings.json"} <= set(files)
+    prov = json.loads(files["provenance.json"])
+    drawn = [n for n in FIGURE_NAMES if n not in prov["figures_skipped"]]
+    # the sample has no arms: only the MMRM figure does not apply
+    assert set(prov["figures_skipped"]) == {"lsmeans"}
+    for name in drawn:
+        for ext in ("pdf", "svg", "png"):
+            assert f"figures/{name}.{ext}" in files, (name, ext)
+    for key in ("table1", "rates", "by_session_score", "endpoint_rates", "response_median",
+                "relapse_at_risk", "reliable_change", "cadss_by_session", "exclusions"):  # fmt: skip
+        for ext in ("csv", "tex", "md"):
+            assert f"tables/{key}.{ext}" in files, (key, ext)
+    assert files["figures/swimmer.png"].startswith(b"\x89PNG")
+    assert files["figures/swimmer.pdf"].startswith(b"%PDF")
+
+
+def test_two_runs_give_byte_identical_trees(sample, tmp_path):
+    cfg = tmp_path / "report.toml"
+    cfg.write_text(SAMPLE_CONFIG)
+    again = build(SAMPLE, tmp_path / "again", cfg, quiet=True).parent
+    first, second = _files(sample), _files(again)
+    assert sorted(first) == sorted(second)
+    # timings.json holds the seconds of each step: documented as the only file that
+    # differs between runs; everything else must be identical, byte for byte
+    differ = [name for name in first if first[name] != second[name]]
+    assert set(differ) <= {"timings.json"}, differ
+
+
+def test_table_csv_matches_stats(sample):
+    rates = pd.read_csv(sample / "tables" / "rates.csv")
+    row = rates.query("scale == 'MADRS' and route == 'IV' and outcome == 'response'").iloc[0]
+    out = ka.derive(ka.read_scores(SAMPLE))
+    ref = ka.stats.rates(out, outcome="response", by="route", scale="MADRS")
+    ref = ref.loc[ref["route"] == "IV"].iloc[0]
+    assert (row["k"], row["n"]) == (ref["k"], ref["n"])
+    assert row["rate"] == pytest.approx(ref["rate"], abs=1e-9)
+    table1 = (sample / "tables" / "table1.csv").read_text()
+    assert table1.splitlines()[0] == (
+        "characteristic,IM (N = 23),IV (N = 96),intranasal (N = 31),All (N = 150)"
+    )
+    assert "Age, mean (SD)" in table1 and "Baseline MADRS, median [IQR]" in table1
+    md = (sample / "tables" / "rates.md").read_text()
+    assert md.startswith("**Response, remission and relapse rates**")
+    tex = (sample / "tables" / "rates.tex").read_text()
+    assert "\\begin{tabular}" in tex and "rapid\\_response" in tex
+
+
+# ---------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs, self.ids, self.tags, self.counts = [], set(), set(), []
+        self._count = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href", "action", "srcset", "poster", "data"):
+                self.refs.append(value or "")
+            if name == "id":
+                self.ids.add(value)
+        self._count = tag == "td" and "count" in (dict(attrs).get("class") or "").split()
+
+    def handle_data(self, data):
+        if self._count:
+            self.counts.append(data)
+            self._count = False
+
+
+def test_html_is_self_contained(sample):
+    text = (sample / "report.html").read_text(encoding="utf-8")
+    page = _Links()
+    page.feed(text)
+    assert page.refs, "expected anchor links"
+    for ref in page.refs:
+        assert ref.startswith("#") or ref.startswith("data:"), ref
+        if ref.startswith("#"):
+            assert ref[1:] in page.ids, ref  # every anchor resolves within the file
+    assert not {"script", "link", "iframe", "img", "object", "embed"} & page.tags
+    assert re.findall(r"url\((?!#)", text) == []
+    assert "@import" not in text
+    assert "<?xml" not in text and "<!DOCTYPE svg" not in text
+    prov = json.loads((sample / "provenance.json").read_text())
+    drawn = [n for n in FIGURE_NAMES if n not in prov["figures_skipped"]]
+    assert text.count("<svg") == len(drawn) == len(FIGURE_NAMES) - 1  # all inline
+    assert "<text" in text  # figure text stays text
+
+
+def test_html_sections_and_methods(sample):
+    text = (sample / "report.html").read_text(encoding="utf-8")
+    for title in ("The data", "Baseline characteristics", "Outcomes by session",
+                  "Response and remission", "Mixed model for repeated measures",
+                  "Time to response and to relapse", "Reliable change", "Dissociation (CADSS)",
+                  "Methods", "Privacy"):  # fmt: skip
+        assert f">{title}</h2>" in text, title
+    assert "Table 1. Baseline characteristics by route" in text
+    assert "Not fitted: the data have no column &#x27;arm&#x27;" in text
+    # the methods name each definition with its settings and its source
+    for phrase in ("a reduction from baseline of at least 50 %", "MADRS &lt;= 10",
+                   "reliability r = 0.8", "Jacobson NS, Truax P", "Wilson EB",
+                   "Kaplan EL, Meier P", "Zarate CA", "Montgomery", "Bremner JD",
+                   "log-rank"):  # fmt: skip
+        assert phrase in text, phrase
+    assert "swimmer" in text and "Figure 1." in text
+
+
+def test_provenance(sample):
+    prov = json.loads((sample / "provenance.json").read_text())
+    assert prov["inputs"][0] == {
+        "role": "scores",
+        "name": "cohort_long.csv",
+        "sha256": hashlib.sha256(SAMPLE.read_bytes()).hexdigest(),
+        "bytes": SAMPLE.stat().st_size,
+    }
+    cfg = parse_config(SAMPLE_CONFIG)
+    assert prov["config"]["resolved"] == json.loads(json.dumps(cfg.to_dict()))
+    assert prov["config"]["sha256"] == hashlib.sha256(SAMPLE_CONFIG.encode()).hexdigest()
+    assert prov["seed"] == cfg.report.seed
+    assert prov["versions"]["ketanalysis"] == ka.__version__
+    for dep in ("numpy", "pandas", "scipy", "statsmodels", "matplotlib"):
+        assert prov["versions"][dep]
+    assert prov["analysis"]["group"] == "route" and prov["analysis"]["endpoint"] == 7
+    # the digest of every file written, and no dates anywhere
+    for rel, digest in prov["files"].items():
+        assert hashlib.sha256((sample / rel).read_bytes()).hexdigest() == digest, rel
+    raw = (sample / "provenance.json").read_text()
+    assert not re.search(r"20\d\d-\d\d-\d\d", raw)
+    assert list(json.loads(raw)) == sorted(json.loads(raw))  # sorted keys
+    # each step's time is in timings.json (outside the reproducible files)
+    timings = json.loads((sample / "timings.json").read_text())
+    steps = [s["step"] for s in timings["steps"]]
+    assert steps[: len(prov["steps"])] == prov["steps"]
+    assert {"read", "validate", "derive", "figure swimmer", "html"} <= set(steps)
+    assert all(s["seconds"] >= 0 for s in timings["steps"])
+
+
+# ---------------------------------------------------------------------------------------
+# Privacy
+# ---------------------------------------------------------------------------------------
+def _small(value: str) -> bool:
+    value = value.strip()
+    return bool(re.fullmatch(r"\d+", value)) and 0 < int(value) < 11
+
+
+def test_strict_privacy_leaves_no_small_count(strict_trial):
+    checked = 0
+    for path in sorted((strict_trial / "tables").glob("*.csv")):
+        rows = list(csv.DictReader(io.StringIO(path.read_text())))
+        for row in rows:
+            for col, value in row.items():
+                if col in COUNT_COLUMNS:
+                    checked += 1
+                    assert not _small(value), (path.name, col, row)
+                if path.name.startswith(("table1", "cadss_peak")):
+                    # "n (%)" and "N = n" cells
+                    for m in re.findall(r"(?:^|N = )(\d+)(?= \(|$|\))", value):
+                        assert not _small(m), (path.name, col, value)
+            if path.name.startswith("table1"):
+                for col in row:
+                    for m in re.findall(r"N = (\d+)", col):
+                        assert not _small(m), (path.name, col)
+    assert checked > 100
+    page = _Links()
+    page.feed((strict_trial / "report.html").read_text(encoding="utf-8"))
+    assert page.counts and not [c for c in page.counts if _small(c)]
+    text = (strict_trial / "report.html").read_text(encoding="utf-8")
+    assert "&lt;11" in text  # something was suppressed, and says so
+    assert "Privacy level &quot;strict&quot;" in text
+    prov = json.loads((strict_trial / "provenance.json").read_text())
+    assert prov["privacy"]["suppressed"], "expected suppressed cells in a 90-patient trial"
+
+
+def test_strict_privacy_leaves_out_individual_figures(strict_trial):
+    names = {p.stem for p in (strict_trial / "figures").iterdir()}
+    assert names and not names & set(INDIVIDUAL_FIGURES)
+    prov = json.loads((strict_trial / "provenance.json").read_text())
+    for name in ("swimmer", "spaghetti"):
+        assert "strict privacy" in prov["figures_skipped"][name]
+    text = (strict_trial / "report.html").read_text(encoding="utf-8")
+    assert "Figures of individual patients left out: spaghetti, swimmer." in text
+
+
+def test_arms_give_mmrm_and_comparisons(strict_trial):
+    tables = {p.stem for p in (strict_trial / "tables").glob("*.csv")}
+    assert {"mmrm_type3", "mmrm_lsmeans", "mmrm_contrasts", "rate_differences",
+            "effect_size_between", "relapse_cox"} <= tables  # fmt: skip
+    lsm = pd.read_csv(strict_trial / "tables" / "mmrm_lsmeans.csv")
+    assert set(lsm["arm"]) == {"ketamine", "midazolam"}
+    assert sorted(lsm["session"].unique()) == [1, 2, 3, 4, 5, 6, 7]
+    assert (strict_trial / "figures" / "lsmeans.svg").exists()
+
+
+def test_privacy_rules():
+    p = Privacy(strict=True, min_cell_size=11)
+    frame = pd.DataFrame({"k": [3, 40, 45, 0], "n": [50, 50, 50, 50], "rate": [0.06, 0.8, 0.9, 0]})
+    hidden = p.apply("t", frame, [Rule("k", also=("rate",), total="n")])
+    # 3 is small; 40 and 45 of 50 reveal 10 and 5 without; 0 discloses no one
+    assert hidden["k"].tolist() == ["<11", "*", "*", ""]
+    assert hidden["rate"].tolist() == ["*", "*", "*", ""]
+    assert hidden["n"].tolist() == ["", "", "", ""]
+    assert p.log == [{"table": "t", "cells": 6, "columns": ["k", "rate"]}]
+    assert not Privacy().apply("t", frame, [Rule("k")]).to_numpy().any()
+
+
+# ---------------------------------------------------------------------------------------
+# Output directory, small settings
+# ---------------------------------------------------------------------------------------
+def _tiny_config() -> Config:
+    return parse_config(
+        '[figures]\ninclude = ["trajectory"]\n[output]\nfigure_formats = ["svg"]\n'
+        'table_formats = ["csv"]'
+    )
+
+
+def test_output_directory_is_refused_unless_overwrite(tmp_path):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    with pytest.raises(OutputDirError, match="not empty"):
+        build(SAMPLE, busy, _tiny_config(), quiet=True)
+    with pytest.raises(OutputDirError, match="does not hold a previous ketanalysis report"):
+        build(SAMPLE, busy, _tiny_config(), overwrite=True, quiet=True)
+    assert (busy / "notes.txt").read_text() == "mine"
+    out = tmp_path / "out"
+    build(SAMPLE, out, _tiny_config(), quiet=True)
+    with pytest.raises(OutputDirError):
+        build(SAMPLE, out, _tiny_config(), quiet=True)
+    (out / "stale.txt").write_text("old")
+    build(SAMPLE, out, _tiny_config(), overwrite=True, quiet=True)
+    assert not (out / "stale.txt").exists()  # replaced whole
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_failed_build_leaves_nothing(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient_id,session,scale,score\na,0,MADRS,30\na,1,MADRS,75\n")
+    with pytest.raises(ka.DataError, match="row 3, column score"):
+        build(bad, tmp_path / "out", _tiny_config(), quiet=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_large_cohorts_sample_individual_figures(tmp_path):
+    cfg = parse_config(
+        '[figures]\ninclude = ["spaghetti"]\nmax_patients = 20\n'
+        '[output]\nfigure_formats = ["svg"]\ntable_formats = []'
+    )
+    html = build(SAMPLE, tmp_path / "r", cfg, quiet=True).read_text()
+    assert "A random sample of 20 of 150 patients is shown (seed 20261121)." in html
+
+
+def test_figure_table_matches_the_config_names():
+    assert tuple(f.name for f in FIGURES) == FIGURE_NAMES
+    assert tuple(f.name for f in FIGURES if f.individual_level) == INDIVIDUAL_FIGURES
+    names = set(ka.plots.__all__)
+    missing = sorted({f.function for f in FIGURES} - names)
+    assert not missing, f"ka.plots lacks {missing}"
+
+
+def test_inline_svg_prefixes_ids_and_strips_the_prolog():
+    svg = (
+        '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+        '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd">\n'
+        '<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="252pt" height="189pt" '
+        'viewBox="0 0 252 189" xmlns="http://www.w3.org/2000/svg" version="1.1">'
+        "<metadata><rdf:RDF/></metadata>"
+        '<defs><clipPath id="p1"><rect/></clipPath></defs>'
+        '<g clip-path="url(#p1)"><use xlink:href="#p1"/></g><text>n = 5</text></svg>'
+    )
+    out = inline_svg(svg, prefix="fig")
+    assert out.startswith("<svg") and "metadata" not in out and 'width="252pt"' not in out
+    assert 'id="fig-p1"' in out and "url(#fig-p1)" in out and 'xlink:href="#fig-p1"' in out
+    assert 'viewBox="0 0 252 189"' in out and "<text>n = 5</text>" in out
+
+
+def test_table_text_forms():
+    t = Table(
+        "t",
+        "A & B",
+        pd.DataFrame({"name": ["x,y", 'q"r'], "n": [3, 12], "p_value": [0.0001, 0.5]}),
+        formats={"n": "count", "p_value": "p"},
+    )
+    assert t.to_csv() == 'name,n,p_value\n"x,y",3,0.0001\n"q""r",12,0.5\n'
+    assert "A \\& B" in t.to_latex()
+    assert "| x,y | 3 | <0.001 |" in t.to_markdown()
+    assert format_value(-0.0001, "num2") == "0.00"
+    assert format_value(0.5531, "pct") == "55.3"
+    assert format_value(float("nan"), "num2") == ""
