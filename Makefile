@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := data/sample
 
-.PHONY: demo test lint format sample clean
+.PHONY: demo test lint format sample screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ format: $(VENV)/.installed-dev
 # Regenerate the sample cohort byte for byte (see data/sample/README.md).
 sample: $(VENV)/.installed-core
 	$(BIN)/python -m ketanalysis.simulate $(SAMPLE)
+
+# The README's pictures: the report's first screen (headless Chromium; Debian package
+# `chromium`) and the swimmer figure of the sample report. Not needed by demo or test.
+screenshots: demo
+	chromium --headless --no-sandbox --hide-scrollbars --window-size=1280,900 \
+	    --screenshot=docs/report.png file://$(CURDIR)/report/report.html
+	cp report/figures/swimmer.png docs/swimmer.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -64,6 +64,8 @@ FIGURE_NAMES: tuple[str, ...] = (
     "forest",
     "lsmeans",
     "cadss_course",
+    "vitals",
+    "ae_incidence",
 )
 #: Figures that show individual patients; left out under ``privacy.level = "strict"``.
 INDIVIDUAL_FIGURES: tuple[str, ...] = ("spaghetti", "waterfall", "jacobson_truax", "swimmer")
@@ -121,6 +123,28 @@ class ReportSection:
 
 
 @dataclass(frozen=True)
+class SafetyFiles:
+    """``[input.safety]``: the safety files of a report, paths relative to the config file.
+
+    ``vitals`` is read with :func:`ketanalysis.read_vitals` (one row per patient x session
+    x time point), ``adverse_events`` with :func:`ketanalysis.read_adverse_events` (one row
+    per patient x session x event); "" means not given. Either or both.
+    """
+
+    vitals: str = ""
+    adverse_events: str = ""
+
+    def given(self) -> dict[str, str]:
+        """``{kind: path}`` of the files named, in the order vitals, adverse_events."""
+        return {
+            k: v for k, v in (("vitals", self.vitals), ("adverse_events", self.adverse_events)) if v
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.vitals or self.adverse_events)
+
+
+@dataclass(frozen=True)
 class InputSection:
     """``[input]``: how to read the score file (see :func:`ketanalysis.read_scores`)."""
 
@@ -134,7 +158,7 @@ class InputSection:
     redcap_day: str = ""
     allow_identifiers: tuple[str, ...] = ()
     allow_negative_days: bool = False
-    safety: tuple[str, ...] = ()
+    safety: SafetyFiles = field(default_factory=SafetyFiles)
 
     def __post_init__(self):
         key = _keys("input")
@@ -265,6 +289,9 @@ class PrivacySection:
         return self.level == "strict"
 
 
+#: Sub-tables of a section: (section, key) -> dataclass.
+_NESTED = {("input", "safety"): SafetyFiles}
+
 _SECTIONS = {
     "report": ReportSection,
     "input": InputSection,
@@ -329,6 +356,8 @@ class Config:
 
 
 def _plain(value):
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -401,7 +430,19 @@ def _build(data: dict[str, Any], base_dir: Path | None) -> Config:
 def _section(name: str, cls, raw: dict[str, Any]):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     _unknown(raw, list(fields), name, "key")
-    values = {k: _typed(v, fields[k].type, f"{name}.{k}") for k, v in raw.items()}
+    values = {}
+    for k, v in raw.items():
+        nested = _NESTED.get((name, k))
+        if nested is None:
+            values[k] = _typed(v, fields[k].type, f"{name}.{k}")
+        elif not isinstance(v, dict):
+            example = ", ".join(f'{f.name} = "..."' for f in dataclasses.fields(nested))
+            raise ConfigError(
+                f"{name}.{k}",
+                f"must be a table ([{name}.{k}] or {{ {example} }}), got {_describe(v)}",
+            )
+        else:
+            values[k] = _section(f"{name}.{k}", nested, v)
     return cls(**values)
 
 
@@ -549,7 +590,13 @@ redcap_events = ""            # redcap: JSON file {event: session or [session, d
 redcap_day = ""               # redcap: field holding the study day
 allow_identifiers = []        # columns allowed although they look like direct identifiers
 allow_negative_days = false
-safety = []                   # safety files (adverse events); paths relative to this file
+
+[input.safety]                # safety data (optional; a safety section when given), paths
+                              #   relative to this file
+vitals = ""                   # vital signs: patient_id, session, timepoint (pre, 40min or
+                              #   peak, post, discharge) or minutes, sbp, dbp, hr
+adverse_events = ""           # adverse events: patient_id, session, ae_term, severity,
+                              #   serious (a row with no term: a session without events)
 
 [analysis]
 scales = []                   # outcome scales (default: every outcome scale in the data;

@@ -143,6 +143,7 @@ def test_figures_command(tmp_path, capsys):
         ('[criteria]\npreset = "SUSTAIN2"\n', "criteria.preset", "valid presets: scale_defaults"),
         ('[analysis]\ngroup = "rout"\n', "analysis.group", "did you mean 'route'?"),
         ("[analysis]\nendpoint = 99\n", "analysis.endpoint", "session 99 has no assessments"),
+        ('[input.safety]\nvitls = "v.csv"\n', "input.safety.vitls", "did you mean 'vitals'?"),
     ],
 )
 def test_bad_config_exits_2_naming_the_key(tmp_path, capsys, text, key, reason):
@@ -169,6 +170,31 @@ def test_bad_data_exits_1_listing_rows(tmp_path, capsys):
         assert "row 3, column score: MADRS total 75 is outside 0-60" in err
         assert "row 5, column score: MADRS total -3 is outside 0-60" in err
     assert not (tmp_path / "r").exists() and not (tmp_path / "d.csv").exists()
+
+
+def test_bad_safety_file_exits_1_listing_rows(tmp_path, capsys):
+    vitals = tmp_path / "vitals.csv"
+    vitals.write_text(
+        "patient_id,session,timepoint,sbp,dbp,hr\n"
+        "K0001,0,pre,120,80,70\nK0001,0,peak,400,80,70\nK0002,0,later,130,85,72\n"
+    )
+    cfg = tmp_path / "report.toml"
+    cfg.write_text('[input.safety]\nvitals = "vitals.csv"\n')  # relative to the config
+    out = tmp_path / "r"
+    code = cli.main(["report", str(SAMPLE / "cohort_long.csv"), "--out", str(out),
+                     "--config", str(cfg), "-q"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"2 problems in {vitals}" in err
+    assert "row 3, column sbp: systolic blood pressure 400 mmHg is outside" in err
+    assert "row 4, column timepoint: time point 'later' is not one of" in err
+    assert not out.exists()
+    cfg.write_text('[input.safety]\nadverse_events = "missing.csv"\n')
+    code = cli.main(["report", str(SAMPLE / "cohort_long.csv"), "--out", str(out),
+                     "--config", str(cfg), "-q"])  # fmt: skip
+    assert code == 2
+    line = _one_line_error(capsys.readouterr().err)
+    assert f"{cfg}: input.safety.adverse_events: no such file" in line
 
 
 def test_derive_writes_csv_and_parquet(tmp_path, capsys):

@@ -35,7 +35,12 @@ def test_default_text_reads_back_to_the_defaults():
         assert f"[{section}]" in text
         if section == "criteria":
             continue
-        for key in values:
+        for key, value in values.items():
+            if isinstance(value, dict) and key != "columns":  # a sub-table: [input.safety]
+                assert f"[{section}.{key}]" in text, (section, key)
+                for sub in value:
+                    assert f"{sub} = " in text, (section, key, sub)
+                continue
             assert f"{key} = " in text or f"# {key} = " in text, (section, key)
     assert parse_config("") == Config()
 
@@ -149,9 +154,10 @@ def test_nothing_is_evaluated_as_code(tmp_path, monkeypatch):
 
 def test_load_config_from_file(tmp_path):
     path = tmp_path / "report.toml"
-    path.write_text('[input]\nsafety = ["ae.csv"]\n[figures]\nwidth = "double"\n')
+    path.write_text('[input.safety]\nadverse_events = "ae.csv"\n[figures]\nwidth = "double"\n')
     cfg = load_config(path)
     assert cfg.figures.width == "double"
+    assert cfg.input.safety.given() == {"adverse_events": "ae.csv"}
     assert cfg.path("ae.csv") == tmp_path / "ae.csv"  # relative to the config file
     with pytest.raises(ConfigError) as e:
         load_config(tmp_path / "missing.toml")
@@ -161,6 +167,28 @@ def test_load_config_from_file(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_config(bad)
     assert str(e.value).startswith(f"{bad}: figures.format: unknown key")
+
+
+def test_safety_files_are_a_table_of_vitals_and_adverse_events():
+    cfg = parse_config('[input.safety]\nvitals = "v.csv"\nadverse_events = "ae.csv"\n')
+    assert (cfg.input.safety.vitals, cfg.input.safety.adverse_events) == ("v.csv", "ae.csv")
+    assert bool(cfg.input.safety) and not Config().input.safety
+    inline = parse_config('[input]\nsafety = { vitals = "v.csv" }\n')
+    assert inline.input.safety.given() == {"vitals": "v.csv"}
+    assert cfg.to_dict()["input"]["safety"] == {"vitals": "v.csv", "adverse_events": "ae.csv"}
+    e = _error('[input.safety]\nvitls = "v.csv"\n')
+    assert e.key == "input.safety.vitls"
+    assert "did you mean 'vitals'?" in e.reason and "vitals, adverse_events" in e.reason
+    e = _error('[input.safety]\nadverse_event = "ae.csv"\n')
+    assert "did you mean 'adverse_events'?" in e.reason
+    e = _error('[input.safety]\nvitals = ["v.csv"]\n')
+    assert e.key == "input.safety.vitals" and "expected text" in e.reason
+    # the list of an earlier draft: told what to write instead
+    e = _error('[input]\nsafety = ["ae.csv"]\n')
+    assert e.key == "input.safety"
+    assert 'vitals = "...", adverse_events = "..."' in e.reason
+    text = default_config_text()
+    assert "[input.safety]" in text and 'vitals = ""' in text and 'adverse_events = ""' in text
 
 
 def test_to_dict_is_plain_json():

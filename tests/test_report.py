@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import ketanalysis as ka
-from ketanalysis.config import FIGURE_NAMES, INDIVIDUAL_FIGURES, Config, parse_config
+from ketanalysis.config import FIGURE_NAMES, INDIVIDUAL_FIGURES, Config, ConfigError, parse_config
 from ketanalysis.report import OutputDirError, build
 from ketanalysis.report.figures import FIGURES, inline_svg
 from ketanalysis.report.privacy import Privacy, Rule
@@ -30,9 +30,14 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "cohort_long.csv"
-# The demo config (group by route, endpoint session 7) at a lower PNG resolution, so the
-# two full builds stay fast; dpi changes nothing else.
-SAMPLE_CONFIG = """
+VITALS = ROOT / "data" / "sample" / "vitals.csv"
+AES = ROOT / "data" / "sample" / "adverse_events.csv"
+# The demo config (group by route, endpoint session 7, the sample's safety files) at a
+# lower PNG resolution, so the two full builds stay fast; dpi changes nothing else.
+SAMPLE_CONFIG = f"""
+[input.safety]
+vitals = "{VITALS.as_posix()}"
+adverse_events = "{AES.as_posix()}"
 [analysis]
 group = "route"
 endpoint = 7
@@ -42,8 +47,13 @@ dpi = 120
 COUNT_COLUMNS = {
     "n", "k", "k1", "k2", "n1", "n2", "n_missing", "n_excluded", "n_imputed", "n_events",
     "n_at_risk", "cum_events", "cum_censored", "rows", "patients", "assessments",
-    "totals_from_items", "prorated", "n_with_endpoint",
+    "totals_from_items", "prorated", "n_with_endpoint", "sessions_k",
+    "sessions_n", "patients_k", "patients_n", "n_obs", "n_responders",
 }  # fmt: skip
+# in the safety tables "sessions" counts treatment sessions (elsewhere: distinct sessions)
+SAFETY_COUNTS = COUNT_COLUMNS | {"sessions"}
+SAFETY_TABLES = ("safety_thresholds", "safety_flags", "safety_rises", "ae_incidence",
+                 "safety_exclusions")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +71,19 @@ def strict_trial(tmp_path_factory) -> Path:
     """A two-arm trial under strict privacy (arms give the MMRM and comparisons)."""
     base = tmp_path_factory.mktemp("strict")
     data = base / "trial.csv"
-    ka.simulate_cohort(90, seed=5, arms=("ketamine", "midazolam")).to_csv(data, index=False)
-    cfg = parse_config(
+    cohort = ka.simulate_cohort(90, seed=5, arms=("ketamine", "midazolam"))
+    cohort.to_csv(data, index=False)
+    vitals, aes = ka.simulate_safety(cohort, seed=5)
+    vitals.to_csv(base / "vitals.csv", index=False)
+    aes.to_csv(base / "ae.csv", index=False)
+    (base / "report.toml").write_text(
+        '[input.safety]\nvitals = "vitals.csv"\nadverse_events = "ae.csv"\n'
         '[analysis]\nendpoint = 7\n[mmrm]\nuntil = 7\n[privacy]\nlevel = "strict"\n'
         '[output]\nfigure_formats = ["svg"]\n'
         '[figures]\ninclude = ["trajectory", "response_rates", "time_to_relapse", "swimmer", '
-        '"spaghetti", "lsmeans", "forest"]'
-    )
-    build(data, base / "report", cfg, quiet=True)
+        '"spaghetti", "lsmeans", "forest", "vitals", "ae_incidence"]'
+    )  # safety paths relative to the config file
+    build(data, base / "report", base / "report.toml", quiet=True)
     return base / "report"
 
 
@@ -90,9 +105,11 @@ def test_report_tree(sample):
         for ext in ("pdf", "svg", "png"):
             assert f"figures/{name}.{ext}" in files, (name, ext)
     for key in ("table1", "rates", "by_session_score", "endpoint_rates", "response_median",
-                "relapse_at_risk", "reliable_change", "cadss_by_session", "exclusions"):  # fmt: skip
+                "relapse_at_risk", "reliable_change", "cadss_by_session", "exclusions",
+                "cadss_trend", "dissociation_response", *SAFETY_TABLES):  # fmt: skip
         for ext in ("csv", "tex", "md"):
             assert f"tables/{key}.{ext}" in files, (key, ext)
+    assert {"vitals", "ae_incidence"} <= set(drawn)
     assert files["figures/swimmer.png"].startswith(b"\x89PNG")
     assert files["figures/swimmer.pdf"].startswith(b"%PDF")
 
@@ -176,7 +193,7 @@ def test_html_sections_and_methods(sample):
     for title in ("The data", "Baseline characteristics", "Outcomes by session",
                   "Response and remission", "Mixed model for repeated measures",
                   "Time to response and to relapse", "Reliable change", "Dissociation (CADSS)",
-                  "Methods", "Privacy"):  # fmt: skip
+                  "Safety and tolerability", "Methods", "Privacy"):  # fmt: skip
         assert f">{title}</h2>" in text, title
     assert "Table 1. Baseline characteristics by route" in text
     assert "Not fitted: the data have no column &#x27;arm&#x27;" in text
@@ -184,7 +201,8 @@ def test_html_sections_and_methods(sample):
     for phrase in ("a reduction from baseline of at least 50 %", "MADRS &lt;= 10",
                    "reliability r = 0.8", "Jacobson NS, Truax P", "Wilson EB",
                    "Kaplan EL, Meier P", "Zarate CA", "Montgomery", "Bremner JD",
-                   "log-rank"):  # fmt: skip
+                   "log-rank", "SPRAVATO", "Williams B", "Liang KY",
+                   "at or above 140 mmHg systolic or 90 mmHg diastolic"):  # fmt: skip
         assert phrase in text, phrase
     assert "swimmer" in text and "Figure 1." in text
 
@@ -197,6 +215,11 @@ def test_provenance(sample):
         "sha256": hashlib.sha256(SAMPLE.read_bytes()).hexdigest(),
         "bytes": SAMPLE.stat().st_size,
     }
+    # the safety files, each with its digest
+    assert prov["inputs"][1:] == [
+        {"role": "vitals", "name": "vitals.csv", "sha256": _sha(VITALS)},
+        {"role": "adverse_events", "name": "adverse_events.csv", "sha256": _sha(AES)},
+    ]
     cfg = parse_config(SAMPLE_CONFIG)
     assert prov["config"]["resolved"] == json.loads(json.dumps(cfg.to_dict()))
     assert prov["config"]["sha256"] == hashlib.sha256(SAMPLE_CONFIG.encode()).hexdigest()
@@ -217,6 +240,129 @@ def test_provenance(sample):
     assert steps[: len(prov["steps"])] == prov["steps"]
     assert {"read", "validate", "derive", "figure swimmer", "html"} <= set(steps)
     assert all(s["seconds"] >= 0 for s in timings["steps"])
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Safety
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sample_safety():
+    """The sample's safety data derived as the report does (scores give the CADSS)."""
+    scores = ka.validate(ka.read_scores(SAMPLE))
+    return ka.derive_safety(ka.read_vitals(VITALS), ka.read_adverse_events(AES), scores)
+
+
+def _section(text: str, key: str) -> str:
+    start = text.index(f'<section id="{key}">')
+    return text[start : text.index("</section>", start)]
+
+
+def test_safety_section_in_the_sample_report(sample):
+    text = (sample / "report.html").read_text(encoding="utf-8")
+    part = _section(text, "safety")
+    assert '<a href="#safety">Safety and tolerability</a>' in text
+    for key in SAFETY_TABLES:
+        assert f'id="tab-{key}"' in part, key
+    for name in ("vitals", "ae_incidence"):
+        assert f'<figure id="fig-{name}">' in part and "<svg" in part, name
+    assert "vital signs from vitals.csv and adverse events from adverse_events.csv" in part
+    # thresholds with their source; CADSS is referred to its section, not repeated
+    assert "pre-dose systolic &gt;= 140 mmHg" in part and "ESC/ESH" in part
+    assert "in the section Dissociation (CADSS)" in part and "tab-cadss" not in part
+    dis = _section(text, "dissociation")
+    assert 'id="tab-cadss_trend"' in dis and 'id="tab-dissociation_response"' in dis
+    # no patient id anywhere in the safety tables
+    for key in SAFETY_TABLES:
+        assert not re.search(r"K\d{4}", (sample / "tables" / f"{key}.csv").read_text()), key
+
+
+def test_safety_tables_equal_the_derivation_and_stats(sample, sample_safety):
+    """Expected values: ka.derive_safety and ka.stats on the same files (exact counts;
+    relative 1e-9 for rates and means: the CSVs keep ten significant digits)."""
+    s = sample_safety.sessions
+    flags = pd.read_csv(sample / "tables" / "safety_flags.csv")
+    assert set(flags["route"]) == {"IM", "IV", "intranasal", "All"}
+    for row in flags.itertuples():
+        sub = s if row.route == "All" else s.loc[s["route"] == row.route]
+        f = sub[row.flag]
+        assert row.sessions_k == int(f.sum()) and row.sessions_n == int(f.notna().sum())
+        per_patient = f.fillna(False).astype(bool).groupby(sub["patient_id"]).any()
+        assert row.patients_k == int(per_patient.sum()), row
+    total = flags.query("route == 'All' and flag == 'flag_post'").iloc[0]
+    assert (
+        total.sessions_k
+        == sample_safety.summary().set_index("quantity").loc["sessions with a post-dose flag", "k"]
+    )
+    rises = pd.read_csv(sample / "tables" / "safety_rises.csv")
+    iv = rises.query("route == 'IV' and measure == 'systolic (mmHg)'").iloc[0]
+    ref = s.loc[s["route"] == "IV", "sbp_rise"].dropna()
+    assert iv.sessions == len(ref)
+    assert iv["mean"] == pytest.approx(ref.mean(), rel=1e-9)
+    assert iv["sd"] == pytest.approx(ref.std(ddof=1), rel=1e-9)
+    ae = pd.read_csv(sample / "tables" / "ae_incidence.csv")
+    ref = ka.stats.ae_incidence(sample_safety, by="route")
+    merged = ae.merge(ref, on=["route", "ae_term"], suffixes=("", "_ref"))
+    assert len(merged) == len(ae) - 2 * 3  # all but "any severe / serious" of 3 routes
+    assert (merged["k"] == merged["k_ref"]).all() and (merged["n"] == merged["n_ref"]).all()
+    assert merged["ci_low"].to_numpy() == pytest.approx(merged["ci_low_ref"].to_numpy(), rel=1e-9)
+    severe = ka.stats.ae_incidence(sample_safety, by="route", terms=False, min_severity="severe")
+    got = ae.loc[ae["ae_term"] == "any severe adverse event", "k"].tolist()
+    assert got == severe["k"].tolist()
+    # dissociation: trend and relation to response from ka.stats on the scores
+    scores = ka.read_scores(SAMPLE)
+    dr = pd.read_csv(sample / "tables" / "dissociation_response.csv")
+    res = ka.stats.dissociation_response(scores, ka.derive(scores), scale="MADRS")
+    assert dr["estimate"].iloc[0] == pytest.approx(res.params["estimate"].iloc[0], rel=1e-9)
+    assert dr["n"].iloc[0] == res.n == 150
+    trend = pd.read_csv(sample / "tables" / "cadss_trend.csv")
+    ref = ka.stats.cadss_trend(scores, by="route")
+    assert trend["estimate"].to_numpy() == pytest.approx(ref["estimate"].to_numpy(), rel=1e-9)
+
+
+def test_strict_privacy_in_the_safety_tables(strict_trial):
+    checked = 0
+    for key in SAFETY_TABLES:
+        rows = list(
+            csv.DictReader(io.StringIO((strict_trial / "tables" / f"{key}.csv").read_text()))
+        )
+        for row in rows:
+            for col, value in row.items():
+                if col in SAFETY_COUNTS:
+                    checked += 1
+                    assert not _small(value), (key, col, row)
+    assert checked > 50
+    ae = pd.read_csv(strict_trial / "tables" / "ae_incidence.csv", dtype=str)
+    assert (ae["k"] == "<11").any()  # rare events among 45 patients per arm: suppressed
+    assert (ae.loc[ae["k"] == "<11", ["rate", "ci_low", "ci_high"]] == "*").all().all()
+    assert "All" not in set(ae["arm"])  # no total beside the groups under strict privacy
+    part = _section((strict_trial / "report.html").read_text(encoding="utf-8"), "safety")
+    assert re.search(r"Strict privacy: [\d,]+ cells? of these tables suppressed", part)
+    # the figure's k/n annotations follow the same rule
+    svg = (strict_trial / "figures" / "ae_incidence.svg").read_text()
+    counts = re.findall(r">(\d+)/(\d+)<", svg)
+    assert not [c for pair in counts for c in pair if _small(c)]
+    prov = json.loads((strict_trial / "provenance.json").read_text())
+    assert any(e["table"].startswith("Adverse events") for e in prov["privacy"]["suppressed"])
+
+
+def test_a_report_without_safety_files_has_no_safety_section(tmp_path):
+    html = build(SAMPLE, tmp_path / "r", _tiny_config(), quiet=True).read_text()
+    assert 'id="safety"' not in html and "Safety and tolerability" not in html
+    prov = json.loads((tmp_path / "r" / "provenance.json").read_text())
+    assert [i["role"] for i in prov["inputs"]] == ["scores"]
+
+
+def test_a_missing_safety_file_names_its_key(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[input.safety]\nvitals = "nowhere.csv"\n')
+    with pytest.raises(ConfigError) as e:
+        build(SAMPLE, tmp_path / "r", cfg, quiet=True)
+    assert str(e.value).startswith(f"{cfg}: input.safety.vitals: no such file")
+    assert not (tmp_path / "r").exists()
 
 
 # ---------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ class Context:
     skipped_figures: dict = field(default_factory=dict)
     glance: list = field(default_factory=list)
     quiet: bool = True
+    #: The safety data when the config names safety files (:class:`.safety.SafetyData`).
+    safety: object = None
 
     def log(self, message: str) -> None:
         """A warning on stderr during the build (silent when quiet)."""
@@ -169,7 +171,7 @@ def load_outcomes(source, config=None):
     Used by ``ketanalysis derive``; raises as :func:`build` does.
     """
     cfg, cfg_info = _config(config)
-    frame, inputs, name = _read(source, cfg)
+    frame, inputs, name = _named(cfg_info, _read, source, cfg)
     report = _validate(frame, cfg, name)
     ctx = _context_for(cfg, cfg_info, report, name, inputs[0]["sha256"])
     return report, ctx.out
@@ -185,6 +187,16 @@ def _context_for(cfg, cfg_info, report, name, sha) -> Context:
         raise
 
 
+def _named(cfg_info, function, *args):
+    """``function(*args)``, with the config file named in its ConfigErrors."""
+    try:
+        return function(*args)
+    except ConfigError as e:
+        if e.source is None and cfg_info.get("path"):
+            raise ConfigError(e.key, e.reason, cfg_info["path"]) from None
+        raise
+
+
 def _run(source, out_dir, config, *, overwrite, quiet, figures_only) -> Path:
     cfg, cfg_info = _config(config)
     out_dir = Path(out_dir)
@@ -194,12 +206,17 @@ def _run(source, out_dir, config, *, overwrite, quiet, figures_only) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         with steps.step("read"):
-            frame, inputs, source_name = _read(source, cfg)
+            frame, inputs, source_name = _named(cfg_info, _read, source, cfg)
         with steps.step("validate"):
             report = _validate(frame, cfg, source_name)
         with steps.step("derive"):
             ctx = _context_for(cfg, cfg_info, report, source_name, inputs[0]["sha256"])
         ctx.quiet = quiet
+        if cfg.input.safety:
+            from .safety import load_safety
+
+            with steps.step("safety"):
+                ctx.safety = _named(cfg_info, load_safety, ctx)
         if figures_only:
             fig_dir = tmp
         else:
@@ -342,11 +359,11 @@ def _read(source, cfg: Config):
             frame = ka.read_scores(
                 path, columns=inp.columns or None, scale=inp.scale or None, **common
             )
-    for i, s in enumerate(inp.safety):
-        p = cfg.path(s)
+    for kind, value in inp.safety.given().items():
+        p = cfg.path(value)
         if not p.is_file():
-            raise ConfigError(f"input.safety[{i}]", f"no such file: {p}")
-        inputs.append({"role": "safety", "name": p.name, "sha256": _sha_file(p)})
+            raise ConfigError(f"input.safety.{kind}", f"no such file: {p}")
+        inputs.append({"role": kind, "name": p.name, "sha256": _sha_file(p)})
     return frame, inputs, name
 
 

@@ -35,6 +35,8 @@ class FigureSpec:
     #: For figures that draw a random sample themselves (``max_patients=``, ``seed=``):
     #: the sample size to ask for. Other individual-level figures get a sampled Outcomes.
     own_sample: Callable[[object], int] | None = None
+    #: What the plot function draws from (default: the outcomes, ``ctx.out``).
+    data: Callable[[object], object] | None = None
 
 
 #: Lanes of a swimmer plot that stay readable.
@@ -231,7 +233,53 @@ FIGURES: tuple[FigureSpec, ...] = (
         ),
         "dissociation",
     ),
+    FigureSpec(
+        "vitals",
+        "vitals",
+        lambda c: (
+            {
+                "measure": ("sbp", "dbp"),
+                "by": c.group,
+                "ci": c.level,
+                "thresholds": c.safety.outcomes.thresholds,
+            }
+            if c.safety is not None and c.safety.has_vitals
+            else None
+        ),
+        False,
+        lambda c: (
+            f"Systolic (filled) and diastolic (open) blood pressure before dosing, at the "
+            f"planned reading at about 40 minutes, later and at discharge{_by(c)}: mean of "
+            f"each patient's readings over sessions, with {c.level_pct} confidence "
+            "intervals; dotted lines: the limits that flag a session; patients under the axis."
+        ),
+        "safety",
+        data=lambda c: c.safety.readings,
+    ),
+    FigureSpec(
+        "ae_incidence",
+        "ae_incidence",
+        lambda c: (
+            {"by": c.group, "top": _top_terms(), "ci": c.level}
+            if c.safety is not None and c.safety.has_ae
+            else None
+        ),
+        False,
+        lambda c: (
+            f"Patients with an adverse event: any, and each of the most frequent terms (at "
+            f"most {_top_terms()}){_by(c)}, with Wilson {c.level_pct} intervals; patients "
+            "with the event / patients treated at the right."
+        ),
+        "safety",
+        data=lambda c: c.safety.outcomes,
+    ),
 )
+
+
+def _top_terms() -> int:
+    from .safety import TOP_TERMS
+
+    return TOP_TERMS
 
 
 def _sample_note(n_all: int, limit: int, seed: int) -> str:
@@ -304,6 +352,8 @@ def draw_figures(ctx, out_dir: Path, scratch: Path, step=None) -> dict[str, Rend
             data, note = sample
         if spec.function == "lsmeans":
             data = ctx.results["mmrm"]
+        elif spec.data is not None:
+            data = spec.data(ctx)
         if min_cell is not None:
             kwargs = {**kwargs, "min_cell_size": min_cell}
         with step(f"figure {spec.name}") if step is not None else contextlib.nullcontext():

@@ -48,6 +48,15 @@ REFERENCES: dict[str, str] = {
     "mallinckrodt2008": "Mallinckrodt CH, Lane PW, Schnell D, et al. Recommendations for the "
     "primary analysis of continuous endpoints in longitudinal clinical trials. Drug Inf J "
     "2008;42:303-319.",
+    "spravato": "SPRAVATO (esketamine) nasal spray, US Prescribing Information. Titusville, NJ: "
+    "Janssen Pharmaceuticals; 2019 (sections 2, Dosage and Administration, and 5.3, "
+    "Increases in Blood Pressure).",
+    "williams2018": "Williams B, Mancia G, Spiering W, et al. 2018 ESC/ESH Guidelines for the "
+    "management of arterial hypertension. Eur Heart J 2018;39:3021-3104.",
+    "liang1986": "Liang KY, Zeger SL. Longitudinal data analysis using generalized linear "
+    "models. Biometrika 1986;73:13-22.",
+    "fieller1957": "Fieller EC, Hartley HO, Pearson ES. Tests for rank correlation "
+    "coefficients. I. Biometrika 1957;44:470-481.",
     "bremner1998": "Bremner JD, Krystal JH, Putnam FW, et al. Measurement of dissociative "
     "states with the Clinician-Administered Dissociative States Scale (CADSS). J Trauma "
     "Stress 1998;11:125-136.",
@@ -231,11 +240,28 @@ def methods(ctx) -> Methods:
             f"covariance, REML and {_DF.get(m.df, m.df)} degrees of freedom "
             f"{cite('mallinckrodt2008', 'kenward1997')}."
         )
+    if ctx.results.get("cadss_trend") is not None:
+        stats.append(
+            "The change of the peak CADSS over each patient's infusions was estimated as a "
+            "ratio per infusion by a Poisson generalised estimating equation with "
+            f"exchangeable working correlation and robust standard errors {cite('liang1986')}."
+        )
+    dr = ctx.results.get("dissociation_response")
+    if dr is not None:
+        stats.append(
+            f"The relation of the peak CADSS at the first infusion to response was estimated "
+            f"as an odds ratio per {dr.per:g} CADSS points (logistic regression, Wald "
+            "interval"
+            + (f"; also adjusted for {ctx.group}" if ctx.group is not None else "")
+            + ") and as point-biserial and Spearman correlations with Fisher z intervals "
+            f"{cite('fieller1957')}."
+        )
     stats.append(
         f"Figures follow the {cfg.figures.journal.upper() if cfg.figures.journal == 'jama' else cfg.figures.journal.capitalize()} "
         "style for figure size and type."
     )
     p3 = " ".join(stats)
+    safety = _safety_text(ctx, cite)
     if cfg.privacy.strict:
         p4 = (
             f"Privacy: counts from 1 to {cfg.privacy.min_cell_size - 1} are suppressed in "
@@ -245,7 +271,36 @@ def methods(ctx) -> Methods:
         )
     else:
         p4 = "Privacy: standard (no small-cell suppression)."
-    return Methods((p1, p2, p3, p4), cite.references())
+    paragraphs = (p1, p2, p3, safety, p4) if safety else (p1, p2, p3, p4)
+    return Methods(paragraphs, cite.references())
+
+
+def _safety_text(ctx, cite) -> str:
+    """The safety definitions, when the report has safety data (else "")."""
+    data = getattr(ctx, "safety", None)
+    if data is None:
+        return ""
+    th = data.outcomes.thresholds
+    op = "at or above" if th.inclusive else "above"
+    text = ["Safety."]
+    if data.has_vitals:
+        text.append(
+            f"A treatment session was flagged before dosing when the last pre-dose reading "
+            f"was {op} {_num(th.pre_sbp)} mmHg systolic or {_num(th.pre_dbp)} mmHg diastolic "
+            f"(the pre-dose limits of the esketamine label {cite('spravato')}), and after "
+            f"dosing when any later reading was {op} {_num(th.post_sbp)} mmHg systolic or "
+            f"{_num(th.post_dbp)} mmHg diastolic "
+            f"(grade 3 hypertension {cite('williams2018')}; the label gives no post-dose "
+            "number). The rise of a vital sign is its highest reading after dosing minus the "
+            "last pre-dose reading of the session."
+        )
+    if data.has_ae:
+        text.append(
+            "The incidence of adverse events is the proportion of patients with the event "
+            "at one treatment session or more among the patients treated, with Wilson score "
+            f"intervals {cite('wilson1927')}."
+        )
+    return " ".join(text)
 
 
 _DF = {"kenward-roger": "Kenward-Roger", "satterthwaite": "Satterthwaite"}

@@ -6,11 +6,12 @@ figures) or None when the section does not apply. Tables are computed here by
 :mod:`.tables` (which calls :mod:`ketanalysis.stats`); the figures are drawn later, after
 every section ran, and placed where a section has a ``("figures",)`` block.
 
-Adding a section (the safety analysis, for one) means adding a :class:`SectionSpec` to
+Adding a section means adding a :class:`SectionSpec` to
 :data:`SECTIONS` at the right place: its function gets the context with the outcomes
 (``ctx.out``), the validation report (``ctx.report``), the configuration (``ctx.config``;
-``ctx.config.input.safety`` lists the safety files, resolved by ``ctx.config.path``), the
-privacy rules (``ctx.privacy``) and the resolved grouping (``ctx.group``, ``ctx.arm``).
+``ctx.config.input.safety`` names the safety files, resolved by ``ctx.config.path``), the
+safety data derived from them (``ctx.safety``, a :class:`.safety.SafetyData`, or None),
+the privacy rules (``ctx.privacy``) and the resolved grouping (``ctx.group``, ``ctx.arm``).
 """
 
 from __future__ import annotations
@@ -222,24 +223,112 @@ def dissociation_section(ctx) -> Section | None:
             scale=ctx.primary,
         ),
     )
+    _dissociation_models(ctx, s, ctx.report.frame)
     return s
 
 
+def _dissociation_models(ctx, s: Section, data) -> None:
+    """The CADSS trend over infusions and the dissociation-response relation, from
+    ``data`` (the scores' CADSS rows, or the safety sessions)."""
+    from . import safety as S
+
+    try:
+        tab, fit = S.cadss_trend_table(data, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
+    except ValueError as e:
+        s.blocks.append(("p", f"Change of CADSS over infusions: not estimated ({e})."))
+    else:
+        ctx.results["cadss_trend"] = fit
+        _add_tables(ctx, s, [tab])
+    try:
+        tab, res, notes = S.dissociation_response_table(
+            data,
+            ctx.out,
+            scale=ctx.primary,
+            group=ctx.group,
+            level=ctx.level,
+            privacy=ctx.privacy,
+        )
+    except ValueError as e:
+        s.blocks.append(("p", f"Dissociation and response: not estimated ({e})."))
+        return
+    ctx.results["dissociation_response"] = res
+    _add_tables(ctx, s, [tab])
+    for note in notes:
+        s.blocks.append(("p", f"Dissociation and response: {note}."))
+
+
 def safety_section(ctx) -> Section | None:
-    """Placeholder until the safety analysis lands: lists the configured safety files."""
-    files = ctx.config.input.safety
-    if not files:
+    """Vital signs and adverse events from the files of ``[input.safety]``."""
+    data = ctx.safety
+    if data is None:
         return None
-    s = Section("safety", "Safety")
+    from . import safety as S
+
+    p = ctx.privacy
+    out = data.outcomes
+    before = len(p.log)
+    s = Section("safety", "Safety and tolerability")
+    read = []
+    if "vitals" in data.files:
+        read.append(f"vital signs from {data.files['vitals']}")
+    if "adverse_events" in data.files:
+        read.append(f"adverse events from {data.files['adverse_events']}")
+    n_sessions = len(out.sessions)
+    n_patients = int(out.sessions["patient_id"].nunique())
+
+    def count(n: int) -> str:
+        return p.label if p.is_small(n) else f"{n:,}"
+
     s.blocks.append(
         (
             "p",
-            "Safety files named by the configuration (input.safety): "
-            + ", ".join(files)
-            + ". Their SHA-256 digests are in provenance.json; "
-            "the safety analysis is not part of this version of the report.",
+            "Safety data: "
+            + " and ".join(read)
+            + " (SHA-256 digests in provenance.json), checked row by row as the scores are: "
+            f"{count(n_sessions)} treatment sessions of {count(n_patients)} patients (sessions "
+            "in the safety files or with a CADSS rating in the scores). Tables give counts "
+            "only, never patients.",
         )
     )
+    if data.has_vitals:
+        _add_tables(
+            ctx,
+            s,
+            [
+                S.thresholds_table(out.thresholds),
+                S.threshold_table(out, group=ctx.group, privacy=p),
+                S.rise_table(out, group=ctx.group, privacy=p),
+            ],
+        )
+    s.blocks.append(("figures",))
+    if data.has_ae:
+        _add_tables(ctx, s, [S.ae_table(out, group=ctx.group, level=ctx.level, privacy=p)])
+    _add_tables(ctx, s, [S.exclusion_table(out, p)])
+    if ctx.has_cadss:
+        s.blocks.append(
+            (
+                "p",
+                "Dissociation (CADSS) by session, its change over infusions and its relation "
+                "to response are in the section Dissociation (CADSS).",
+            )
+        )
+    elif "cadss" in out.sessions and out.sessions["cadss"].notna().any():
+        s.blocks.append(("p", "Dissociation: the CADSS totals recorded with the vital signs."))
+        _dissociation_models(ctx, s, out)
+    if p.strict:
+        added = p.log[before:]
+        cells = sum(e["cells"] for e in added)
+        s.blocks.append(
+            (
+                "p",
+                f"Strict privacy: {cells:,} cell{'s' if cells != 1 else ''} of these tables "
+                f"suppressed (counts from 1 to {p.min_cell_size - 1} shown as {p.label}, "
+                "statistics computed from them and cells that would reveal them as *); "
+                "listed in the section Privacy."
+                if cells
+                else "Strict privacy: no cell of these tables needed suppression.",
+            )
+        )
     return s
 
 
@@ -300,7 +389,7 @@ SECTIONS: list[SectionSpec] = [
     SectionSpec("survival", "Time to response and to relapse", survival_section),
     SectionSpec("reliable_change", "Reliable change", reliable_change_section),
     SectionSpec("dissociation", "Dissociation (CADSS)", dissociation_section),
-    SectionSpec("safety", "Safety", safety_section),
+    SectionSpec("safety", "Safety and tolerability", safety_section),
     SectionSpec("methods", "Methods", methods_section),
     SectionSpec("privacy", "Privacy", privacy_section),
 ]
