@@ -421,6 +421,20 @@ def test_arms_give_mmrm_and_comparisons(strict_trial):
     assert (strict_trial / "figures" / "lsmeans.svg").exists()
 
 
+def test_figures_only_fits_the_mmrm_for_the_lsmeans_figure(strict_trial, tmp_path):
+    """`ketanalysis figures` on a two-arm trial draws the LS-means by arm, as the report does."""
+    from ketanalysis.report import build_figures
+
+    cfg = parse_config(
+        '[analysis]\nendpoint = 7\n[figures]\ninclude = ["lsmeans"]\n'
+        '[output]\nfigure_formats = ["svg"]'
+    )
+    out = build_figures(strict_trial.parent / "trial.csv", tmp_path / "f", cfg, quiet=True)
+    svg = (out / "lsmeans.svg").read_text()
+    assert "ketamine" in svg and "midazolam" in svg
+    assert "LS-mean change in MADRS total score" in svg
+
+
 def test_privacy_rules():
     p = Privacy(strict=True, min_cell_size=11)
     frame = pd.DataFrame({"k": [3, 40, 45, 0], "n": [50, 50, 50, 50], "rate": [0.06, 0.8, 0.9, 0]})

@@ -80,6 +80,19 @@ def _subgroups(ctx) -> tuple[str, ...]:
     return tuple(s for s in ctx.config.analysis.subgroups if s in cols)
 
 
+def _lsmeans_kwargs(ctx) -> dict | None:
+    """LS-means by arm; the MMRM is fitted here when only the figures are built."""
+    if ctx.arm is None:
+        return None
+    from .sections import fit_mmrm
+
+    try:
+        fit_mmrm(ctx)
+    except ValueError:
+        return None  # the report's MMRM section says why
+    return {"by": ctx.arm, "scale": ctx.primary}
+
+
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "trajectory",
@@ -214,7 +227,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "lsmeans",
         "lsmeans",
-        lambda c: {} if c.results.get("mmrm") is not None else None,
+        _lsmeans_kwargs,
         False,
         lambda c: (
             "MMRM least-squares mean change from baseline by arm and session, with "

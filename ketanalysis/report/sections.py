@@ -128,6 +128,37 @@ def rates_section(ctx) -> Section:
 MMRM_MANY_SESSIONS = 12
 
 
+def mmrm_formula(ctx) -> str:
+    return f"change ~ baseline*C(session) + {ctx.arm}*C(session)"
+
+
+def fit_mmrm(ctx):
+    """The report's primary MMRM, fitted once and kept in ``ctx.results["mmrm"]``.
+
+    Change from baseline of the primary scale at the sessions after baseline up to
+    ``mmrm.until`` (default: the endpoint), ``baseline*C(session) + arm*C(session)``.
+    Raises ValueError when it cannot be fitted; needs ``ctx.arm``.
+    """
+    if ctx.results.get("mmrm") is not None:
+        return ctx.results["mmrm"]
+    from .. import stats
+
+    m = ctx.config.mmrm
+    until = m.until if m.until is not None else ctx.endpoint
+    data = T.mmrm_data(ctx.out, scale=ctx.primary, arm=ctx.arm, until=until)
+    n_sessions = data["session"].nunique()
+    if m.covariance == "us" and n_sessions > MMRM_MANY_SESSIONS:
+        ctx.log(
+            f"the MMRM has {n_sessions} sessions with an unstructured covariance "
+            f"({n_sessions * (n_sessions + 1) // 2} parameters); on large cohorts this can take "
+            "minutes: set analysis.endpoint or mmrm.until to model the sessions up to the "
+            "primary endpoint"
+        )
+    fit = stats.mmrm(data, mmrm_formula(ctx), covariance=m.covariance, df=m.df)
+    ctx.results["mmrm"] = fit
+    return fit
+
+
 def mmrm_section(ctx) -> Section | None:
     s = Section("mmrm", "Mixed model for repeated measures")
     if ctx.arm is None:
@@ -139,27 +170,15 @@ def mmrm_section(ctx) -> Section | None:
             )
         )
         return s
-    from .. import stats
-
-    m = ctx.config.mmrm
-    until = m.until if m.until is not None else ctx.endpoint
-    data = T.mmrm_data(ctx.out, scale=ctx.primary, arm=ctx.arm, until=until)
-    formula = f"change ~ baseline*C(session) + {ctx.arm}*C(session)"
-    label = _scales.get(ctx.primary).label
-    n_sessions = data["session"].nunique()
-    if m.covariance == "us" and n_sessions > MMRM_MANY_SESSIONS:
-        ctx.log(
-            f"the MMRM has {n_sessions} sessions with an unstructured covariance "
-            f"({n_sessions * (n_sessions + 1) // 2} parameters); on large cohorts this can take "
-            "minutes: set analysis.endpoint or mmrm.until to model the sessions up to the "
-            "primary endpoint"
-        )
     try:
-        fit = stats.mmrm(data, formula, covariance=m.covariance, df=m.df)
+        fit = fit_mmrm(ctx)
     except ValueError as e:
         s.blocks.append(("p", f"The MMRM could not be fitted: {e}"))
         return s
-    ctx.results["mmrm"] = fit
+    m = ctx.config.mmrm
+    until = m.until if m.until is not None else ctx.endpoint
+    formula = mmrm_formula(ctx)
+    label = _scales.get(ctx.primary).label
     s.blocks.append(
         (
             "p",
