@@ -1,13 +1,16 @@
-"""Helpers shared by the figure functions: inputs, labels, groups, count tables.
+"""Helpers shared by the figure functions: argument checks, inputs, labels, groups, count
+tables, intervals, legends, tick and layout fixes.
 
 Figure modules draw; numbers come from :mod:`ketanalysis.stats` or the derived frames.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
@@ -273,3 +276,231 @@ def format_p(p: float) -> str:
     if p < 0.001:
         return "p < 0.001"
     return f"p = {p:.3f}"
+
+
+# ---------------------------------------------------------------------------------------
+# argument checks
+# ---------------------------------------------------------------------------------------
+def check_choice(value, choices, name: str) -> None:
+    """``value`` must be one of the strings ``choices`` (ValueError naming ``name``)."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}={value!r} must be one of {', '.join(map(repr, choices))}")
+
+
+def check_bool(value, name: str) -> None:
+    """``value`` must be a bool (numpy's included); TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} must be True or False")
+
+
+def check_ci(ci) -> float | None:
+    """A confidence level strictly between 0 and 1 as a float, or None."""
+    if ci is None:
+        return None
+    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)) or not 0 < ci < 1:
+        raise ValueError(f"ci={ci!r} must be a confidence level between 0 and 1, or None")
+    return float(ci)
+
+
+def check_ax(ax) -> None:
+    """``ax`` must be None or a matplotlib Axes."""
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, not {type(ax).__name__}")
+
+
+def check_options(labels, colors, ax, min_cell_size) -> None:
+    """The options every grouped figure takes: ``labels``/``colors`` (a dict by group
+    level or a list), ``ax`` and ``min_cell_size``."""
+    for name, value in (("labels", labels), ("colors", colors)):
+        if value is not None and (
+            isinstance(value, (str, bytes)) or not isinstance(value, (Mapping, Sequence))
+        ):
+            raise TypeError(f"{name}={value!r} must be a dict by group level or a list")
+    check_ax(ax)
+    check_min_cell_size(min_cell_size)
+
+
+# ---------------------------------------------------------------------------------------
+# intervals and legend handles
+# ---------------------------------------------------------------------------------------
+#: Points between neighbouring groups drawn at one x (or y) position.
+DODGE_PT = 2.5
+
+
+def thin_linewidth() -> float:
+    """Width of interval and reference lines: 0.6 of the style's line width, at least 0.5."""
+    return max(0.5, 0.6 * mpl.rcParams["lines.linewidth"])
+
+
+def segments(xs, lo, hi) -> list:
+    """Vertical segments from ``lo`` to ``hi`` at ``xs`` (pairs with a NaN end left out)."""
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    ok = ~np.isnan(lo) & ~np.isnan(hi)
+    return [np.array([[x, a], [x, b]]) for x, a, b in zip(xs[ok], lo[ok], hi[ok], strict=True)]
+
+
+def dodge(ax, index: int, n: int, *, vertical: bool = False):
+    """Data transform of group ``index`` of ``n`` shifted by a few points (sideways, or
+    down the rows with ``vertical``); the data keep their values."""
+    from matplotlib.transforms import ScaledTranslation
+
+    step = (index - (n - 1) / 2) * DODGE_PT / 72.0
+    if vertical:
+        return ax.transData + ScaledTranslation(0, -step, ax.figure.dpi_scale_trans)
+    return ax.transData + ScaledTranslation(step, 0, ax.figure.dpi_scale_trans)
+
+
+def interval_plot(ax, trans, xs, y, lo=None, hi=None, *, color, ci=None, **kw):
+    """Error bars from ``lo`` to ``hi`` (when ``ci`` holds their keywords, e.g. label and
+    gid) and then the markers/line ``y`` at ``xs``, both drawn with the transform
+    ``trans`` (see :func:`dodge`). Returns the line."""
+    from matplotlib.collections import LineCollection
+
+    if ci is not None:
+        coll = ax.add_collection(
+            LineCollection(segments(xs, lo, hi), colors=color, linewidths=thin_linewidth(), **ci)
+        )
+        coll.set_transform(trans)
+    (line,) = ax.plot(xs, y, color=color, **kw)
+    line.set_transform(trans)
+    return line
+
+
+def handle(g: Group, **kw):
+    """Legend handle of a group: its colour, marker and line style (overridable)."""
+    from matplotlib.lines import Line2D
+
+    kw.setdefault("linestyle", g.linestyle)
+    return Line2D([], [], color=g.color, marker=g.marker, **kw)
+
+
+# ---------------------------------------------------------------------------------------
+# layout, ticks, labels and legends
+# ---------------------------------------------------------------------------------------
+def tight(fig, *, pad: float = 0.3, ignore: type[Warning] | None = Warning) -> None:
+    """``fig.tight_layout(pad=pad)`` with warnings of category ``ignore`` silenced
+    (``None``: none silenced)."""
+    if ignore is None:
+        fig.tight_layout(pad=pad)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ignore)
+        fig.tight_layout(pad=pad)
+
+
+def freeze_ticks(fig) -> None:
+    """Fix the number of automatic ticks as the active style sets it.
+
+    matplotlib's automatic locator counts ticks from the *current* tick-label size, so a
+    figure drawn inside ``publication()`` and saved outside it would get other ticks (and
+    labels that no longer fit the layout). Limits may still change later.
+    """
+    from matplotlib.ticker import AutoLocator, MaxNLocator
+
+    for a in fig.axes:
+        for axis in (a.xaxis, a.yaxis):
+            loc = axis.get_major_locator()
+            if type(loc) is AutoLocator:
+                nbins = int(np.clip(axis.get_tick_space(), 1, 9))
+                axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+
+
+def fit_ylabel(ax, *, draw: bool = False) -> bool:
+    """Break the y label into two lines (at the space nearest its middle) when it is
+    taller than the axes; True if broken. ``draw`` draws the figure first (axes
+    locators, as of a difference panel, set positions at draw time)."""
+    label = ax.yaxis.label
+    text = label.get_text()
+    if not text or "\n" in text or " " not in text:
+        return False
+    if draw:
+        ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    if label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height:
+        return False
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    label.set_text(text[:cut] + "\n" + text[cut + 1 :])
+    return True
+
+
+def thin_ticks(ax) -> None:
+    """Hide x tick labels that would touch their left neighbour (greedy, left to right)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    last = -np.inf
+    gap = 0.4 * small_font() * fig.dpi / 72
+    lo, hi = sorted(ax.get_xlim())
+    for tick in ax.xaxis.get_major_ticks():
+        label = tick.label1
+        if not label.get_text() or not lo <= tick.get_loc() <= hi:
+            continue
+        label.set_visible(True)
+        bb = label.get_window_extent(renderer)
+        if bb.x0 < last + gap:
+            label.set_visible(False)
+        else:
+            last = bb.x1
+
+
+def finish(fig, ax, created: bool, *, freeze: bool = False, draw_first: bool = True) -> None:
+    """Last layout steps of an axes-level figure.
+
+    With ``freeze``, :func:`freeze_ticks` first. Then, each layout pass only in a figure
+    the function ``created``: fit the layout, break a tall y label (:func:`fit_ylabel`;
+    the figure is drawn first, always with ``draw_first``, else only when the label may
+    be broken), fit again, hide touching x tick labels (:func:`thin_ticks`), and fit and
+    thin once more.
+    """
+    if freeze:
+        freeze_ticks(fig)
+    if created:
+        tight(fig)
+    if draw_first:
+        fig.canvas.draw()
+    fit_ylabel(ax, draw=not draw_first)
+    if created:
+        tight(fig)
+    fig.canvas.draw()
+    thin_ticks(ax)
+    if created:
+        tight(fig)
+        thin_ticks(ax)
+
+
+def legend_above(ax, handles, *, title=None, ncols=(1,), **kw):
+    """A legend above the axes, in the first number of columns that fits the figure width."""
+    fs = small_font()
+    opts = {
+        "fontsize": fs,
+        "title_fontsize": fs,
+        "alignment": "left",
+        "handlelength": 1.2,
+        "handletextpad": 0.4,
+        "columnspacing": 1.0,
+        "labelspacing": 0.3,
+        "borderpad": 0.2,
+    }
+    opts.update(kw)
+    opts["borderaxespad"] = 0.0
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    fig_w = fig.get_figwidth() * fig.dpi
+    leg = None
+    for ncol in dict.fromkeys(max(int(k), 1) for k in ncols):
+        if leg is not None:
+            leg.remove()
+        leg = ax.legend(
+            handles=handles,
+            title=title,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01),
+            ncol=ncol,
+            **opts,
+        )
+        if leg.get_window_extent(renderer).x1 <= fig_w - 2:
+            break
+    return leg

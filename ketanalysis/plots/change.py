@@ -163,20 +163,11 @@ def waterfall(
             [f"{g.label}\nn = {C.count_text(len(C.subset(ep, by, g)), min_cell_size)}" for g in gs],
         )
         ax.tick_params(axis="x", length=0, pad=4)
-        for g, (a, b) in zip(gs, spans, strict=True):
-            ax.plot(
-                [a, b],
-                [-0.012, -0.012],
-                transform=ax.get_xaxis_transform(),
-                color=g.color,
-                linewidth=1.2 * _lw(),
-                solid_capstyle="butt",
-                clip_on=False,
-                gid="group-marker",
-            )
+        for g, span in zip(gs, spans, strict=True):
+            _group_marker(ax, span, g.color, -0.012)
     ax.spines["bottom"].set_visible(False)
     if own:
-        _layout(fig)
+        C.tight(fig, pad=0.6, ignore=None)
     # label the threshold directly where no bar reaches into the label, else in the legend
     label = ax.annotate(
         threshold_text,
@@ -351,7 +342,7 @@ def severity_transitions(
             alignment="left",
         )
     if own:
-        _layout(fig)
+        C.tight(fig, pad=0.6, ignore=None)
     if _crowded_ticks(ax):
         ax.set_xticklabels(
             ["BL" if t.get_text() == "Baseline" else "EP" for t in ax.get_xticklabels()]
@@ -360,7 +351,7 @@ def severity_transitions(
         if by is not None:
             ax.xaxis.labelpad = C.font() * 1.3 + 4
         if own:
-            _layout(fig)
+            C.tight(fig, pad=0.6, ignore=None)
     if kind == "bars":
         _segment_texts(ax, cell_n, bc, min_cell_size)
     return ax
@@ -450,11 +441,17 @@ def _group_label(ax, centre, g, span):
         fontsize=C.font(),
         annotation_clip=False,
     )
+    _group_marker(ax, span, g.color, -0.01)
+
+
+def _group_marker(ax, span, colour, y: float) -> None:
+    """A bar in the group's colour under the x-axis from ``span[0]`` to ``span[1]`` (data)
+    at ``y`` (axes fraction)."""
     ax.plot(
         list(span),
-        [-0.01, -0.01],
+        [y, y],
         transform=ax.get_xaxis_transform(),
-        color=g.color,
+        color=colour,
         linewidth=1.2 * _lw(),
         solid_capstyle="butt",
         clip_on=False,
@@ -737,84 +734,48 @@ def jacobson_truax(
         )
     ax.plot(grid, grid, color="0.3", linewidth=0.6 * lw, zorder=1, gid="identity")
     if np.isfinite(cutoff):
-        ax.plot(
-            [0, lim],
-            [cutoff, cutoff],
-            color="black",
-            linestyle="--",
-            linewidth=0.6 * lw,
-            zorder=1,
-            gid="cutoff:y",
-        )
-        ax.plot(
-            [cutoff, cutoff],
-            [0, lim],
-            color="black",
-            linestyle="--",
-            linewidth=0.6 * lw,
-            zorder=1,
-            gid="cutoff:x",
-        )
+        across, along = [0, lim], [cutoff, cutoff]
+        for axis, xy in (("y", (across, along)), ("x", (along, across))):
+            ax.plot(
+                *xy,
+                color="black",
+                linestyle="--",
+                linewidth=0.6 * lw,
+                zorder=1,
+                gid=f"cutoff:{axis}",
+            )
     cats = list(ep["clinically_significant"].cat.categories)
     counts = ep["clinically_significant"].value_counts()
     handles = []
-    ms = mpl.rcParams["lines.markersize"]
     if by is None:
         for cat in cats:
             part = ep.loc[(ep["clinically_significant"] == cat).to_numpy()]
-            colour, marker = cc[cat], CATEGORY_STYLE[cat][1]
-            ax.plot(
-                part["baseline"].to_numpy(float),
-                part["score"].to_numpy(float),
-                linestyle="none",
-                marker=marker,
-                markersize=ms,
-                color=colour,
-                markeredgewidth=0.3,
-                markeredgecolor="white",
-                alpha=0.85,
-                gid=f"points:{cat}",
-                zorder=3,
-            )
+            n = C.count_text(counts.get(cat, 0), min_cell_size)
             handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="none",
-                    marker=marker,
-                    markersize=ms,
-                    color=colour,
-                    label=f"{cat.capitalize()}, n = {C.count_text(counts.get(cat, 0), min_cell_size)}",
+                _points(
+                    ax,
+                    part,
+                    CATEGORY_STYLE[cat][1],
+                    cc[cat],
+                    gid=f"points:{cat}",
+                    label=f"{cat.capitalize()}, n = {n}",
                 )
             )
         title = f"{gs[0].label} (n = {C.count_text(len(ep), min_cell_size)})"
     else:
         for g in gs:
             part = C.subset(ep, by, g)
-            ax.plot(
-                part["baseline"].to_numpy(float),
-                part["score"].to_numpy(float),
-                linestyle="none",
-                marker=g.marker,
-                markersize=ms,
-                color=g.color,
-                markeredgewidth=0.3,
-                markeredgecolor="white",
-                alpha=0.85,
-                gid=f"points:{g.index}",
-                zorder=3,
-            )
             pc = part["clinically_significant"].value_counts()
             nums = "/".join(C.count_text(pc.get(c, 0), min_cell_size) for c in cats)
+            n = C.count_text(len(part), min_cell_size)
             handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="none",
-                    marker=g.marker,
-                    markersize=ms,
-                    color=g.color,
-                    label=f"{g.label}, n = {C.count_text(len(part), min_cell_size)}\n{nums}",
+                _points(
+                    ax,
+                    part,
+                    g.marker,
+                    g.color,
+                    gid=f"points:{g.index}",
+                    label=f"{g.label}, n = {n}\n{nums}",
                 )
             )
         title = "Recovered/improved/\nunchanged/deteriorated"
@@ -865,6 +826,26 @@ def jacobson_truax(
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
+def _points(ax, part, marker, colour, *, gid, label) -> Line2D:
+    """Endpoint against baseline score of the patients in ``part``; returns the legend
+    handle (labelled ``label``)."""
+    ms = mpl.rcParams["lines.markersize"]
+    ax.plot(
+        part["baseline"].to_numpy(float),
+        part["score"].to_numpy(float),
+        linestyle="none",
+        marker=marker,
+        markersize=ms,
+        color=colour,
+        markeredgewidth=0.3,
+        markeredgecolor="white",
+        alpha=0.85,
+        gid=gid,
+        zorder=3,
+    )
+    return Line2D([], [], linestyle="none", marker=marker, markersize=ms, color=colour, label=label)
+
+
 def _check_by(by) -> None:
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by must be a column name (str) or None, not {by!r}")
@@ -1007,10 +988,6 @@ def _layout_square(fig, ax) -> None:
     x0 = pad + left + extra_w / 2
     y0 = pad + bottom + extra_h / 2
     ax.set_position([x0 / W, y0 / H, side / W, side / H])
-
-
-def _layout(fig) -> None:
-    fig.tight_layout(pad=0.6)
 
 
 _ = plt  # pyplot is imported here (a plots module) so figures can be created

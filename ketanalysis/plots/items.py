@@ -133,17 +133,14 @@ def item_heatmap(
     'Apparent sadness'
     >>> plt.close("all")
     """
-    if not isinstance(y, str) or y not in _Y:
-        raise ValueError(f"y={y!r} must be one of 'change', 'score'")
+    _c.check_choice(y, _Y, "y")
     if by is not None:
         raise ValueError(f"by={by!r}: item_heatmap draws one heatmap; subset the data instead")
     for name, value in (("labels", labels), ("colors", colors)):
         if value is not None:
             raise ValueError(f"{name}={value!r}: item_heatmap has no groups to label or colour")
-    if not isinstance(n_table, (bool, np.bool_)):
-        raise TypeError(f"n_table={n_table!r} must be True or False")
-    if ax is not None and not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, not {type(ax).__name__}")
+    _c.check_bool(n_table, "n_table")
+    _c.check_ax(ax)
     if cmap is not None and not isinstance(cmap, str):
         raise TypeError(f"cmap={cmap!r} must be the name of a matplotlib colormap")
     _c.check_min_cell_size(min_cell_size)
@@ -215,7 +212,7 @@ def item_heatmap(
         counts = [int(v) for v in n.to_numpy()]
         _c.count_table(ax, list(pos), [("", counts, "black")], min_cell_size=min_cell_size)
     if created:
-        _tight(fig)
+        _c.tight(fig)
     return ax
 
 
@@ -261,11 +258,3 @@ def _item_names(scale: str, k: int, given) -> list[str]:
     if names and len(names) == k:
         return list(names)
     return [f"Item {i}" for i in range(1, k + 1)]
-
-
-def _tight(fig) -> None:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig.tight_layout(pad=0.3)

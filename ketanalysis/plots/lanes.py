@@ -14,7 +14,6 @@ import pandas as pd
 from ..outcomes import Outcomes
 from . import _common as c
 from .style import OKABE_ITO
-from .survival import _layout, fit_ylabel, legend_above
 
 __all__ = ["swimmer"]
 
@@ -302,13 +301,13 @@ def swimmer(
     _x_axis(ax, lanes, x, compress, lo, hi, lw)
 
     if own:
-        _layout(fig)
+        c.tight(fig, ignore=UserWarning)
     if legend:
-        legend_above(ax, handles, ncols=(3, 2, 1) if by is None else (4, 3, 2, 1))
+        c.legend_above(ax, handles, ncols=(3, 2, 1) if by is None else (4, 3, 2, 1))
     if own:
-        _layout(fig)
-        if fit_ylabel(ax):
-            _layout(fig)
+        c.tight(fig, ignore=UserWarning)
+        if c.fit_ylabel(ax):
+            c.tight(fig, ignore=UserWarning)
         ax.yaxis.set_major_locator(c.pyplot().FixedLocator(_lane_ticks(n, fig, ax)))
     return ax
 

@@ -11,30 +11,25 @@ functions only draw.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
-from matplotlib.ticker import AutoLocator, MaxNLocator
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
 from ..outcomes import Outcomes
 from ..safety import SafetyOutcomes, SafetyThresholds
 from ..stats.safety import ANY_AE
 from . import _common as _c
-from .survival import legend_above
 
 __all__ = ["ae_incidence", "cadss_course", "vitals"]
 
 _GREY = "#555555"
 _LIMIT = "#8C8C8C"
-_DODGE_PT = 2.5  # points between neighbouring groups at one time point
 _MINUS = "\u2212"
 _EN_DASH = "\u2013"
 _MEASURE_NAMES = {
@@ -144,10 +139,10 @@ def vitals(
     'Systolic blood pressure (mmHg)'
     >>> plt.close("all")
     """
-    _check_options(labels, colors, ax, min_cell_size)
+    _c.check_options(labels, colors, ax, min_cell_size)
     _check_no_scale(scale)
-    level = _check_ci(ci)
-    _check_bool(n_table, "n_table")
+    level = _c.check_ci(ci)
+    _c.check_bool(n_table, "n_table")
     if not isinstance(data, (pd.DataFrame, SafetyOutcomes)):
         raise TypeError(
             "data must be the vital signs from read_vitals (a DataFrame) or a SafetyOutcomes "
@@ -186,26 +181,21 @@ def vitals(
     lw = float(plt.rcParams["lines.linewidth"])
     for g in grp:
         part = _c.subset(tab, by, g)
-        trans = _dodge(ax, g.index, len(grp))
+        trans = _c.dodge(ax, g.index, len(grp))
         for mi, m in enumerate(measures):
             rows = part[part["measure"] == m]
             xs = rows[key].map(where).to_numpy(dtype=float)
-            if level is not None:
-                segs = _segments(xs, rows["ci_low"], rows["ci_high"])
-                coll = ax.add_collection(
-                    LineCollection(
-                        segs,
-                        colors=g.color,
-                        linewidths=_thin(),
-                        label=f"_ci {g.label} {m}",
-                        gid=f"ci:{m}:{g.index}",
-                    )
-                )
-                coll.set_transform(trans)
-            (line,) = ax.plot(
+            _c.interval_plot(
+                ax,
+                trans,
                 xs,
                 rows["mean"].to_numpy(dtype=float),
+                rows["ci_low"],
+                rows["ci_high"],
                 color=g.color,
+                ci={"label": f"_ci {g.label} {m}", "gid": f"ci:{m}:{g.index}"}
+                if level is not None
+                else None,
                 marker=g.marker,
                 markerfacecolor=g.color if mi == 0 else "white",
                 markeredgewidth=0.8 * lw if mi else 0.0,
@@ -214,7 +204,6 @@ def vitals(
                 gid=f"mean:{m}:{g.index}",
                 zorder=3,
             )
-            line.set_transform(trans)
     ax.set_ylabel(_measure_label(measures))
     if time == "timepoint":
         ax.set_xlim(pos[0] - 0.4, pos[-1] + 0.4)
@@ -236,7 +225,7 @@ def vitals(
         ax.set_ylim(lo, hi + 0.08 * (hi - lo))
     handles = []
     if by is not None:
-        handles += [_handle(g) for g in grp]
+        handles += [_c.handle(g, label=g.label) for g in grp]
     if len(measures) > 1:
         for mi, m in enumerate(measures):
             handles.append(
@@ -251,22 +240,15 @@ def vitals(
                     label=_SHORT[m],
                 )
             )
-    _freeze_ticks(fig)
+    _c.freeze_ticks(fig)
     if created:
-        _tight(fig)
+        _c.tight(fig)
     if handles:
-        legend_above(ax, handles, ncols=(len(handles), (len(handles) + 1) // 2, 1))
+        _c.legend_above(ax, handles, ncols=(len(handles), (len(handles) + 1) // 2, 1))
     if n_table:
         first = tab[tab["measure"] == measures[0]]
-        table = []
-        for g in grp:
-            part = _c.subset(first, by, g)
-            counts = dict(zip(part[key], part["n"], strict=True))
-            table.append(
-                (g.label if by is not None else "", [counts.get(p) for p in points], g.color)
-            )
-        _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
-    _finish(fig, ax, created)
+        _n_table(ax, first, by, grp, key, points, pos, min_cell_size)
+    _c.finish(fig, ax, created)
     return ax
 
 
@@ -330,7 +312,7 @@ def _draw_limits(ax, th: SafetyThresholds | None, measures, boundary) -> bool:
                 x0,
                 x1,
                 colors=_LIMIT,
-                linewidth=_thin(),
+                linewidth=_c.thin_linewidth(),
                 linestyles=(0, (1.5, 1.5)),
                 zorder=1,
                 gid=f"limit:{phase}:{m}",
@@ -425,12 +407,12 @@ def cadss_course(
     'Infusion'
     >>> plt.close("all")
     """
-    _check_options(labels, colors, ax, min_cell_size)
+    _c.check_options(labels, colors, ax, min_cell_size)
     if scale is not None and scale != "CADSS":
         raise ValueError(f"scale={scale!r}: cadss_course draws the CADSS only")
-    level = _check_ci(ci)
-    _check_bool(n_table, "n_table")
-    _check_bool(trend, "trend")
+    level = _c.check_ci(ci)
+    _c.check_bool(n_table, "n_table")
+    _c.check_bool(trend, "trend")
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must name one column or be None")
     if not isinstance(time, str) or time not in ("infusion", "session"):
@@ -452,29 +434,21 @@ def cadss_course(
     for g in grp:
         part = _c.subset(tab, by, g)
         xs = part[time].to_numpy(dtype=float)
-        trans = _dodge(ax, g.index, len(grp))
-        if level is not None:
-            coll = ax.add_collection(
-                LineCollection(
-                    _segments(xs, part["ci_low"], part["ci_high"]),
-                    colors=g.color,
-                    linewidths=_thin(),
-                    label=f"_ci {g.label}",
-                    gid=f"ci:{g.index}",
-                )
-            )
-            coll.set_transform(trans)
-        (line,) = ax.plot(
+        _c.interval_plot(
+            ax,
+            _c.dodge(ax, g.index, len(grp)),
             xs,
             part["mean"].to_numpy(dtype=float),
+            part["ci_low"],
+            part["ci_high"],
             color=g.color,
+            ci={"label": f"_ci {g.label}", "gid": f"ci:{g.index}"} if level is not None else None,
             marker=g.marker,
             linestyle=g.linestyle,
             label=g.label,
             gid=f"mean:{g.index}",
             zorder=3,
         )
-        line.set_transform(trans)
     ax.set_ylabel(f"Peak {_c.scale_name('CADSS')} total score")
     ax.set_xlim(pos[0] - 0.5, pos[-1] + 0.5)
     ax.set_xticks(pos)
@@ -487,24 +461,17 @@ def cadss_course(
     if trend:
         fit = _stats.cadss_trend(data, by=by, time=time, max_time=max_time, level=level or 0.95)
         block = _trend_text(ax, fit, by, grp, time, level or 0.95, max_time)
-    _freeze_ticks(fig)
+    _c.freeze_ticks(fig)
     if created:
-        _tight(fig)
+        _c.tight(fig)
     if by is not None:
-        legend_above(ax, [_handle(g) for g in grp], ncols=(len(grp), 2, 1))
+        _c.legend_above(ax, [_c.handle(g, label=g.label) for g in grp], ncols=(len(grp), 2, 1))
     if n_table:
-        table = []
-        for g in grp:
-            part = _c.subset(tab, by, g)
-            counts = dict(zip(part[time], part["n"], strict=True))
-            table.append(
-                (g.label if by is not None else "", [counts.get(p) for p in points], g.color)
-            )
-        _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
-    _finish(fig, ax, created)
+        _n_table(ax, tab, by, grp, time, points, pos, min_cell_size)
+    _c.finish(fig, ax, created)
     if trend:
         _place_block(ax, block)
-        _freeze_ticks(fig)
+        _c.freeze_ticks(fig)
     return ax
 
 
@@ -714,12 +681,12 @@ def ae_incidence(
     ['Any adverse event', 'Dizziness']
     >>> plt.close("all")
     """
-    _check_options(labels, colors, ax, min_cell_size)
+    _c.check_options(labels, colors, ax, min_cell_size)
     _check_no_scale(scale)
-    _check_bool(counts, "counts")
+    _c.check_bool(counts, "counts")
     if ci is None:
         raise ValueError("ci=None: the incidence plot always draws intervals; give a level")
-    level = _check_ci(ci)
+    level = _c.check_ci(ci)
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must name one column or be None")
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer))):
@@ -754,7 +721,7 @@ def ae_incidence(
         part["_y"] = part["ae_term"].map(rowpos)
         part = part.sort_values("_y", kind="stable")
         ys = part["_y"].to_numpy(dtype=float)
-        trans = _dodge(ax, g.index, len(grp), vertical=True)
+        trans = _c.dodge(ax, g.index, len(grp), vertical=True)
         ci_lines = ax.hlines(
             ys,
             100.0 * part["ci_low"].to_numpy(dtype=float),
@@ -792,7 +759,7 @@ def ae_incidence(
     ax.set_xlabel(f"{unit} with the event (%)")
     ax.grid(axis="x", color="#E0E0E0", linewidth=0.4, zorder=0)
     ax.set_axisbelow(True)
-    ax.axhline(0.5, color=_LIMIT, linewidth=_thin(), zorder=1, gid="separator")
+    ax.axhline(0.5, color=_LIMIT, linewidth=_c.thin_linewidth(), zorder=1, gid="separator")
 
     fs = _c.small_font()
     count_texts = []
@@ -834,15 +801,17 @@ def ae_incidence(
             gid="count_header",
         )
         _place_counts(ax, count_texts, header, len(grp))
-    _freeze_ticks(fig)
+    _c.freeze_ticks(fig)
     if created:
-        _tight(fig)
+        _c.tight(fig)
     if by is not None:
-        legend_above(ax, [_handle(g, linestyle="none") for g in grp], ncols=(len(grp), 2, 1))
+        _c.legend_above(
+            ax, [_c.handle(g, linestyle="none", label=g.label) for g in grp], ncols=(len(grp), 2, 1)
+        )
         if created:
-            _tight(fig)
+            _c.tight(fig)
     if created:
-        _tight(fig)
+        _c.tight(fig)
     return ax
 
 
@@ -889,37 +858,9 @@ def _place_counts(ax, count_texts, header, n_groups) -> None:
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
-def _check_options(labels, colors, ax, min_cell_size) -> None:
-    for name, value in (("labels", labels), ("colors", colors)):
-        if value is not None and (
-            isinstance(value, (str, bytes)) or not isinstance(value, (Mapping, Sequence))
-        ):
-            raise TypeError(f"{name}={value!r} must be a dict by group level or a list")
-    if ax is not None and not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, not {type(ax).__name__}")
-    _c.check_min_cell_size(min_cell_size)
-
-
 def _check_no_scale(scale) -> None:
     if scale is not None:
         raise ValueError(f"scale={scale!r}: this figure draws no rating scale; leave it None")
-
-
-def _check_ci(ci) -> float | None:
-    if ci is None:
-        return None
-    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)) or not 0 < ci < 1:
-        raise ValueError(f"ci={ci!r} must be a confidence level between 0 and 1, or None")
-    return float(ci)
-
-
-def _check_bool(value, name: str) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}={value!r} must be True or False")
-
-
-def _thin() -> float:
-    return max(0.5, 0.6 * plt.rcParams["lines.linewidth"])
 
 
 def _num(v: float) -> str:
@@ -927,84 +868,11 @@ def _num(v: float) -> str:
     return text.replace("-", _MINUS)
 
 
-def _segments(xs, lo, hi) -> list:
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
-    ok = ~np.isnan(lo) & ~np.isnan(hi)
-    return [np.array([[x, a], [x, b]]) for x, a, b in zip(xs[ok], lo[ok], hi[ok], strict=True)]
-
-
-def _dodge(ax, index: int, n: int, *, vertical: bool = False):
-    """Data transform shifted by a few points (the data keep their values)."""
-    step = (index - (n - 1) / 2) * _DODGE_PT / 72.0
-    if vertical:
-        return ax.transData + ScaledTranslation(0, -step, ax.figure.dpi_scale_trans)
-    return ax.transData + ScaledTranslation(step, 0, ax.figure.dpi_scale_trans)
-
-
-def _handle(g: _c.Group, **kw) -> Line2D:
-    kw.setdefault("linestyle", g.linestyle)
-    return Line2D([], [], color=g.color, marker=g.marker, label=g.label, **kw)
-
-
-def _tight(fig) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig.tight_layout(pad=0.3)
-
-
-def _freeze_ticks(fig) -> None:
-    """Fix automatic tick counts at the active style (see plots.sessions)."""
-    for a in fig.axes:
-        for axis in (a.xaxis, a.yaxis):
-            loc = axis.get_major_locator()
-            if type(loc) is AutoLocator:
-                nbins = int(np.clip(axis.get_tick_space(), 1, 9))
-                axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
-
-
-def _fit_ylabel(ax) -> None:
-    """Break the y label into two lines when it is taller than the axes."""
-    label = ax.yaxis.label
-    text = label.get_text()
-    if not text or "\n" in text or " " not in text:
-        return
-    renderer = ax.figure.canvas.get_renderer()
-    if label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height:
-        return
-    spaces = [i for i, ch in enumerate(text) if ch == " "]
-    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
-    label.set_text(text[:cut] + "\n" + text[cut + 1 :])
-
-
-def _thin_ticks(ax) -> None:
-    """Hide x tick labels that would touch their left neighbour (greedy, left to right)."""
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    last = -np.inf
-    gap = 0.4 * _c.small_font() * fig.dpi / 72
-    lo, hi = sorted(ax.get_xlim())
-    for tick in ax.xaxis.get_major_ticks():
-        label = tick.label1
-        if not label.get_text() or not lo <= tick.get_loc() <= hi:
-            continue
-        label.set_visible(True)
-        bb = label.get_window_extent(renderer)
-        if bb.x0 < last + gap:
-            label.set_visible(False)
-        else:
-            last = bb.x1
-
-
-def _finish(fig, ax, created) -> None:
-    if created:
-        _tight(fig)
-    fig.canvas.draw()
-    _fit_ylabel(ax)
-    if created:
-        _tight(fig)
-    fig.canvas.draw()
-    _thin_ticks(ax)
-    if created:
-        _tight(fig)
-        _thin_ticks(ax)
+def _n_table(ax, tab, by, grp, key, points, pos, min_cell_size) -> None:
+    """Counts ``n`` of each group at each of ``points`` (values of ``key``) under the axis."""
+    table = []
+    for g in grp:
+        part = _c.subset(tab, by, g)
+        counts = dict(zip(part[key], part["n"], strict=True))
+        table.append((g.label if by is not None else "", [counts.get(p) for p in points], g.color))
+    _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)

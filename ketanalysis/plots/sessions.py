@@ -16,8 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
-from matplotlib.ticker import AutoLocator, MaxNLocator
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
 from . import _common as _c
@@ -26,7 +25,6 @@ __all__ = ["lsmeans", "response_rates", "spaghetti", "trajectory"]
 
 _Y = ("score", "change", "pct_change")
 _X = ("session", "day")
-_DODGE_PT = 2.5  # points between neighbouring groups at one session
 _GREY = "#7F7F7F"
 
 
@@ -99,11 +97,11 @@ def trajectory(
     'Change in MADRS total score'
     >>> plt.close("all")
     """
-    _check_choice(y, _Y, "y")
-    _check_choice(x, _X, "x")
-    level = _check_ci(ci)
-    _check_bool(n_table, "n_table")
-    _check_options(labels, colors, ax, min_cell_size)
+    _c.check_choice(y, _Y, "y")
+    _c.check_choice(x, _X, "x")
+    level = _c.check_ci(ci)
+    _c.check_bool(n_table, "n_table")
+    _c.check_options(labels, colors, ax, min_cell_size)
     frame, out = _c.frames(data)
     rows, scale = _c.pick_scale(frame, scale, out)
     grp = _c.groups(rows, by, labels=labels, colors=colors)
@@ -116,48 +114,35 @@ def trajectory(
         part = _aligned(_c.subset(tab, by, g), sessions)
         xs = pos[part["_ok"].to_numpy()]
         part = part[part["_ok"]]
-        trans = _dodge(ax, g.index, len(grp))
-        if level is not None:
-            segs = _segments(xs, factor * part["ci_low"], factor * part["ci_high"])
-            _shift(
-                trans,
-                ax.add_collection(
-                    LineCollection(
-                        segs,
-                        colors=g.color,
-                        linewidths=_thin(),
-                        label=f"_ci {g.label}",
-                        gid=f"ci:{g.index}",
-                    )
-                ),
-            )
-        _shift(
-            trans,
-            *ax.plot(
-                xs,
-                factor * part["mean"].to_numpy(dtype=float),
-                color=g.color,
-                marker=g.marker,
-                linestyle=g.linestyle,
-                label=g.label,
-                gid=f"mean:{g.index}",
-                zorder=3,
-            ),
+        _c.interval_plot(
+            ax,
+            _c.dodge(ax, g.index, len(grp)),
+            xs,
+            factor * part["mean"].to_numpy(dtype=float),
+            factor * part["ci_low"],
+            factor * part["ci_high"],
+            color=g.color,
+            ci={"label": f"_ci {g.label}", "gid": f"ci:{g.index}"} if level is not None else None,
+            marker=g.marker,
+            linestyle=g.linestyle,
+            label=g.label,
+            gid=f"mean:{g.index}",
+            zorder=3,
         )
     if y == "pct_change" or y == "change":
-        ax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+        ax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
     ax.set_ylabel(_c.score_label(scale, y))
     _x_axis(ax, pos, sessions, x, out)
     ax.autoscale_view(scalex=False)
     if by is not None:
-        _legend_above(ax, [_handle(g) for g in grp], [g.label for g in grp])
+        _legend_above(ax, [_c.handle(g) for g in grp], [g.label for g in grp])
     if n_table:
         table = [
             (g.label if by is not None else "", _counts(_c.subset(tab, by, g), sessions), g.color)
             for g in grp
         ]
         _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
-    _finish(fig, ax, created, pos, x)
+    _c.finish(fig, ax, created, freeze=True, draw_first=False)
     return ax
 
 
@@ -223,9 +208,9 @@ def spaghetti(
     'Random sample of 60 of 150 patients drawn'
     >>> plt.close("all")
     """
-    _check_choice(y, _Y, "y")
-    _check_choice(x, _X, "x")
-    _check_options(labels, colors, ax, min_cell_size)
+    _c.check_choice(y, _Y, "y")
+    _c.check_choice(x, _X, "x")
+    _c.check_options(labels, colors, ax, min_cell_size)
     if max_patients is not None and (
         not isinstance(max_patients, (int, np.integer))
         or isinstance(max_patients, bool)
@@ -303,18 +288,18 @@ def spaghetti(
             zorder=3,
         )
         n_group = _c.subset(rows, by, g)["patient_id"].nunique()
-        handles.append(_handle(g, linewidth=plt.rcParams["lines.linewidth"] * 1.4))
+        handles.append(_c.handle(g, linewidth=plt.rcParams["lines.linewidth"] * 1.4))
         name = "Mean" if by is None else f"{g.label}, mean"
         texts.append(f"{name} (n = {_c.count_text(n_group, min_cell_size)})")
     handles.append(Line2D([], [], color=_GREY, linewidth=lw_thin * 1.5, alpha=0.6))
     texts.append("Individual patients")
     if y in ("change", "pct_change"):
-        ax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+        ax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
     ax.set_ylabel(_c.score_label(scale, y))
     _x_axis(ax, pos, sessions, x, out)
     ax.autoscale_view(scalex=False)
     _legend_above(ax, handles, texts, title=note)
-    _finish(fig, ax, created, pos, x)
+    _c.finish(fig, ax, created, freeze=True, draw_first=False)
     return ax
 
 
@@ -385,12 +370,12 @@ def response_rates(
     if not isinstance(outcomes, Sequence) or not outcomes:
         raise TypeError(f"outcomes={outcomes!r} must be a non-empty sequence of names")
     for o in outcomes:
-        _check_choice(o, ("response", "remission"), "outcomes")
+        _c.check_choice(o, ("response", "remission"), "outcomes")
     if len(set(outcomes)) != len(outcomes):
         raise ValueError(f"outcomes={outcomes!r} names an outcome twice")
-    level = _check_ci(ci)
-    _check_bool(n_table, "n_table")
-    _check_options(labels, colors, ax, min_cell_size)
+    level = _c.check_ci(ci)
+    _c.check_bool(n_table, "n_table")
+    _c.check_options(labels, colors, ax, min_cell_size)
     frame, out = _c.frames(data)
     rows, scale = _c.pick_scale(frame, scale, out)
     if "post_baseline" in rows.columns:
@@ -406,7 +391,7 @@ def response_rates(
     if by is None:
         grp = _outcome_groups(outcomes, labels, colors)
         draws = [(o, g, None, len(outcomes), g.index) for o, g in zip(outcomes, grp, strict=True)]
-        handles = [_handle(g) for g in grp]
+        handles = [_c.handle(g) for g in grp]
         texts = [g.label for g in grp]
         table_rows = [("", _counts(tabs[outcomes[0]], sessions), "black")]
     else:
@@ -418,7 +403,7 @@ def response_rates(
             for j, o in enumerate(outcomes):
                 look = _c.Group(g.level, g.label, g.color, g.marker, styles[j % 4], g.index)
                 draws.append((o, look, j, slots, g.index * len(outcomes) + j))
-        handles = [_handle(g, linestyle="none") for g in grp]
+        handles = [_c.handle(g, linestyle="none") for g in grp]
         texts = [g.label for g in grp]
         for j, o in enumerate(outcomes):
             handles.append(
@@ -441,35 +426,22 @@ def response_rates(
         ok = part["_ok"].to_numpy() & part["n"].gt(0).to_numpy()
         xs = pos[ok]
         part = part[ok]
-        trans = _dodge(ax, slot, slots)
-        if level is not None:
-            segs = _segments(xs, 100.0 * part["ci_low"], 100.0 * part["ci_high"])
-            _shift(
-                trans,
-                ax.add_collection(
-                    LineCollection(
-                        segs,
-                        colors=g.color,
-                        linewidths=_thin(),
-                        label=f"_ci {o} {g.label}",
-                        gid=f"ci:{o}:{g.index}",
-                    )
-                ),
-            )
-        face = g.color if (j is None or j == 0) else "white"
-        _shift(
-            trans,
-            *ax.plot(
-                xs,
-                100.0 * part["rate"].to_numpy(dtype=float),
-                color=g.color,
-                marker=g.marker,
-                markerfacecolor=face,
-                linestyle=g.linestyle,
-                label=f"{g.label}" if by is None else f"{g.label} {o}",
-                gid=f"rate:{o}:{g.index}",
-                zorder=3,
-            ),
+        ci = {"label": f"_ci {o} {g.label}", "gid": f"ci:{o}:{g.index}"}
+        _c.interval_plot(
+            ax,
+            _c.dodge(ax, slot, slots),
+            xs,
+            100.0 * part["rate"].to_numpy(dtype=float),
+            100.0 * part["ci_low"],
+            100.0 * part["ci_high"],
+            color=g.color,
+            ci=ci if level is not None else None,
+            marker=g.marker,
+            markerfacecolor=g.color if (j is None or j == 0) else "white",
+            linestyle=g.linestyle,
+            label=f"{g.label}" if by is None else f"{g.label} {o}",
+            gid=f"rate:{o}:{g.index}",
+            zorder=3,
         )
     ax.set_ylabel("Patients (%)")
     ax.set_ylim(0, 100)
@@ -478,7 +450,7 @@ def response_rates(
     _legend_above(ax, handles, texts)
     if n_table:
         _c.count_table(ax, list(pos), table_rows, min_cell_size=min_cell_size)
-    _finish(fig, ax, created, pos, "session")
+    _c.finish(fig, ax, created, freeze=True, draw_first=False)
     return ax
 
 
@@ -567,13 +539,13 @@ def lsmeans(
                 f"by={by!r} is not a categorical factor of the model other than the "
                 f"session; factors: {[f for f in factors if f != session]}"
             )
-    _check_bool(difference, "difference")
+    _c.check_bool(difference, "difference")
     if difference and by is None:
         raise ValueError("difference=True needs by= (the arm factor)")
-    level = _check_ci(ci)
+    level = _c.check_ci(ci)
     if level is None:
         raise ValueError("ci=None: lsmeans always draws intervals; give a level")
-    _check_options(labels, colors, ax, min_cell_size)
+    _c.check_options(labels, colors, ax, min_cell_size)
     if by is None:
         tab = result.lsmeans(session, level=level)
     else:
@@ -588,37 +560,25 @@ def lsmeans(
         part = _aligned(_c.subset(tab, by, g), sessions)
         ok = part["_ok"].to_numpy()
         part = part[ok]
-        trans = _dodge(ax, g.index, len(grp))
-        segs = _segments(pos[ok], part["ci_low"], part["ci_high"])
-        _shift(
-            trans,
-            ax.add_collection(
-                LineCollection(
-                    segs,
-                    colors=g.color,
-                    linewidths=_thin(),
-                    label=f"_ci {g.label}",
-                    gid=f"ci:{g.index}",
-                )
-            ),
-        )
-        _shift(
-            trans,
-            *ax.plot(
-                pos[ok],
-                part["estimate"].to_numpy(dtype=float),
-                color=g.color,
-                marker=g.marker,
-                linestyle=g.linestyle,
-                label=g.label,
-                gid=f"lsmean:{g.index}",
-                zorder=3,
-            ),
+        _c.interval_plot(
+            ax,
+            _c.dodge(ax, g.index, len(grp)),
+            pos[ok],
+            part["estimate"].to_numpy(dtype=float),
+            part["ci_low"],
+            part["ci_high"],
+            color=g.color,
+            ci={"label": f"_ci {g.label}", "gid": f"ci:{g.index}"},
+            marker=g.marker,
+            linestyle=g.linestyle,
+            label=g.label,
+            gid=f"lsmean:{g.index}",
+            zorder=3,
         )
     response = result.formula.split("~")[0].strip()
     ax.set_ylabel(_lsmean_label(scale, response))
     if response in ("change", "pct_change"):
-        ax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+        ax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
     fit_n = (
         f"MMRM: n = {_c.count_text(result.n_subjects, min_cell_size)} patients, "
         f"{_c.count_text(result.n_obs, min_cell_size)} assessments"
@@ -632,57 +592,24 @@ def lsmeans(
         ax.set_xlabel("")
         ax.tick_params(axis="x", labelbottom=False)
     ax.autoscale_view(scalex=False)
-    handles = [_handle(g) for g in grp] if by is not None else []
+    handles = [_c.handle(g) for g in grp] if by is not None else []
     texts = [g.label for g in grp] if by is not None else []
     _legend_above(ax, handles, texts, title=fit_n)
-    _freeze_ticks(fig)
+    _c.freeze_ticks(fig)
     if created:
-        _tight(fig)
-    _fit_ylabel(ax)
+        _c.tight(fig)
+    _c.fit_ylabel(ax, draw=True)
     if diff_ax is not None:
-        _fit_ylabel(diff_ax)
+        _c.fit_ylabel(diff_ax, draw=True)
         fig.align_ylabels([ax, diff_ax])
     if created:
-        _tight(fig)
+        _c.tight(fig)
     return ax
 
 
 # ---------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------
-def _check_choice(value, choices, name: str) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name}={value!r} must be one of {', '.join(map(repr, choices))}")
-
-
-def _check_bool(value, name: str) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}={value!r} must be True or False")
-
-
-def _check_ci(ci) -> float | None:
-    if ci is None:
-        return None
-    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)) or not 0 < ci < 1:
-        raise ValueError(f"ci={ci!r} must be a confidence level between 0 and 1, or None")
-    return float(ci)
-
-
-def _check_options(labels, colors, ax, min_cell_size) -> None:
-    for name, value in (("labels", labels), ("colors", colors)):
-        if value is not None and (
-            isinstance(value, (str, bytes)) or not isinstance(value, (Mapping, Sequence))
-        ):
-            raise TypeError(f"{name}={value!r} must be a dict by group level or a list")
-    if ax is not None and not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, not {type(ax).__name__}")
-    _c.check_min_cell_size(min_cell_size)
-
-
-def _thin() -> float:
-    return max(0.5, 0.6 * plt.rcParams["lines.linewidth"])
-
-
 def _axes(ax):
     created = ax is None
     fig, ax = _c.new_axes(ax)
@@ -708,31 +635,6 @@ def _aligned(part: pd.DataFrame, sessions: list) -> pd.DataFrame:
 def _counts(part: pd.DataFrame, sessions: list) -> list:
     res = _aligned(part, sessions)
     return [int(n) if ok else None for n, ok in zip(res["n"], res["_ok"], strict=True)]
-
-
-def _segments(xs, lo, hi) -> list:
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
-    ok = ~np.isnan(lo) & ~np.isnan(hi)
-    return [np.array([[x, a], [x, b]]) for x, a, b in zip(xs[ok], lo[ok], hi[ok], strict=True)]
-
-
-def _dodge(ax, index: int, n: int):
-    """Data transform shifted sideways by a few points (the data keep their x)."""
-    shift = (index - (n - 1) / 2) * _DODGE_PT / 72.0
-    return ax.transData + ScaledTranslation(shift, 0, ax.figure.dpi_scale_trans)
-
-
-def _shift(trans, *artists):
-    """Draw artists (already added, so the data limits are right) with a dodge transform."""
-    for a in artists:
-        a.set_transform(trans)
-    return artists[0]
-
-
-def _handle(g: _c.Group, **kw) -> Line2D:
-    kw.setdefault("linestyle", g.linestyle)
-    return Line2D([], [], color=g.color, marker=g.marker, **kw)
 
 
 def _outcome_groups(outcomes, labels, colors) -> list[_c.Group]:
@@ -835,25 +737,6 @@ def _x_axis(ax, pos, sessions, x, out) -> None:
     ax.tick_params(axis="x", which="minor", bottom=False)
 
 
-def _thin_ticks(ax) -> None:
-    """Hide tick labels that would touch their left neighbour (greedy, left to right)."""
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    last = -np.inf
-    gap = 0.4 * _c.small_font() * fig.dpi / 72
-    lo, hi = sorted(ax.get_xlim())
-    for tick in ax.xaxis.get_major_ticks():
-        label = tick.label1
-        if not label.get_text() or not lo <= tick.get_loc() <= hi:
-            continue
-        label.set_visible(True)
-        bb = label.get_window_extent(renderer)
-        if bb.x0 < last + gap:
-            label.set_visible(False)
-        else:
-            last = bb.x1
-
-
 def _legend_above(ax, handles, texts, *, title=None) -> None:
     """Legend above the axes, in as many columns as fit in the figure's width."""
     if not handles and not title:
@@ -883,58 +766,6 @@ def _legend_above(ax, handles, texts, *, title=None) -> None:
         leg.get_title().set_fontsize(_c.small_font())
 
 
-def _tight(fig) -> None:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig.tight_layout(pad=0.3)
-
-
-def _fit_ylabel(ax) -> None:
-    """Break the y label into two lines when it is taller than the axes."""
-    label = ax.yaxis.label
-    text = label.get_text()
-    if not text or "\n" in text or " " not in text:
-        return
-    ax.figure.canvas.draw()  # axes locators (difference panel) set positions at draw time
-    renderer = ax.figure.canvas.get_renderer()
-    if label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height:
-        return
-    spaces = [i for i, c in enumerate(text) if c == " "]
-    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
-    label.set_text(text[:cut] + "\n" + text[cut + 1 :])
-
-
-def _freeze_ticks(fig) -> None:
-    """Fix the number of automatic ticks as the active style sets it.
-
-    matplotlib's automatic locator counts ticks from the *current* tick-label size, so a
-    figure drawn inside ``publication()`` and saved outside it would get other ticks (and
-    labels that no longer fit the layout). Limits may still change later.
-    """
-    for a in fig.axes:
-        for axis in (a.xaxis, a.yaxis):
-            loc = axis.get_major_locator()
-            if type(loc) is AutoLocator:
-                nbins = int(np.clip(axis.get_tick_space(), 1, 9))
-                axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
-
-
-def _finish(fig, ax, created, pos, x) -> None:
-    _freeze_ticks(fig)
-    if created:
-        _tight(fig)
-    _fit_ylabel(ax)
-    if created:
-        _tight(fig)
-    fig.canvas.draw()
-    _thin_ticks(ax)
-    if created:
-        _tight(fig)
-        _thin_ticks(ax)
-
-
 def _lsmean_label(scale, response: str) -> str:
     if scale is not None:
         label = _c.score_label(scale, response)
@@ -954,33 +785,22 @@ def _difference_panel(ax, result, by, session, sessions, pos, level) -> Axes:
         part = _aligned(con[con["contrast"] == name], sessions)
         ok = part["_ok"].to_numpy()
         part = part[ok]
-        trans = _dodge(dax, i, len(names))
-        color = "black" if len(names) == 1 else _c.PALETTE[(i + 2) % len(_c.PALETTE)]
-        _shift(
-            trans,
-            dax.add_collection(
-                LineCollection(
-                    _segments(pos[ok], part["ci_low"], part["ci_high"]),
-                    colors=color,
-                    linewidths=_thin(),
-                    gid=f"diff_ci:{i}",
-                )
-            ),
+        _c.interval_plot(
+            dax,
+            _c.dodge(dax, i, len(names)),
+            pos[ok],
+            part["estimate"].to_numpy(dtype=float),
+            part["ci_low"],
+            part["ci_high"],
+            color="black" if len(names) == 1 else _c.PALETTE[(i + 2) % len(_c.PALETTE)],
+            ci={"gid": f"diff_ci:{i}"},
+            marker="o",
+            linestyle="none",
+            label=name,
+            gid=f"diff:{i}",
+            zorder=3,
         )
-        _shift(
-            trans,
-            *dax.plot(
-                pos[ok],
-                part["estimate"].to_numpy(dtype=float),
-                color=color,
-                marker="o",
-                linestyle="none",
-                label=name,
-                gid=f"diff:{i}",
-                zorder=3,
-            ),
-        )
-    dax.axhline(0.0, color=_GREY, linewidth=_thin(), zorder=0, label="_zero")
+    dax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
     dax.autoscale_view(scalex=False)
     dax.yaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
     dax.set_ylabel("Difference", fontsize=_c.font())

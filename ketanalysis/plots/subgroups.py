@@ -16,7 +16,6 @@ from .. import stats as _stats
 from ..outcomes import Outcomes
 from ..stats.subgroups import OVERALL
 from . import _common as c
-from .survival import _layout, legend_above
 
 __all__ = ["forest"]
 
@@ -298,12 +297,12 @@ def forest(
             for g in grp
         ]
         if own:
-            _layout(fig)
-        legend_above(ax, handles, ncols=(len(handles), 2, 1))
+            c.tight(fig, ignore=UserWarning)
+        c.legend_above(ax, handles, ncols=(len(handles), 2, 1))
     if own:
-        _layout(fig)
+        c.tight(fig, ignore=UserWarning)
         _fit_xlabel(ax)
-        _layout(fig)
+        c.tight(fig, ignore=UserWarning)
         if is_diff:
             _favours(ax, ref, arm_names, header_y, fs)
     elif is_diff:

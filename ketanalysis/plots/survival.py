@@ -7,8 +7,6 @@ bands, censoring times, medians, numbers at risk) and :func:`ketanalysis.stats.l
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -240,7 +238,7 @@ def kaplan_meier(
         c.count_table(ax, list(ticks), rows, title="No. at risk", min_cell_size=min_cell_size)
 
     if own:
-        _layout(fig)
+        c.tight(fig, ignore=UserWarning)
         if at_risk:
             _pad_left(ax, xmax, min_cell_size)
     title = None
@@ -251,9 +249,9 @@ def kaplan_meier(
         prefer = _CUMULATIVE_CORNERS if cumulative else _SURVIVAL_CORNERS
         place_legend(ax, handles, title=title, prefer=prefer, layout=own)
     if own:
-        _layout(fig)
-        if fit_ylabel(ax):
-            _layout(fig)
+        c.tight(fig, ignore=UserWarning)
+        if c.fit_ylabel(ax):
+            c.tight(fig, ignore=UserWarning)
     return ax
 
 
@@ -348,13 +346,6 @@ def _x_label(data, km, event) -> str:
     return f"{unit} since response or remission (relapse entry)"
 
 
-def _layout(fig) -> None:
-    """Fit labels, legend and risk table inside a figure this module created."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        fig.tight_layout(pad=0.3)
-
-
 def _pad_left(ax, xmax: float, min_cell_size) -> None:
     """Leave room left of x = 0 for the first column of the risk table (half its width)."""
     fig = ax.figure
@@ -385,7 +376,7 @@ def place_legend(ax, handles, *, title=None, prefer=("upper right",), layout=Tru
     opts.update(kw)
     fig = ax.figure
     if layout:
-        _layout(fig)
+        c.tight(fig, ignore=UserWarning)
     renderer = fig.canvas.get_renderer()
     paths = _data_paths(ax)
     for loc in prefer:
@@ -395,60 +386,7 @@ def place_legend(ax, handles, *, title=None, prefer=("upper right",), layout=Tru
             leg.set_zorder(5)
             return leg
         leg.remove()
-    return legend_above(ax, handles, title=title, ncols=(len(handles), 1), **opts)
-
-
-def legend_above(ax, handles, *, title=None, ncols=(1,), **kw):
-    """A legend above the axes, in the first number of columns that fits the figure width."""
-    fs = c.small_font()
-    opts = {
-        "fontsize": fs,
-        "title_fontsize": fs,
-        "alignment": "left",
-        "handlelength": 1.2,
-        "handletextpad": 0.4,
-        "columnspacing": 1.0,
-        "labelspacing": 0.3,
-        "borderpad": 0.2,
-    }
-    opts.update(kw)
-    opts["borderaxespad"] = 0.0
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    fig_w = fig.get_figwidth() * fig.dpi
-    leg = None
-    for ncol in dict.fromkeys(max(int(k), 1) for k in ncols):
-        if leg is not None:
-            leg.remove()
-        leg = ax.legend(
-            handles=handles,
-            title=title,
-            loc="lower left",
-            bbox_to_anchor=(0.0, 1.01),
-            ncol=ncol,
-            **opts,
-        )
-        if leg.get_window_extent(renderer).x1 <= fig_w - 2:
-            break
-    return leg
-
-
-def fit_ylabel(ax) -> bool:
-    """Break the y label into two lines when it is taller than the axes; True if broken."""
-    label = ax.yaxis.label
-    text = label.get_text()
-    if not text or "\n" in text:
-        return False
-    renderer = ax.figure.canvas.get_renderer()
-    if label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height:
-        return False
-    words = text.split(" ")
-    if len(words) < 2:
-        return False
-    cuts = [len(" ".join(words[:i])) for i in range(1, len(words))]
-    i = int(np.argmin([abs(k - len(text) / 2) for k in cuts])) + 1
-    label.set_text(" ".join(words[:i]) + "\n" + " ".join(words[i:]))
-    return True
+    return c.legend_above(ax, handles, title=title, ncols=(len(handles), 1), **opts)
 
 
 def _data_paths(ax):
