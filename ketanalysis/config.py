@@ -1,11 +1,12 @@
 """Report and pipeline configuration: a TOML file read into frozen dataclasses.
 
 One file says how to read the data, which outcome definitions to use, how to group, which
-figures to draw in which journal's style, which files to write and how strictly to protect
-privacy. :func:`load_config` reads it with :mod:`tomllib` and checks it strictly: an
-unknown key is an error that names the closest valid key, a value of the wrong type is an
-error naming the key and the type expected, and nothing in a config is ever evaluated as
-code (column names that reach a model formula are quoted, never parsed). Every error is a
+blood-pressure limits flag a treatment session, which figures to draw in which journal's
+style, which files to write and how strictly to protect privacy. :func:`load_config` reads
+it with :mod:`tomllib` and checks it strictly: an unknown key is an error that names the
+closest valid key, a value of the wrong type is an error naming the key and the type
+expected, and nothing in a config is ever evaluated as code (column names that reach a
+model formula are quoted, never parsed). Every error is a
 :class:`ConfigError` whose one-line message starts with the key path
 (``criteria.preset``, ``figures.journal``, ...).
 
@@ -37,6 +38,7 @@ from typing import Any
 
 from . import criteria as _criteria
 from . import scales as _scales
+from .safety import SafetyThresholds
 
 __all__ = [
     "FIGURE_NAMES",
@@ -234,6 +236,74 @@ class MMRMSection:
         _one_of(self.df, DF_METHODS, key("df"))
 
 
+#: Allowed range (mmHg) of each blood-pressure limit of ``[safety]``.
+SAFETY_LIMITS: dict[str, tuple[float, float]] = {
+    "pre_sbp": (60.0, 300.0),
+    "pre_dbp": (40.0, 200.0),
+    "post_sbp": (60.0, 300.0),
+    "post_dbp": (40.0, 200.0),
+}
+
+
+@dataclass(frozen=True)
+class SafetySection:
+    """``[safety]``: the blood-pressure limits that flag a treatment session.
+
+    The keys and defaults are those of :class:`ketanalysis.safety.SafetyThresholds`
+    (pre-dose 140/90 mmHg from the esketamine label, after dosing 180/110 mmHg, grade 3
+    hypertension; see its Notes for the sources): set your clinic's monitoring protocol
+    here. Systolic limits must lie between 60 and 300 mmHg, diastolic ones between 40 and
+    200 mmHg, ``return_within`` between 0 and 1.
+
+    >>> from ketanalysis.config import parse_config
+    >>> parse_config("[safety]\\npost_sbp = 160").safety.thresholds().post_sbp
+    160.0
+    >>> parse_config("[safety]\\npost_sbp = 400")
+    Traceback (most recent call last):
+    ...
+    ketanalysis.config.ConfigError: safety.post_sbp: must be between 60 and 300 mmHg, got 400
+    """
+
+    pre_sbp: float = 140.0
+    pre_dbp: float = 90.0
+    post_sbp: float = 180.0
+    post_dbp: float = 110.0
+    return_within: float = 0.10
+    inclusive: bool = True
+
+    def __post_init__(self):
+        key = _keys("safety")
+        for name, (lo, hi) in SAFETY_LIMITS.items():
+            value = getattr(self, name)
+            if _is_number(value) and not lo <= value <= hi:
+                raise ConfigError(
+                    key(name), f"must be between {lo:g} and {hi:g} mmHg, got {value!r}"
+                )
+        value = self.return_within
+        if _is_number(value) and not 0 <= value <= 1:
+            raise ConfigError(
+                key("return_within"), f"must be between 0 and 1 (a fraction), got {value!r}"
+            )
+        # SafetyThresholds checks the types itself and gives the values as floats
+        th = self.thresholds()
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, getattr(th, f.name))
+
+    def thresholds(self) -> SafetyThresholds:
+        """The :class:`~ketanalysis.safety.SafetyThresholds` of this section."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        try:
+            return SafetyThresholds(**values)
+        except (TypeError, ValueError) as e:
+            named = [k for k in values if re.search(rf"\.{k}\b", str(e))]
+            key = f"safety.{named[0]}" if named else "safety"
+            raise ConfigError(key, str(e)) from None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class FiguresSection:
     """``[figures]``: which figures, in which journal's style."""
@@ -298,6 +368,7 @@ _SECTIONS = {
     "analysis": AnalysisSection,
     "criteria": CriteriaSection,
     "mmrm": MMRMSection,
+    "safety": SafetySection,
     "figures": FiguresSection,
     "output": OutputSection,
     "privacy": PrivacySection,
@@ -310,7 +381,7 @@ class Config:
 
     Attributes
     ----------
-    report, input, analysis, criteria, mmrm, figures, output, privacy
+    report, input, analysis, criteria, mmrm, safety, figures, output, privacy
         One frozen dataclass per TOML section; see :func:`default_config_text` for every
         key with its meaning.
     base_dir : Path or None
@@ -323,6 +394,7 @@ class Config:
     analysis: AnalysisSection = field(default_factory=AnalysisSection)
     criteria: CriteriaSection = field(default_factory=CriteriaSection)
     mmrm: MMRMSection = field(default_factory=MMRMSection)
+    safety: SafetySection = field(default_factory=SafetySection)
     figures: FiguresSection = field(default_factory=FiguresSection)
     output: OutputSection = field(default_factory=OutputSection)
     privacy: PrivacySection = field(default_factory=PrivacySection)
@@ -631,6 +703,16 @@ df = "kenward-roger"          # kenward-roger, satterthwaite, residual, between-
 # until = 7                   # last session in the model (default: analysis.endpoint,
                               #   else every session: slow with "us" over many sessions
                               #   of a large cohort)
+
+[safety]                      # blood-pressure limits (mmHg) that flag a treatment session;
+                              #   set your clinic's monitoring protocol here
+pre_sbp = 140                 # the last pre-dose reading at or above either limit flags
+pre_dbp = 90                  #   the session (the esketamine label's pre-dose limits)
+post_sbp = 180                # any reading after dosing at or above either limit flags it
+post_dbp = 110                #   (grade 3 hypertension, 2018 ESC/ESH; the label has none)
+return_within = 0.10          # a vital sign has returned when at most 10 % above pre-dose
+inclusive = true              # true: a value at the limit flags (>=); false: only values
+                              #   above it (>), the label's wording
 
 [figures]
 journal = "nature"            # nature, cell, jama, apa

@@ -191,6 +191,59 @@ def test_safety_files_are_a_table_of_vitals_and_adverse_events():
     assert "[input.safety]" in text and 'vitals = ""' in text and 'adverse_events = ""' in text
 
 
+def test_safety_thresholds_from_the_config():
+    from ketanalysis.safety import SafetyThresholds
+
+    assert Config().safety.thresholds() == SafetyThresholds()
+    cfg = parse_config(
+        "[safety]\npre_sbp = 150\npre_dbp = 95.5\npost_sbp = 160\npost_dbp = 100\n"
+        "return_within = 0.2\ninclusive = false\n"
+    )
+    assert cfg.safety.thresholds() == SafetyThresholds(
+        pre_sbp=150, pre_dbp=95.5, post_sbp=160, post_dbp=100, return_within=0.2, inclusive=False
+    )
+    resolved = cfg.to_dict()["safety"]
+    assert resolved == {
+        "pre_sbp": 150.0,
+        "pre_dbp": 95.5,
+        "post_sbp": 160.0,
+        "post_dbp": 100.0,
+        "return_within": 0.2,
+        "inclusive": False,
+    }
+    assert all(type(resolved[k]) is float for k in ("pre_sbp", "post_sbp"))  # normalised
+    assert json.loads(json.dumps(resolved)) == resolved
+    # unknown keys: did you mean, with the key path
+    e = _error("[safety]\npost_sbq = 160")
+    assert e.key == "safety.post_sbq" and "did you mean 'post_sbp'?" in e.reason
+    assert "valid keys of [safety]: pre_sbp, pre_dbp, post_sbp, post_dbp" in e.reason
+    assert "did you mean 'safety'?" in str(_error("[safty]\npost_sbp = 160"))
+    # strict types
+    e = _error('[safety]\npost_sbp = "160"')
+    assert e.key == "safety.post_sbp" and "expected a number, got '160' (text)" in e.reason
+    e = _error("[safety]\npre_dbp = true")
+    assert e.key == "safety.pre_dbp" and "expected a number" in e.reason
+    e = _error("[safety]\ninclusive = 1")
+    assert e.key == "safety.inclusive" and "expected true or false" in e.reason
+    e = _error("[safety]\nreturn_within = [0.1]")
+    assert e.key == "safety.return_within"
+    assert _error("safety = 160").key == "safety"
+    # ranges, one line naming the key
+    e = _error("[safety]\npost_sbp = 400")
+    assert str(e) == "cfg.toml: safety.post_sbp: must be between 60 and 300 mmHg, got 400"
+    assert _error("[safety]\npre_sbp = 0").key == "safety.pre_sbp"
+    assert _error("[safety]\npre_sbp = nan").key == "safety.pre_sbp"
+    assert _error("[safety]\npost_dbp = -110").key == "safety.post_dbp"
+    assert "between 40 and 200 mmHg" in _error("[safety]\npre_dbp = 250").reason
+    e = _error("[safety]\nreturn_within = 10")
+    assert e.key == "safety.return_within" and "between 0 and 1" in e.reason
+    # the default text shows every key with its default
+    text = default_config_text()
+    for line in ("[safety]", "pre_sbp = 140", "pre_dbp = 90", "post_sbp = 180",
+                 "post_dbp = 110", "return_within = 0.10", "inclusive = true"):  # fmt: skip
+        assert line in text, line
+
+
 def test_to_dict_is_plain_json():
     cfg = parse_config("[input]\ncolumns = { subject = 'patient_id' }\n[analysis]\nendpoint = 7")
     data = cfg.to_dict()
@@ -203,6 +256,7 @@ def test_to_dict_is_plain_json():
         "analysis",
         "criteria",
         "mmrm",
+        "safety",
         "figures",
         "output",
         "privacy",

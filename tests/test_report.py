@@ -349,6 +349,46 @@ def test_strict_privacy_in_the_safety_tables(strict_trial):
     assert any(e["table"].startswith("Adverse events") for e in prov["privacy"]["suppressed"])
 
 
+def test_safety_limits_from_the_config(tmp_path, sample_safety):
+    """``[safety]`` limits reach the flags, the thresholds table, the methods and the
+    provenance; a lower post-dose limit flags more sessions."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[input.safety]\nvitals = "{VITALS.as_posix()}"\n'
+        f'adverse_events = "{AES.as_posix()}"\n'
+        "[safety]\npost_sbp = 160\n"
+        '[figures]\ninclude = ["vitals"]\n[output]\nfigure_formats = ["svg"]\n'
+        'table_formats = ["csv"]\n'
+    )
+    out = build(SAMPLE, tmp_path / "r", cfg, quiet=True).parent
+    scores = ka.validate(ka.read_scores(SAMPLE))
+    expected = ka.derive_safety(
+        ka.read_vitals(VITALS),
+        ka.read_adverse_events(AES),
+        scores,
+        thresholds=ka.SafetyThresholds(post_sbp=160),
+    ).sessions
+    flags = pd.read_csv(out / "tables" / "safety_flags.csv").set_index("flag")
+    for flag in ("flag_post_sbp", "flag_post", "flag_any", "flag_pre"):
+        assert flags.loc[flag, "sessions_k"] == int(expected[flag].sum()), flag
+    default = sample_safety.sessions
+    assert flags.loc["flag_post_sbp", "sessions_k"] > int(default["flag_post_sbp"].sum())
+    assert flags.loc["flag_pre", "sessions_k"] == int(default["flag_pre"].sum())
+    assert flags.loc["flag_post_sbp", "criterion"] == "after dosing, systolic >= 160 mmHg"
+    limits = pd.read_csv(out / "tables" / "safety_thresholds.csv").set_index("threshold")
+    assert limits.loc["post_sbp", "value"] == 160 and limits.loc["pre_sbp", "value"] == 140
+    text = (out / "report.html").read_text(encoding="utf-8")
+    methods = _section(text, "methods")
+    assert "at or above 160 mmHg systolic or 110 mmHg diastolic" in methods
+    assert "at or above 140 mmHg systolic or 90 mmHg diastolic" in methods
+    # 160 is the configuration's limit, not grade 3 hypertension; pre-dose still the label's
+    assert "limits set in the report configuration; by default 180/110 mmHg" in methods
+    assert "the pre-dose limits of the esketamine label" in methods
+    assert "post_sbp = 160 (defaults: post_sbp = 180)" in _section(text, "safety")
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["config"]["resolved"]["safety"]["post_sbp"] == 160
+
+
 def test_a_report_without_safety_files_has_no_safety_section(tmp_path):
     html = build(SAMPLE, tmp_path / "r", _tiny_config(), quiet=True).read_text()
     assert 'id="safety"' not in html and "Safety and tolerability" not in html

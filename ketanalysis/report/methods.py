@@ -280,20 +280,46 @@ def _safety_text(ctx, cite) -> str:
     data = getattr(ctx, "safety", None)
     if data is None:
         return ""
+    from ..safety import SafetyThresholds
+    from .safety import changed_limits
+
     th = data.outcomes.thresholds
+    default = SafetyThresholds()
+    changed = set(changed_limits(th))
     op = "at or above" if th.inclusive else "above"
     text = ["Safety."]
     if data.has_vitals:
+        if changed & {"pre_sbp", "pre_dbp"}:
+            pre_source = (
+                "limits set in the report configuration, not the label's: the esketamine "
+                f"label's pre-dose limits are {_num(default.pre_sbp)}/{_num(default.pre_dbp)} "
+                f"mmHg {cite('spravato')}"
+            )
+        else:
+            pre_source = f"the pre-dose limits of the esketamine label {cite('spravato')}"
+        if changed & {"post_sbp", "post_dbp"}:
+            post_source = (
+                "limits set in the report configuration; by default "
+                f"{_num(default.post_sbp)}/{_num(default.post_dbp)} mmHg, grade 3 "
+                f"hypertension {cite('williams2018')}; the label gives no post-dose number"
+            )
+        else:
+            post_source = (
+                f"grade 3 hypertension {cite('williams2018')}; the label gives no post-dose number"
+            )
         text.append(
             f"A treatment session was flagged before dosing when the last pre-dose reading "
             f"was {op} {_num(th.pre_sbp)} mmHg systolic or {_num(th.pre_dbp)} mmHg diastolic "
-            f"(the pre-dose limits of the esketamine label {cite('spravato')}), and after "
-            f"dosing when any later reading was {op} {_num(th.post_sbp)} mmHg systolic or "
-            f"{_num(th.post_dbp)} mmHg diastolic "
-            f"(grade 3 hypertension {cite('williams2018')}; the label gives no post-dose "
-            "number). The rise of a vital sign is its highest reading after dosing minus the "
-            "last pre-dose reading of the session."
+            f"({pre_source}), and after dosing when any later reading was {op} "
+            f"{_num(th.post_sbp)} mmHg systolic or {_num(th.post_dbp)} mmHg diastolic "
+            f"({post_source}). The rise of a vital sign is its highest reading after dosing "
+            "minus the last pre-dose reading of the session."
         )
+        if "inclusive" in changed:
+            text.append(
+                "As set in the report configuration, a reading exactly at a limit does not "
+                'flag the session (the label\'s wording, "greater than").'
+            )
     if data.has_ae:
         text.append(
             "The incidence of adverse events is the proportion of patients with the event "

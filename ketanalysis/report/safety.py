@@ -28,6 +28,7 @@ __all__ = [
     "TOP_TERMS",
     "SafetyData",
     "ae_table",
+    "changed_limits",
     "cadss_trend_table",
     "dissociation_response_table",
     "exclusion_table",
@@ -109,6 +110,7 @@ def load_safety(ctx) -> SafetyData:
             frames.get("vitals"),
             frames.get("adverse_events"),
             ctx.report,
+            thresholds=cfg.safety.thresholds(),
             allow_identifiers=allow,
         )
     except ka.DataError:
@@ -167,15 +169,45 @@ def _groups(frame: pd.DataFrame, group, privacy: Privacy) -> list[tuple[str, np.
 # ---------------------------------------------------------------------------------------
 # Tables of the safety section
 # ---------------------------------------------------------------------------------------
+def changed_limits(thresholds) -> tuple[str, ...]:
+    """The settings of ``thresholds`` that differ from the defaults of
+    :class:`~ketanalysis.safety.SafetyThresholds` (set in ``[safety]``), in field order."""
+    from ..safety import SafetyThresholds
+
+    default = SafetyThresholds()
+    return tuple(
+        f.name
+        for f in dataclasses.fields(thresholds)
+        if getattr(thresholds, f.name) != getattr(default, f.name)
+    )
+
+
 def thresholds_table(thresholds) -> Table:
-    """The limits used (:meth:`SafetyThresholds.describe`), their source as the note."""
+    """The limits used (:meth:`SafetyThresholds.describe`), their source as the note; the
+    limits set in the configuration (``[safety]``) are named as such, with the defaults."""
+    from ..safety import SafetyThresholds
+
+    changed = changed_limits(thresholds)
+    note = "Sources: " + thresholds.source
+    if changed:
+        default = SafetyThresholds()
+        own = ", ".join(f"{k} = {_g(getattr(thresholds, k))}" for k in changed)
+        was = ", ".join(f"{k} = {_g(getattr(default, k))}" for k in changed)
+        note = (
+            f"Set in the report configuration ([safety]): {own} "
+            f"(defaults: {was}). Sources of the defaults: " + thresholds.source
+        )
     return Table(
         "safety_thresholds",
         "Safety: blood-pressure limits that flag a session",
         thresholds.describe(),
         formats={"value": "g"},
-        note="Sources: " + thresholds.source,
+        note=note,
     )
+
+
+def _g(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else f"{value:g}"
 
 
 def _criteria(th) -> dict[str, str]:
