@@ -115,9 +115,21 @@ def test_report_tree(sample):
 
 
 def test_two_runs_give_byte_identical_trees(sample, tmp_path):
+    """The rerun is another process with another string-hash seed, as a real rerun is."""
+    import os
+    import subprocess
+    import sys
+
     cfg = tmp_path / "report.toml"
     cfg.write_text(SAMPLE_CONFIG)
-    again = build(SAMPLE, tmp_path / "again", cfg, quiet=True).parent
+    again = tmp_path / "again"
+    code = "import sys; from ketanalysis.cli import main; sys.exit(main(sys.argv[1:]))"
+    subprocess.run(
+        [sys.executable, "-c", code, "report", str(SAMPLE), "--out", str(again)]
+        + ["--config", str(cfg), "--quiet"],
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "4242"},
+    )
     first, second = _files(sample), _files(again)
     assert sorted(first) == sorted(second)
     # timings.json holds the seconds of each step: documented as the only file that
