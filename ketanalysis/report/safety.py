@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..config import ConfigError
 from .privacy import Privacy, Rule
-from .tables import _CI, LABELS, _labels, _table
+from .tables import _CI, LABELS, _labels, _table, rate_formats, rate_rules
 from .tabular import Table
 
 __all__ = [
@@ -385,19 +385,8 @@ def ae_table(safety, *, group, level, privacy: Privacy, top: int = TOP_TERMS) ->
         "Adverse events: patients with the event" + (f" by {group}" if group else ""),
         tab,
         privacy,
-        [
-            Rule("k", also=("rate", *_CI), total="n"),
-            Rule("n", also=("k", "rate", *_CI, "n_events")),
-            Rule("n_events"),
-        ],
-        formats={
-            "k": "count",
-            "n": "count",
-            "n_events": "count",
-            "rate": "pct",
-            "ci_low": "pct",
-            "ci_high": "pct",
-        },
+        rate_rules(("n_events",), n_also=("n_events",)),
+        formats=rate_formats(("n_events",)),
         labels={**_labels(level, pct=True), "ae_term": "adverse event"},
         note="Patients with the event at one session or more among the patients treated "
         "(in the group), with Wilson score intervals (ketanalysis.stats.ae_incidence); "

@@ -63,6 +63,28 @@ LABELS = {
 _MAX_LEVELS_NUMERIC = 5
 
 
+def rate_rules(counts=(), n_also=()) -> list:
+    """Suppression rules of a rate table: k with its rate and CI, n, and other counts."""
+    return [
+        Rule("k", also=("rate", *_CI), total="n"),
+        Rule("n", also=("k", "rate", *_CI, *n_also)),
+        *(Rule(c) for c in counts),
+    ]
+
+
+def rate_formats(counts=(), **more) -> dict[str, str]:
+    """Number formats of a rate table: counts, then the rate and its CI in %."""
+    return {
+        "k": "count",
+        "n": "count",
+        **dict.fromkeys(counts, "count"),
+        "rate": "pct",
+        "ci_low": "pct",
+        "ci_high": "pct",
+        **more,
+    }
+
+
 def _labels(level: float, pct: bool = False) -> dict[str, str]:
     ci = f"{level * 100:g}% CI"
     unit = " (%)" if pct else ""
@@ -442,19 +464,8 @@ def rate_tables(out, *, group, level, privacy: Privacy) -> list[Table]:
             "Response, remission and relapse rates",
             tab,
             privacy,
-            [
-                Rule("k", also=("rate", *_CI), total="n"),
-                Rule("n", also=("k", "rate", *_CI)),
-                Rule("n_excluded"),
-            ],
-            formats={
-                "k": "count",
-                "n": "count",
-                "n_excluded": "count",
-                "rate": "pct",
-                "ci_low": "pct",
-                "ci_high": "pct",
-            },
+            rate_rules(("n_excluded",)),
+            formats=rate_formats(("n_excluded",)),
             labels=_labels(level, pct=True),
             note="Per patient and scale over the whole follow-up; relapse among the patients "
             "at risk (who reached the relapse entry state). Wilson score intervals.",
@@ -535,24 +546,8 @@ def endpoint_tables(out, *, endpoint, group, level, privacy: Privacy) -> list[Ta
             f"Response and remission at session {endpoint}",
             tab,
             privacy,
-            [
-                Rule("k", also=("rate", *_CI), total="n"),
-                Rule("n", also=("k", "rate", *_CI)),
-                Rule("n_imputed"),
-                Rule("n_missing"),
-                Rule("n_excluded"),
-            ],
-            formats={
-                "k": "count",
-                "n": "count",
-                "n_imputed": "count",
-                "n_missing": "count",
-                "n_excluded": "count",
-                "rate": "pct",
-                "ci_low": "pct",
-                "ci_high": "pct",
-                "session": "g",
-            },
+            rate_rules(("n_imputed", "n_missing", "n_excluded")),
+            formats=rate_formats(("n_imputed", "n_missing", "n_excluded"), session="g"),
             labels=_labels(level, pct=True),
             note="Observed case (patients assessed at the session), last observation carried "
             "forward (LOCF) and baseline observation carried forward (BOCF, non-responder "
@@ -873,19 +868,8 @@ def reliable_change_tables(out, *, group, level, privacy: Privacy) -> list[Table
             "Reliable and clinically significant change at the endpoint",
             tab,
             privacy,
-            [
-                Rule("k", also=("rate", *_CI), total="n"),
-                Rule("n", also=("k", "rate", *_CI)),
-                Rule("n_excluded"),
-            ],
-            formats={
-                "k": "count",
-                "n": "count",
-                "n_excluded": "count",
-                "rate": "pct",
-                "ci_low": "pct",
-                "ci_high": "pct",
-            },
+            rate_rules(("n_excluded",)),
+            formats=rate_formats(("n_excluded",)),
             labels=_labels(level, pct=True),
             note="Jacobson-Truax categories at the endpoint (else the last assessment after "
             "baseline); patients without an assessment after baseline are excluded.",
