@@ -63,6 +63,20 @@ LABELS = {
 _MAX_LEVELS_NUMERIC = 5
 
 
+#: Suppression rules and number formats of a by-session table of means.
+MEAN_RULES = (Rule("n", also=("mean", "sd", "se", *_CI)), Rule("n_missing"))
+MEAN_FORMATS = {
+    "n": "count",
+    "n_missing": "count",
+    "session": "g",
+    "mean": "num1",
+    "sd": "num1",
+    "se": "num2",
+    "ci_low": "num1",
+    "ci_high": "num1",
+}
+
+
 def rate_rules(counts=(), n_also=()) -> list:
     """Suppression rules of a rate table: k with its rate and CI, n, and other counts."""
     return [
@@ -430,17 +444,8 @@ def by_session_tables(out, *, group, level, privacy: Privacy) -> list[Table]:
                 title,
                 tab,
                 privacy,
-                [Rule("n", also=("mean", "sd", "se", *_CI)), Rule("n_missing")],
-                formats={
-                    "n": "count",
-                    "n_missing": "count",
-                    "session": "g",
-                    "mean": "num1",
-                    "sd": "num1",
-                    "se": "num2",
-                    "ci_low": "num1",
-                    "ci_high": "num1",
-                },
+                MEAN_RULES,
+                formats=MEAN_FORMATS,
                 labels=_labels(level),
             )
         )
@@ -894,17 +899,8 @@ def cadss_tables(report, out, *, group, level, privacy: Privacy, scale=None) -> 
             "Dissociation (CADSS) by session",
             tab,
             privacy,
-            [Rule("n", also=("mean", "sd", "se", *_CI)), Rule("n_missing")],
-            formats={
-                "n": "count",
-                "n_missing": "count",
-                "session": "g",
-                "mean": "num1",
-                "sd": "num1",
-                "se": "num2",
-                "ci_low": "num1",
-                "ci_high": "num1",
-            },
+            MEAN_RULES,
+            formats=MEAN_FORMATS,
             labels=_labels(level),
         )
     ]
