@@ -132,7 +132,7 @@ def fingerprint(frame: pd.DataFrame, n_patients: int) -> str:
 
 def sustain1_anchored():
     """SUSTAIN-1 with maintenance from session 8: anchor and stable states at session 7."""
-    from ketanalysis.criteria import SUSTAIN1
+    from ketanalysis.outcomes.criteria import SUSTAIN1
 
     return SUSTAIN1.replace(
         relapse=dataclasses.replace(SUSTAIN1.relapse, anchor=7),

@@ -13,10 +13,10 @@ relapse across sessions, fit the statistics papers report and draw publication f
 imported by the modules that need them.
 """
 
-from . import criteria, scales
+from . import scales
 from .io import from_wide, read_redcap, read_scores, to_relative_days
-from .outcomes import Outcomes, derive
-from .safety import (
+from .outcomes import Outcomes, criteria, derive
+from .outcomes.safety import (
     SafetyOutcomes,
     SafetyThresholds,
     derive_safety,
@@ -25,12 +25,12 @@ from .safety import (
     validate_adverse_events,
     validate_vitals,
 )
-from .validate import DataError, DataWarning, ValidationReport, validate
+from .validation import DataError, DataWarning, ValidationReport, validate
 
 __version__ = "0.1.0.dev0"
 
 # Loaded on first use, so that `python -m ketanalysis.simulate` runs the module once.
-_LAZY = {"simulate_cohort": "simulate", "simulate_safety": "_simulate_safety"}
+_LAZY = {"simulate_cohort": "simulate.cohort", "simulate_safety": "simulate.safety"}
 # Modules that import scipy, statsmodels or matplotlib (or are rarely needed) load on
 # first use, so `import ketanalysis` stays light.
 _LAZY_MODULES = ("config", "plots", "report", "simulate", "stats")

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import criteria as _criteria
 from . import scales as _scales
-from .safety import SafetyThresholds
+from .outcomes import criteria as _criteria
+from .outcomes.safety import SafetyThresholds
 
 __all__ = [
     "FIGURE_NAMES",
@@ -214,7 +214,7 @@ class CriteriaSection:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def build(self) -> _criteria.Criteria:
-        """The :class:`~ketanalysis.criteria.Criteria` this section describes."""
+        """The :class:`~ketanalysis.outcomes.criteria.Criteria` this section describes."""
         crit = PRESETS[self.preset][0]()
         changes = {}
         for part, values in self.overrides.items():
@@ -249,7 +249,7 @@ SAFETY_LIMITS: dict[str, tuple[float, float]] = {
 class SafetySection:
     """``[safety]``: the blood-pressure limits that flag a treatment session.
 
-    The keys and defaults are those of :class:`ketanalysis.safety.SafetyThresholds`
+    The keys and defaults are those of :class:`ketanalysis.SafetyThresholds`
     (pre-dose 140/90 mmHg from the esketamine label, after dosing 180/110 mmHg, grade 3
     hypertension; see its Notes for the sources): set your clinic's monitoring protocol
     here. Systolic limits must lie between 60 and 300 mmHg, diastolic ones between 40 and
@@ -290,7 +290,7 @@ class SafetySection:
             object.__setattr__(self, f.name, getattr(th, f.name))
 
     def thresholds(self) -> SafetyThresholds:
-        """The :class:`~ketanalysis.safety.SafetyThresholds` of this section."""
+        """The :class:`~ketanalysis.SafetyThresholds` of this section."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         try:
             return SafetyThresholds(**values)

@@ -192,7 +192,7 @@ def test_safety_files_are_a_table_of_vitals_and_adverse_events():
 
 
 def test_safety_thresholds_from_the_config():
-    from ketanalysis.safety import SafetyThresholds
+    from ketanalysis import SafetyThresholds
 
     assert Config().safety.thresholds() == SafetyThresholds()
     cfg = parse_config(

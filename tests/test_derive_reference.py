@@ -2,7 +2,7 @@
 
 The expected values come from ``benchmarks/derive_reference.py``: a plain pandas loop over
 the (patient, scale) groups that implements each definition of
-:mod:`ketanalysis.criteria` from its docstring, without the vectorised engine. Tolerance:
+:mod:`ketanalysis.outcomes.criteria` from its docstring, without the vectorised engine. Tolerance:
 booleans, categories, sessions, counts and text exactly (missing where missing); floats
 to 1e-12 (relative and absolute).
 """
@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ketanalysis as ka
-from ketanalysis.criteria import (
+from ketanalysis.outcomes.criteria import (
     SUSTAIN1,
     Criteria,
     PercentChange,

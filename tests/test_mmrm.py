@@ -28,10 +28,10 @@ import pytest
 
 import ketanalysis as ka
 from ketanalysis.stats import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
-from ketanalysis.stats._mmrm_cov import STRUCTURES, make_structure
-from ketanalysis.stats._mmrm_design import build_design
-from ketanalysis.stats._mmrm_engine import Engine
-from ketanalysis.stats._mmrm_fit import make_engine
+from ketanalysis.stats.mmrm.covariance import STRUCTURES, make_structure
+from ketanalysis.stats.mmrm.design import build_design
+from ketanalysis.stats.mmrm.fit import make_engine
+from ketanalysis.stats.mmrm.likelihood import Engine
 
 REF = Path(__file__).parent / "data" / "reference"
 SAS_FORMULA = "CHANGE ~ BASVAL:C(VISIT) + C(THERAPY):C(VISIT)"  # SAS: BASVAL*VISIT THERAPY*VISIT
@@ -677,7 +677,7 @@ def test_public_names():
 
 def test_single_threaded_blas_restores_the_thread_count():
     """The fit runs on one OpenBLAS thread in the calling thread only, restored on exit."""
-    from ketanalysis.stats._mmrm_blas import _openblas_setters, single_threaded_blas
+    from ketanalysis.stats.mmrm.blas import _openblas_setters, single_threaded_blas
 
     setters = _openblas_setters()
     if not setters:
@@ -704,7 +704,7 @@ def test_start_values_are_projected_when_pairwise_moments_are_not_positive_defin
     import numpy as np
     import pandas as pd
 
-    from ketanalysis.stats._mmrm_fit import _positive_definite
+    from ketanalysis.stats.mmrm.fit import _positive_definite
 
     # Hand-built pairs: sessions (a, b) move together, (b, c) move together, (a, c) move
     # opposite, each pair seen in different subjects: correlations +1, +1, -1 cannot hold

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import ketanalysis as ka
-from ketanalysis.criteria import (
+from ketanalysis.outcomes.criteria import (
     SUSTAIN1,
     Criteria,
     PercentChange,

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ketanalysis as ka
-from ketanalysis.criteria import (
+from ketanalysis.outcomes.criteria import (
     SUSTAIN1,
     Relapse,
     ReliableChange,

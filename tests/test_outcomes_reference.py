@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import ketanalysis as ka
-from ketanalysis.criteria import PercentChange, ReliableChange
+from ketanalysis.outcomes.criteria import PercentChange, ReliableChange
 
 DATA = Path(__file__).parent / "data" / "reference" / "claus2020_bdi_hamd.csv"
 

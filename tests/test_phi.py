@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import ketanalysis as ka
-from ketanalysis import _phi
+from ketanalysis.validation import identifiers as _phi
 
 
 def identifier_issues(report) -> pd.DataFrame:

@@ -42,14 +42,14 @@ def mmrm_result(trial):
 
 @pytest.fixture(scope="module")
 def vitals_readings():
-    from ketanalysis.safety import read_vitals
+    from ketanalysis import read_vitals
 
     return read_vitals("data/sample/vitals.csv")
 
 
 @pytest.fixture(scope="module")
 def safety(vitals_readings):
-    from ketanalysis.safety import derive_safety, read_adverse_events
+    from ketanalysis import derive_safety, read_adverse_events
 
     events = read_adverse_events("data/sample/adverse_events.csv")
     return derive_safety(vitals_readings, events, ka.read_scores(SAMPLE))

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 from plotcheck import assert_publication_ready, pdf_fonts_are_truetype, text_strings
 
 import ketanalysis as ka
-from ketanalysis.safety import (
+from ketanalysis import (
     SafetyThresholds,
     derive_safety,
     read_adverse_events,

@@ -1,4 +1,4 @@
-"""Power by simulation (ketanalysis._power): closed forms, reproducibility, arguments.
+"""Power by simulation (ketanalysis.simulate.power): closed forms, reproducibility, arguments.
 
 Reference values come from statsmodels.stats.power (closed-form power) and, for the
 two-proportion z test, from exact enumeration of the two binomial outcomes. Tolerance: a
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ketanalysis._power import (
+from ketanalysis.simulate.power import (
     PowerResult,
     binary_outcome,
     normal_outcome,

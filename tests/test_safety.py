@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import ketanalysis as ka
-from ketanalysis._simulate_safety import AE_TERMS, simulate_safety
-from ketanalysis.safety import (
+from ketanalysis import (
+    DataWarning,
     SafetyThresholds,
     derive_safety,
     read_adverse_events,
@@ -27,8 +27,7 @@ from ketanalysis.safety import (
     validate_adverse_events,
     validate_vitals,
 )
-from ketanalysis.simulate import simulate_cohort
-from ketanalysis.validate import DataWarning
+from ketanalysis.simulate import AE_TERMS, simulate_cohort, simulate_safety
 
 BAD = Path(__file__).parent / "data" / "bad_safety"
 MANIFEST = pd.read_csv(BAD / "MANIFEST.csv", dtype=str, keep_default_na=False)

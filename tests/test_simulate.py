@@ -21,13 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketanalysis import scales
-from ketanalysis.simulate import (
-    SCALE_ORDER,
-    _split_total,
-    schedule,
-    simulate_cohort,
-    write_sample,
-)
+from ketanalysis.simulate import SCALE_ORDER, schedule, simulate_cohort, write_sample
+from ketanalysis.simulate.cohort import _split_total
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 SAMPLE_FILES = (

@@ -23,7 +23,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 import ketanalysis as ka
-from ketanalysis.safety import derive_safety
+from ketanalysis import derive_safety
 from ketanalysis.stats import safety as ss
 
 Z = stats.norm.ppf(0.975)
@@ -149,7 +149,7 @@ def test_incidence_errors(small):
 
 def test_incidence_from_derive_safety_output():
     scores = ka.simulate_cohort(60, seed=3)
-    from ketanalysis._simulate_safety import simulate_safety
+    from ketanalysis.simulate import simulate_safety
 
     vit, ae = simulate_safety(scores, seed=4)
     out = derive_safety(vit, ae, scores)

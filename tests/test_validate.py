@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import ketanalysis as ka
-from ketanalysis.validate import DataWarning
+from ketanalysis import DataWarning
 
 BAD = Path(__file__).parent / "data" / "bad"
 MANIFEST = pd.read_csv(BAD / "MANIFEST.csv", dtype=str, keep_default_na=False)

@@ -5,7 +5,7 @@ Every number drawn comes from :mod:`ketanalysis.stats`:
 :func:`~ketanalysis.stats.vitals_course` (vital signs by time point),
 :func:`~ketanalysis.stats.cadss_course` and :func:`~ketanalysis.stats.cadss_trend`
 (dissociation over sessions) and :func:`~ketanalysis.stats.ae_incidence` (adverse events);
-the threshold lines are the :class:`~ketanalysis.safety.SafetyThresholds` in use. These
+the threshold lines are the :class:`~ketanalysis.SafetyThresholds` in use. These
 functions only draw.
 """
 
@@ -21,8 +21,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
-from ..outcomes import Outcomes
-from ..safety import SafetyOutcomes, SafetyThresholds
+from ..outcomes.engine import Outcomes
+from ..outcomes.safety import SafetyOutcomes, SafetyThresholds
 from ..stats.safety import ANY_AE
 from . import _common as _c
 
@@ -73,9 +73,9 @@ def vitals(
     Parameters
     ----------
     data : DataFrame or SafetyOutcomes
-        The readings from :func:`ketanalysis.safety.read_vitals` (pre-dose, ~40-minute
+        The readings from :func:`ketanalysis.read_vitals` (pre-dose, ~40-minute
         peak, later and discharge readings, with their minutes after the dose), or the
-        result of :func:`ketanalysis.safety.derive_safety`, whose per-session table gives
+        result of :func:`ketanalysis.derive_safety`, whose per-session table gives
         the pre-dose, highest post-dose and discharge values (see
         :func:`ketanalysis.stats.vitals_course`).
     measure : {"sbp", "dbp", "hr", "spo2"} or pair, default "sbp"
@@ -97,7 +97,7 @@ def vitals(
     thresholds : SafetyThresholds, bool or None
         Limits drawn as dotted lines: the pre-dose limit over the pre-dose time point and
         the post-dose limit over the later ones, each labelled. Default: the thresholds
-        of the SafetyOutcomes, or :class:`~ketanalysis.safety.SafetyThresholds` (140/90
+        of the SafetyOutcomes, or :class:`~ketanalysis.SafetyThresholds` (140/90
         mmHg pre-dose, 180/110 mmHg after dosing). ``False`` draws none. Heart rate and
         SpO2 have none.
     n_table : bool, default True
@@ -122,7 +122,7 @@ def vitals(
     Means, counts and t intervals (``mean -/+ t_{n-1} sd / sqrt(n)``) are
     :func:`ketanalysis.stats.vitals_course`. Groups are shifted sideways by a few points
     so that their intervals do not hide each other; the data keep their x values. The
-    limits are those of :class:`~ketanalysis.safety.SafetyThresholds` (pre-dose from the
+    limits are those of :class:`~ketanalysis.SafetyThresholds` (pre-dose from the
     SPRAVATO US label; post-dose 180/110 mmHg, grade 3 hypertension in the 2018 ESC/ESH
     guidelines); they flag single readings, so a mean below a limit does not mean that no
     patient crossed it (see ``derive_safety(...).summary()``).
@@ -131,7 +131,7 @@ def vitals(
     --------
     >>> import matplotlib.pyplot as plt
     >>> import ketanalysis as ka
-    >>> from ketanalysis.safety import read_vitals
+    >>> from ketanalysis import read_vitals
     >>> readings = read_vitals("data/sample/vitals.csv")
     >>> with ka.plots.publication("nature", "single"):
     ...     ax = ka.plots.vitals(readings, measure="sbp", by="route")
@@ -253,7 +253,7 @@ def vitals(
 
 
 def _ordered_points(data) -> tuple[str, ...]:
-    from ..safety import TIMEPOINTS
+    from ..outcomes.safety import TIMEPOINTS
     from ..stats.vitals import SESSION_TIMEPOINTS
 
     return SESSION_TIMEPOINTS if isinstance(data, SafetyOutcomes) else TIMEPOINTS
@@ -358,7 +358,7 @@ def cadss_course(
     Parameters
     ----------
     data : SafetyOutcomes, Outcomes or DataFrame
-        :func:`ketanalysis.safety.derive_safety` output with CADSS (``scores=``), an
+        :func:`ketanalysis.derive_safety` output with CADSS (``scores=``), an
         :class:`~ketanalysis.Outcomes` whose input had CADSS rows, a score frame in the
         canonical long format with CADSS rows, or a frame with ``patient_id``, ``cadss``
         and the ``time`` column (see :func:`ketanalysis.stats.cadss_course`).
@@ -623,7 +623,7 @@ def ae_incidence(
     Parameters
     ----------
     data : SafetyOutcomes or DataFrame
-        :func:`ketanalysis.safety.derive_safety` output with adverse events, or a sessions
+        :func:`ketanalysis.derive_safety` output with adverse events, or a sessions
         frame (one row per patient x session treated) with the events in
         ``adverse_events`` (see :func:`ketanalysis.stats.ae_incidence`).
     per : {"patient", "session"}, default "patient"
@@ -672,7 +672,7 @@ def ae_incidence(
     --------
     >>> import matplotlib.pyplot as plt
     >>> import ketanalysis as ka
-    >>> from ketanalysis.safety import derive_safety, read_adverse_events, read_vitals
+    >>> from ketanalysis import derive_safety, read_adverse_events, read_vitals
     >>> safety = derive_safety(read_vitals("data/sample/vitals.csv"),
     ...                        read_adverse_events("data/sample/adverse_events.csv"))
     >>> with ka.plots.publication("nature", "single"):

@@ -2,7 +2,7 @@
 
 Every definition used (response, remission, rapid and sustained response, stable states,
 relapse, reliable change) and every statistical method is stated with its settings and the
-reference it comes from (the sources named by :mod:`ketanalysis.criteria`,
+reference it comes from (the sources named by :mod:`ketanalysis.outcomes.criteria`,
 :mod:`ketanalysis.scales` and :mod:`ketanalysis.stats`). No patient counts appear here.
 """
 
@@ -280,7 +280,7 @@ def _safety_text(ctx, cite) -> str:
     data = getattr(ctx, "safety", None)
     if data is None:
         return ""
-    from ..safety import SafetyThresholds
+    from ..outcomes.safety import SafetyThresholds
     from .safety import changed_limits
 
     th = data.outcomes.thresholds

@@ -171,8 +171,8 @@ def _groups(frame: pd.DataFrame, group, privacy: Privacy) -> list[tuple[str, np.
 # ---------------------------------------------------------------------------------------
 def changed_limits(thresholds) -> tuple[str, ...]:
     """The settings of ``thresholds`` that differ from the defaults of
-    :class:`~ketanalysis.safety.SafetyThresholds` (set in ``[safety]``), in field order."""
-    from ..safety import SafetyThresholds
+    :class:`~ketanalysis.SafetyThresholds` (set in ``[safety]``), in field order."""
+    from ..outcomes.safety import SafetyThresholds
 
     default = SafetyThresholds()
     return tuple(
@@ -185,7 +185,7 @@ def changed_limits(thresholds) -> tuple[str, ...]:
 def thresholds_table(thresholds) -> Table:
     """The limits used (:meth:`SafetyThresholds.describe`), their source as the note; the
     limits set in the configuration (``[safety]``) are named as such, with the defaults."""
-    from ..safety import SafetyThresholds
+    from ..outcomes.safety import SafetyThresholds
 
     changed = changed_limits(thresholds)
     note = "Sources: " + thresholds.source

@@ -6,7 +6,7 @@ imports matplotlib.
 
 from .effects import cohens_d, effect_size, hedges_g, nnt
 from .items import item_change
-from .mmrm import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
+from .mmrm.model import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
 from .models import GEEResult, LMMResult, ModelConvergenceWarning, gee, lmm
 from .safety import (
     DissociationResponseResult,

@@ -6,7 +6,7 @@ peak CADSS per session (tolerance to dissociation over sessions) and :func:`cads
 estimates the change per session by a Poisson GEE; :func:`dissociation_response` relates
 the peak CADSS of the first infusion(s) to later response (logistic regression, and
 point-biserial and Spearman correlations with Fisher z intervals). All take the
-:class:`~ketanalysis.safety.SafetyOutcomes` of :func:`ketanalysis.safety.derive_safety`
+:class:`~ketanalysis.SafetyOutcomes` of :func:`ketanalysis.derive_safety`
 and return tidy frames (STYLE.md §3). Nothing here imports matplotlib.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from ..safety import AE_SEVERITIES, SafetyOutcomes
+from ..outcomes.safety import AE_SEVERITIES, SafetyOutcomes
 from .summary import _by_list, _check_columns, _check_level, wilson_interval
 
 __all__ = [
@@ -54,7 +54,7 @@ def ae_incidence(
     Parameters
     ----------
     data : SafetyOutcomes or DataFrame
-        The result of :func:`ketanalysis.safety.derive_safety` (its ``sessions`` give the
+        The result of :func:`ketanalysis.derive_safety` (its ``sessions`` give the
         exposure, its ``adverse_events`` the events), or a sessions frame (one row per
         patient x session exposed: ``patient_id``, ``session`` and the ``by`` columns)
         with the events in ``adverse_events``.
@@ -102,7 +102,7 @@ def ae_incidence(
 
     Examples
     --------
-    >>> from ketanalysis.safety import derive_safety, read_vitals, read_adverse_events
+    >>> from ketanalysis import derive_safety, read_vitals, read_adverse_events
     >>> from ketanalysis.stats.safety import ae_incidence
     >>> out = derive_safety(read_vitals("data/sample/vitals.csv"),
     ...                     read_adverse_events("data/sample/adverse_events.csv"))
@@ -221,7 +221,7 @@ def cadss_course(
     Parameters
     ----------
     data : SafetyOutcomes or DataFrame
-        :func:`ketanalysis.safety.derive_safety` output (its ``sessions``, column
+        :func:`ketanalysis.derive_safety` output (its ``sessions``, column
         ``cadss``), a frame with ``patient_id``, ``cadss`` and the ``time`` column, or a
         score frame in the canonical long format (its CADSS rows; ``infusion`` is then
         each patient's count of CADSS sessions).
@@ -478,7 +478,7 @@ def dissociation_response(
     Parameters
     ----------
     safety : SafetyOutcomes or DataFrame
-        Peak CADSS per session: :func:`ketanalysis.safety.derive_safety` output (with
+        Peak CADSS per session: :func:`ketanalysis.derive_safety` output (with
         scores), or a frame with ``patient_id``, ``cadss`` and ``infusion`` (or a score
         frame with CADSS rows, as for :func:`cadss_course`).
     outcomes : Outcomes or DataFrame
@@ -659,7 +659,7 @@ def _term(frame: pd.DataFrame, col: str) -> str:
 
 
 def _patients(outcomes, scale) -> tuple[pd.DataFrame, str | None]:
-    from ..outcomes import Outcomes
+    from ..outcomes.engine import Outcomes
 
     if isinstance(outcomes, Outcomes):
         pats = outcomes.patients

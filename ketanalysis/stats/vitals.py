@@ -3,8 +3,8 @@
 :func:`vitals_course` summarises blood pressure, heart rate or oxygen saturation at each
 time point of a session (before dosing, the planned reading at about 40 minutes, later
 readings, discharge), pooled over sessions, by group (route, dose). It takes the readings
-of :func:`ketanalysis.safety.read_vitals` or the per-session table of
-:func:`ketanalysis.safety.derive_safety` and returns a tidy frame (STYLE.md §3). Nothing
+of :func:`ketanalysis.read_vitals` or the per-session table of
+:func:`ketanalysis.derive_safety` and returns a tidy frame (STYLE.md §3). Nothing
 here imports matplotlib.
 """
 
@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from ..safety import TIMEPOINTS, SafetyOutcomes, validate_vitals
+from ..outcomes.safety import TIMEPOINTS, SafetyOutcomes, validate_vitals
 from .summary import _by_list, _check_level
 
 __all__ = ["SESSION_TIMEPOINTS", "vitals_course"]
 
-#: Time points of the per-session table of :func:`~ketanalysis.safety.derive_safety`:
+#: Time points of the per-session table of :func:`~ketanalysis.derive_safety`:
 #: the last pre-dose reading, the highest reading after the dose, the discharge reading.
 SESSION_TIMEPOINTS: tuple[str, ...] = ("pre", "max_post", "discharge")
 _SESSION_COLUMNS = {"pre": "pre", "max_post": "peak", "discharge": "discharge"}
@@ -47,10 +47,10 @@ def vitals_course(
     ----------
     data : DataFrame or SafetyOutcomes
         The readings, one row per patient x session x time point, as
-        :func:`ketanalysis.safety.read_vitals` returns them (validated here with
-        :func:`ketanalysis.safety.validate_vitals`; rows it excludes are left out, errors
+        :func:`ketanalysis.read_vitals` returns them (validated here with
+        :func:`ketanalysis.validate_vitals`; rows it excludes are left out, errors
         raise :class:`~ketanalysis.DataError`). Or the result of
-        :func:`ketanalysis.safety.derive_safety`, whose per-session table holds three
+        :func:`ketanalysis.derive_safety`, whose per-session table holds three
         values per session: the last pre-dose reading (``pre``), the highest reading after
         the dose (``max_post``) and the discharge reading (``discharge``).
     measure : str or sequence of str, default "sbp"
@@ -97,13 +97,13 @@ def vitals_course(
     The t interval as in :func:`ketanalysis.stats.by_session`. Blood pressure after
     ketamine and esketamine rises to a peak at about 40 minutes and falls over the next
     1-2 hours (SPRAVATO US Prescribing Information, section 5); the per-session table of
-    :func:`~ketanalysis.safety.derive_safety` keeps only the pre-dose, highest and
+    :func:`~ketanalysis.derive_safety` keeps only the pre-dose, highest and
     discharge values, so its ``max_post`` (the highest post-dose reading of each session)
     is higher on average than the planned ~40-minute reading (``peak``) of the readings.
 
     Examples
     --------
-    >>> from ketanalysis.safety import read_vitals
+    >>> from ketanalysis import read_vitals
     >>> from ketanalysis.stats.vitals import vitals_course
     >>> tab = vitals_course(read_vitals("data/sample/vitals.csv"), measure="sbp")
     >>> tab[["timepoint", "minutes", "n"]].to_numpy().tolist()

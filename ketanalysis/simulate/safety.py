@@ -134,7 +134,7 @@ def simulate_safety(
     Examples
     --------
     >>> from ketanalysis.simulate import simulate_cohort
-    >>> from ketanalysis._simulate_safety import simulate_safety
+    >>> from ketanalysis.simulate import simulate_safety
     >>> vitals, ae = simulate_safety(simulate_cohort(20, seed=1), seed=2)
     >>> vitals["timepoint"].unique().tolist()
     ['pre', 'peak', 'post', 'discharge']
@@ -309,7 +309,7 @@ def sample_files(long: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
 
 def sample_readme(readme: str, vitals: pd.DataFrame, adverse: pd.DataFrame, seed: int) -> str:
     """The sample README with the two safety files listed and described."""
-    from .safety import derive_safety
+    from ..outcomes.safety import derive_safety
 
     out = derive_safety(vitals, adverse)
     s, p = out.sessions, out.patients
@@ -344,10 +344,10 @@ def sample_readme(readme: str, vitals: pd.DataFrame, adverse: pd.DataFrame, seed
 _README_SECTION = """
 ## Safety data: `vitals.csv` and `adverse_events.csv`
 
-Drawn by `ketanalysis._simulate_safety.simulate_safety(cohort, seed={seed})` for each of the
+Drawn by `ketanalysis.simulate.simulate_safety(cohort, seed={seed})` for each of the
 {n_sessions} treatment sessions of the cohort (the sessions with a CADSS row: the
-infusions or nasal-spray doses). Read them with `ketanalysis.safety.read_vitals` and
-`read_adverse_events`; `ketanalysis.safety.derive_safety(vitals, adverse_events, scores)`
+infusions or nasal-spray doses). Read them with `ketanalysis.read_vitals` and
+`read_adverse_events`; `ketanalysis.derive_safety(vitals, adverse_events, scores)`
 derives the per-session and per-patient tables.
 
 ### `vitals.csv`
@@ -380,5 +380,5 @@ with timed readings. Pre-dose at or above 140/90 mmHg: {flag_pre} sessions; at o
 Sessions without events have no row ({any_ae} patients had at least one event). Events
 wane over sessions; dissociation follows the session's CADSS and increased blood pressure
 the session's vital signs. The generating model is described in the docstring of
-`ketanalysis._simulate_safety.simulate_safety`.
+`ketanalysis.simulate.simulate_safety`.
 """

@@ -4,7 +4,7 @@
 response classes, relapse, dropout, dissociation) for the sample data, the tests, the demos
 and power analysis by simulation. :func:`write_sample` writes the bundled sample files of
 ``data/sample/`` byte for byte reproducibly (the cohort, and its vital signs and adverse
-events from :func:`ketanalysis._simulate_safety.simulate_safety`);
+events from :func:`ketanalysis.simulate.simulate_safety`);
 ``python -m ketanalysis.simulate OUT_DIR`` (or ``make sample``) runs it.
 
 Only numpy and pandas are used, so ``import ketanalysis`` stays fast. All randomness comes
@@ -15,28 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import scales
-from ._power import PowerResult, binary_outcome, normal_outcome, power, power_curve, sample_size
+from .. import scales
 
-__all__ = [
-    "SCALE_ORDER",
-    "PowerResult",
-    "binary_outcome",
-    "normal_outcome",
-    "power",
-    "power_curve",
-    "sample_size",
-    "schedule",
-    "simulate_cohort",
-    "write_sample",
-]
+__all__ = ["SCALE_ORDER", "schedule", "simulate_cohort", "write_sample"]
 
 #: Order of the scales within a session (the sort order of the long frame).
 SCALE_ORDER: tuple[str, ...] = ("MADRS", "PHQ9", "CADSS")
@@ -788,7 +775,7 @@ def write_sample(
         row per patient), ``cohort_redcap.csv`` (a REDCap-style longitudinal export),
         ``cohort_redcap_events.json`` (its event -> session map), ``vitals.csv`` and
         ``adverse_events.csv`` (vital signs and adverse events of every treatment session,
-        from :func:`ketanalysis._simulate_safety.simulate_safety` with seed ``seed + 1``)
+        from :func:`ketanalysis.simulate.simulate_safety` with seed ``seed + 1``)
         and ``README.md`` (describing every column, the schedule and the parameters).
 
     Notes
@@ -808,7 +795,7 @@ def write_sample(
     ['README.md', 'adverse_events.csv', 'cohort_long.csv', 'cohort_redcap.csv',
      'cohort_redcap_events.json', 'cohort_wide.csv', 'vitals.csv']
     """
-    from . import _simulate_safety
+    from . import safety as _simulate_safety
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -986,7 +973,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in write_sample(args.out_dir, n_patients=args.n_patients, seed=args.seed).values():
         print(path)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

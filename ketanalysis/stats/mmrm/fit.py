@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from ._mmrm_cov import Structure
-from ._mmrm_design import Design
-from ._mmrm_engine import Engine, build_patterns
+from .covariance import Structure
+from .design import Design
+from .likelihood import Engine, build_patterns
 
 
 class MMRMConvergenceWarning(UserWarning):

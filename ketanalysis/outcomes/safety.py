@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .validate import (
+from ..validation.scores import (
     DataWarning,
     ValidationReport,
     _as_numeric,
@@ -202,7 +202,7 @@ class SafetyThresholds:
 
     Examples
     --------
-    >>> from ketanalysis.safety import SafetyThresholds
+    >>> from ketanalysis import SafetyThresholds
     >>> t = SafetyThresholds()
     >>> (t.pre_sbp, t.pre_dbp, t.post_sbp, t.post_dbp, t.return_within)
     (140.0, 90.0, 180.0, 110.0, 0.1)
@@ -341,7 +341,7 @@ def read_vitals(
     timepoints : dict, optional
         Time-point labels of your data: ``{label: canonical label or minutes}``, e.g.
         ``{"T0": "pre", "T1": 40, "T2": "discharge"}``. Labels not listed are read as
-        described in :mod:`ketanalysis.safety`.
+        described in :mod:`ketanalysis.outcomes.safety`.
     sheet : str or int, optional
         Excel sheet.
     allow_identifiers : iterable of str
@@ -360,7 +360,7 @@ def read_vitals(
         recorded), ``sbp``, ``dbp``, ``hr`` and, when given, ``spo2`` and ``cadss``
         (float), the covariates as read, and ``source_row`` (the row in the input). No row
         is removed: rows that validation excludes (identical duplicates, rows without any
-        reading) are announced by a :class:`~ketanalysis.validate.DataWarning` and listed in
+        reading) are announced by a :class:`~ketanalysis.DataWarning` and listed in
         ``validate_vitals(frame).audit``.
 
     Raises
@@ -370,7 +370,7 @@ def read_vitals(
 
     Examples
     --------
-    >>> from ketanalysis.safety import read_vitals
+    >>> from ketanalysis import read_vitals
     >>> vitals = read_vitals("data/sample/vitals.csv")
     >>> vitals[["patient_id", "session", "timepoint", "minutes", "sbp", "dbp"]].head(3)
       patient_id  session timepoint  minutes    sbp    dbp
@@ -378,7 +378,7 @@ def read_vitals(
     1      K0001        0      peak     37.0  130.0  100.0
     2      K0001        0      post     80.0  126.0   97.0
     """
-    from .io import _apply_columns, _load, _source_of
+    from ..io.scores import _apply_columns, _load, _source_of
 
     df, name = _load(
         source, sheet=sheet, keep_text={_source_of("patient_id", columns)}, **read_kwargs
@@ -429,14 +429,14 @@ def read_adverse_events(
 
     Examples
     --------
-    >>> from ketanalysis.safety import read_adverse_events
+    >>> from ketanalysis import read_adverse_events
     >>> ae = read_adverse_events("data/sample/adverse_events.csv")
     >>> ae.columns.tolist()
     ['patient_id', 'session', 'ae_term', 'severity', 'serious', 'source_row']
     >>> sorted(ae["severity"].unique())
     ['mild', 'moderate', 'severe']
     """
-    from .io import _apply_columns, _load, _source_of
+    from ..io.scores import _apply_columns, _load, _source_of
 
     df, name = _load(
         source, sheet=sheet, keep_text={_source_of("patient_id", columns)}, **read_kwargs
@@ -458,7 +458,7 @@ def _warn(report: SafetyValidationReport) -> None:
     fn = "validate_vitals" if report.kind == "vitals" else "validate_adverse_events"
     warnings.warn(
         f"{parts}; validation will exclude {n_ex} row{'s' if n_ex != 1 else ''}. See "
-        f"ketanalysis.safety.{fn}(frame).summary() and .audit for the rows.",
+        f"ketanalysis.{fn}(frame).summary() and .audit for the rows.",
         DataWarning,
         stacklevel=3,
     )
@@ -479,7 +479,7 @@ def validate_vitals(
     Parameters
     ----------
     frame : DataFrame
-        Vital signs in the canonical format (see :mod:`ketanalysis.safety`); a
+        Vital signs in the canonical format (see :mod:`ketanalysis.outcomes.safety`); a
         ``source_row`` column (added by the readers) gives the row numbers of messages,
         else the index labels are used.
     timepoints : dict, optional
@@ -510,7 +510,7 @@ def validate_vitals(
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketanalysis.safety import validate_vitals
+    >>> from ketanalysis import validate_vitals
     >>> f = pd.DataFrame({"patient_id": ["a", "a"], "session": [1, 1],
     ...                   "timepoint": ["pre", "40min"], "sbp": [128, 121], "dbp": [131, 80]})
     >>> print(validate_vitals(f).error_message())
@@ -531,7 +531,7 @@ def validate_adverse_events(
     Parameters
     ----------
     frame : DataFrame
-        Adverse events in the canonical format (see :mod:`ketanalysis.safety`).
+        Adverse events in the canonical format (see :mod:`ketanalysis.outcomes.safety`).
     allow_identifiers, source
         As for :func:`validate_vitals`.
 
@@ -553,7 +553,7 @@ def validate_adverse_events(
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketanalysis.safety import validate_adverse_events
+    >>> from ketanalysis import validate_adverse_events
     >>> f = pd.DataFrame({"patient_id": ["a", "b"], "session": [1, 1],
     ...                   "ae_term": ["Nausea", "dizziness"], "severity": ["mild", "grave"]})
     >>> print(validate_adverse_events(f).error_message())
@@ -592,7 +592,7 @@ def _require(ctx: _Context, frame, needed: list[str]) -> bool:
 
 def _ids_and_sessions(ctx: _Context) -> np.ndarray:
     """Patient ids and sessions canonical; mask of rows with a usable key."""
-    from .validate import _canonical_patient_ids, _canonical_sessions
+    from ..validation.scores import _canonical_patient_ids, _canonical_sessions
 
     _canonical_patient_ids(ctx)
     _canonical_sessions(ctx)
@@ -1205,7 +1205,7 @@ def derive_safety(
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketanalysis.safety import derive_safety
+    >>> from ketanalysis import derive_safety
     >>> v = pd.DataFrame({"patient_id": "a", "session": 1,
     ...                   "timepoint": ["pre", "40min", "post", "discharge"],
     ...                   "minutes": [-5, 40, 80, 120],
@@ -1295,8 +1295,8 @@ def _audit_part(rep: SafetyValidationReport, kind: str) -> pd.DataFrame:
 
 def _score_frame(scores) -> pd.DataFrame:
     """The validated score frame (excluded rows removed)."""
-    from .outcomes import Outcomes
-    from .validate import validate
+    from ..validation.scores import validate
+    from .engine import Outcomes
 
     if isinstance(scores, Outcomes):
         return scores.validation.frame

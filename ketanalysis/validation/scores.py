@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import _phi
-from . import scales as _scales
+from .. import scales as _scales
+from . import identifiers as _phi
 
 __all__ = ["DataError", "ValidationReport", "validate"]
 

@@ -9,7 +9,7 @@ treatment.
 Every reader validates what it read (:func:`ketanalysis.validate`) and raises
 :class:`ketanalysis.DataError` listing every problem at once. Readers never drop a row: rows
 that validation will exclude (identical duplicates, missing scores, no baseline) are kept
-in the returned frame, announced by a :class:`ketanalysis.validate.DataWarning`, and listed
+in the returned frame, announced by a :class:`ketanalysis.DataWarning`, and listed
 with their reasons in ``ka.validate(frame).audit``.
 
 Row numbers in messages are those of the input: for text and Excel files the row in the
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import scales as _scales
-from .validate import (
+from .. import scales as _scales
+from ..validation.scores import (
     DataError,
     ValidationReport,
     _Issues,

@@ -687,7 +687,7 @@ def _prepare(
             )
         import inspect
 
-        from .simulate import simulate_cohort
+        from .cohort import simulate_cohort
 
         known = set(inspect.signature(simulate_cohort).parameters) - set(_SET_BY_POWER)
         unknown = [k for k in given if k not in known]
@@ -818,8 +818,8 @@ def _preload(spec: _Spec) -> None:
     import scipy.stats  # noqa: F401
 
     if spec.endpoint in ("response", "mmrm"):
-        from . import outcomes, simulate  # noqa: F401
-        from .stats import mmrm, summary  # noqa: F401
+        from .. import outcomes, simulate  # noqa: F401
+        from ..stats import mmrm, summary  # noqa: F401
 
 
 def _run_chunk(task) -> list[dict]:
@@ -857,7 +857,7 @@ def _run_simple_chunk(spec, n_per_arm, block, core) -> list[dict]:
 
 def _draw(spec: _Spec, n_per_arm: int, seed: int) -> pd.DataFrame:
     if spec.simulate is None:
-        from .simulate import simulate_cohort
+        from .cohort import simulate_cohort
 
         return simulate_cohort(2 * n_per_arm, seed, arms=spec.arms, **spec.cohort_kwargs)
     frame = spec.simulate(n_per_arm, np.random.default_rng(seed))
@@ -1017,7 +1017,7 @@ def _derived(spec: _Spec, frame: pd.DataFrame):
     Leaving out ``day``, the other scales and the covariates halves the time of derive
     (validation scans every column) and changes neither response nor change from baseline.
     """
-    from .outcomes import derive
+    from ..outcomes.engine import derive
 
     need = ["patient_id", "session", "scale", "score", "arm"]
     missing = [c for c in need if c not in frame.columns]
@@ -1061,7 +1061,7 @@ def _mmrm(spec: _Spec, frame: pd.DataFrame) -> dict:
 
 def _fit_mmrm(spec: _Spec, data: pd.DataFrame, start) -> tuple[dict | None, str]:
     """The arm contrast at the primary session, or None and what went wrong."""
-    from .stats.mmrm import MMRMControl, MMRMConvergenceWarning, mmrm
+    from ..stats.mmrm.model import MMRMControl, MMRMConvergenceWarning, mmrm
 
     control = MMRMControl(start=start)
     with warnings.catch_warnings(record=True) as caught:

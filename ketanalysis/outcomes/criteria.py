@@ -22,7 +22,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from . import scales as _scales
+from .. import scales as _scales
 
 __all__ = [
     "SUSTAIN1",

@@ -1,7 +1,7 @@
 """Outcome derivation: response, remission, relapse and time to event across sessions.
 
 :func:`derive` turns a validated frame (DESIGN.md §2) and a set of definitions
-(:mod:`ketanalysis.criteria`) into an :class:`Outcomes`: one row per assessment and one
+(:mod:`ketanalysis.outcomes.criteria`) into an :class:`Outcomes`: one row per assessment and one
 row per patient x scale. Everything is computed on sorted numpy arrays with segment
 reductions (``ufunc.reduceat``) and cumulative sums: no Python loop runs per patient, so a
 registry of a million patients derives in seconds (``benchmarks/derive.py``).
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import scales as _scales
+from ..validation.scores import PROVENANCE, ValidationReport, _is_item, validate
 from . import criteria as _criteria
-from . import scales as _scales
-from .validate import PROVENANCE, ValidationReport, _is_item, validate
 
 __all__ = ["Outcomes", "derive"]
 
@@ -134,7 +134,7 @@ def derive(
         Outcome scales to derive (default: every scale in the data with a remission
         threshold, i.e. all but CADSS). CADSS, when present, gives ``peak_cadss``.
     criteria : Criteria, optional
-        The definitions (default :func:`ketanalysis.criteria.scale_defaults`); the keyword
+        The definitions (default :func:`ketanalysis.outcomes.criteria.scale_defaults`); the keyword
         arguments ``response`` ... ``percent_change`` replace single definitions.
     baseline : session value, "first" or "last_pre", default 0
         The baseline assessment: the one at that session, each patient's first, or the last
@@ -195,7 +195,7 @@ def derive(
 
     Notes
     -----
-    Definitions in :mod:`ketanalysis.criteria` and DESIGN.md §4. derive never imputes:
+    Definitions in :mod:`ketanalysis.outcomes.criteria` and DESIGN.md §4. derive never imputes:
     missed sessions are simply absent. Ties at a threshold count as meeting it (a 50.0 %
     reduction is a response; a score equal to the remission threshold is a remission).
 

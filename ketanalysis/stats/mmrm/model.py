@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from ._mmrm_blas import single_threaded_blas
-from ._mmrm_cov import STRUCTURES, make_structure
-from ._mmrm_design import Design, build_design, grid_matrix, reference_grid
-from ._mmrm_df import DF_METHODS, Inference, estimates, f_test, t_table
-from ._mmrm_fit import MMRMConvergenceWarning, check_identifiable, fit_model
+from .blas import single_threaded_blas
+from .covariance import STRUCTURES, make_structure
+from .degrees_of_freedom import DF_METHODS, Inference, estimates, f_test, t_table
+from .design import Design, build_design, grid_matrix, reference_grid
+from .fit import MMRMConvergenceWarning, check_identifiable, fit_model
 
 __all__ = ["MMRMControl", "MMRMConvergenceWarning", "MMRMResult", "mmrm"]
 

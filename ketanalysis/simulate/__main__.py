@@ -1,0 +1,7 @@
+"""``python -m ketanalysis.simulate OUT_DIR``: write the sample cohort (see ``make sample``)."""
+
+import sys
+
+from .cohort import main
+
+sys.exit(main())
