@@ -14,18 +14,30 @@ imported by the modules that need them.
 """
 
 from . import scales
-from .io import from_wide, read_redcap, read_scores, to_relative_days
-from .outcomes import Outcomes, criteria, derive
-from .outcomes.safety import (
+from .io import (
+    from_wide,
+    read_adverse_events,
+    read_redcap,
+    read_scores,
+    read_vitals,
+    to_relative_days,
+)
+from .outcomes import (
+    Outcomes,
     SafetyOutcomes,
     SafetyThresholds,
+    criteria,
+    derive,
     derive_safety,
-    read_adverse_events,
-    read_vitals,
+)
+from .validation import (
+    DataError,
+    DataWarning,
+    ValidationReport,
+    validate,
     validate_adverse_events,
     validate_vitals,
 )
-from .validation import DataError, DataWarning, ValidationReport, validate
 
 __version__ = "0.1.0.dev0"
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import scales as _scales
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 from .style import LINESTYLES, MARKERS, PALETTE, current_style
 
 #: Label of the time axis by :attr:`Outcomes.time_unit`.

@@ -20,8 +20,8 @@ from matplotlib.path import Path
 from matplotlib.ticker import MultipleLocator
 
 from .. import scales as _scales
+from ..outcomes import Outcomes
 from ..outcomes.criteria import Response
-from ..outcomes.engine import Outcomes
 from ..stats import transitions as _tr
 from . import _common as C
 from .style import OKABE_ITO

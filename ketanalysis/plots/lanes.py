@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 from . import _common as c
 from .style import OKABE_ITO
 

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 from ..outcomes.safety import SafetyOutcomes, SafetyThresholds
 from ..stats.safety import ANY_AE
 from . import _common as _c
@@ -253,8 +253,8 @@ def vitals(
 
 
 def _ordered_points(data) -> tuple[str, ...]:
-    from ..outcomes.safety import TIMEPOINTS
     from ..stats.vitals import SESSION_TIMEPOINTS
+    from ..validation import TIMEPOINTS
 
     return SESSION_TIMEPOINTS if isinstance(data, SafetyOutcomes) else TIMEPOINTS
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats as _stats
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 from ..stats.subgroups import OVERALL
 from . import _common as c
 

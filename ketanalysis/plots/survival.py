@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats as _stats
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 from . import _common as c
 
 __all__ = ["kaplan_meier"]

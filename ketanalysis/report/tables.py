@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import scales as _scales
-from ..validation.scores import CANONICAL_ORDER, PROVENANCE
+from ..validation import CANONICAL_ORDER, PROVENANCE
 from .privacy import SECONDARY, Privacy, Rule
 from .tabular import Table
 

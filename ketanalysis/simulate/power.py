@@ -1017,7 +1017,7 @@ def _derived(spec: _Spec, frame: pd.DataFrame):
     Leaving out ``day``, the other scales and the covariates halves the time of derive
     (validation scans every column) and changes neither response nor change from baseline.
     """
-    from ..outcomes.engine import derive
+    from ..outcomes import derive
 
     need = ["patient_id", "session", "scale", "score", "arm"]
     missing = [c for c in need if c not in frame.columns]

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from .. import scales as _scales
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 from .summary import _check_level
 
 __all__ = ["item_change"]

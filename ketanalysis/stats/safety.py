@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from ..outcomes.safety import AE_SEVERITIES, SafetyOutcomes
+from ..outcomes import SafetyOutcomes
+from ..validation import AE_SEVERITIES
 from .summary import _by_list, _check_columns, _check_level, wilson_interval
 
 __all__ = [
@@ -659,7 +660,7 @@ def _term(frame: pd.DataFrame, col: str) -> str:
 
 
 def _patients(outcomes, scale) -> tuple[pd.DataFrame, str | None]:
-    from ..outcomes.engine import Outcomes
+    from ..outcomes import Outcomes
 
     if isinstance(outcomes, Outcomes):
         pats = outcomes.patients

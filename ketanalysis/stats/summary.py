@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from .. import scales as _scales
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 
 __all__ = ["by_session", "newcombe_interval", "rate_difference", "rates", "wilson_interval"]
 

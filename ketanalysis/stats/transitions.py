@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import scales as _scales
-from ..outcomes.engine import Outcomes
+from ..outcomes import Outcomes
 from .summary import _assessments, _by_list, _check_columns, _one_scale
 
 __all__ = ["ENDPOINT_OUTCOMES", "endpoint_outcomes", "severity_shares", "severity_transitions"]

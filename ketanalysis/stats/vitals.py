@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from ..outcomes.safety import TIMEPOINTS, SafetyOutcomes, validate_vitals
+from ..outcomes import SafetyOutcomes
+from ..validation import TIMEPOINTS, validate_vitals
 from .summary import _by_list, _check_level
 
 __all__ = ["SESSION_TIMEPOINTS", "vitals_course"]

@@ -15,10 +15,14 @@ record numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .columns import PROVENANCE
+from .issues import list_rows
 
 # Column names (lower case, non-alphanumerics squashed to "_") that are identifiers by name.
 _NAME_RULES: tuple[tuple[str, re.Pattern], ...] = (
@@ -234,3 +238,61 @@ def mask(value) -> str:
     if len(value) <= 2:
         return "*" * len(value)
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+class Shower:
+    """Shows data values in messages, masking those of columns the PHI guard refused.
+
+    A message must not repeat an identifier that the guard refuses, whichever check
+    writes it (a date in the ``day`` column, names used as patient ids).
+    """
+
+    def __init__(self, masked: Iterable[str] = ()):
+        self._masked = frozenset(masked)
+
+    def masks(self, column) -> bool:
+        return column in self._masked
+
+    def value(self, column, v) -> str:
+        """``repr`` of a value, masked when its column was refused."""
+        return repr(mask(str(v).strip())) if column in self._masked else repr(v)
+
+    def render(self, column):
+        return lambda v: self.value(column, v)
+
+    def patient(self, p) -> str:
+        """A patient id for messages (masked when the patient_id column was refused)."""
+        return mask(str(p)) if "patient_id" in self._masked else str(p)
+
+
+def guard_identifiers(ctx, allow_identifiers) -> list[Finding]:
+    """PHI guard: an error for every column that looks like a direct identifier.
+
+    ``ctx`` is the :class:`ketanalysis.validation.context.Context` of the validation (its
+    ``df``, ``rows`` and ``issues`` are used); returns the findings of :func:`scan`.
+    """
+    df, rows = ctx.df, ctx.rows
+    n_patients = df["patient_id"].nunique() if "patient_id" in df.columns else None
+    findings = scan(
+        df.drop(columns=list(PROVENANCE), errors="ignore"),
+        allow=allow_identifiers,
+        n_patients=n_patients,
+    )
+    for f in findings:
+        if f.by == "name":
+            what = f"its name says it holds {f.kind}"
+        elif f.by == "type":
+            what = f"it holds {f.kind} ({list_rows(rows[f.positions])})"
+        else:
+            ex = ", ".join(repr(e) for e in f.examples)
+            what = f"its values look like {f.kind} ({list_rows(rows[f.positions])}; e.g. {ex})"
+        convert = "convert them with ka.to_relative_days, " if f.kind == "calendar dates" else ""
+        ctx.issues.add_one(
+            "error",
+            "identifier",
+            f.column,
+            f"{what}: ketanalysis takes de-identified data only; remove the column, "
+            f"{convert}or pass allow_identifiers=[{f.column!r}]",
+            row=rows[f.positions[0]] if len(f.positions) else None,
+        )
+    return findings

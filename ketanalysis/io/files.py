@@ -1,0 +1,229 @@
+"""Loading files and frames: formats, row numbers of the input, types, column mapping.
+
+:func:`load` reads every format the readers accept (CSV, TSV, Parquet, Excel, SPSS, Stata,
+SAS) or copies a DataFrame, adds ``source_row`` (the input row named in messages) and
+makes text columns that hold only numbers numeric; :func:`apply_columns` renames columns
+to canonical names; :func:`raise_data_error` turns a reader's issues into a
+:class:`ketanalysis.DataError`.
+
+Row numbers are those of the input: for text and Excel files the row in the file counting
+the header as row 1 (as a spreadsheet shows it), for SPSS, Stata, SAS and Parquet the
+1-based record number, for a DataFrame its index label.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..validation.issues import Issues
+from ..validation.report import DataError, ValidationReport
+
+__all__ = ["ROLES", "apply_columns", "load", "raise_data_error", "source_of"]
+
+
+_TEXT = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+
+
+_EXCEL = {".xlsx", ".xlsm", ".xls"}
+
+
+_RECORD_FORMATS = {".parquet", ".pq", ".sav", ".zsav", ".dta", ".sas7bdat", ".xpt"}
+
+
+ROLES = ("patient_id", "session", "day", "scale", "score")
+
+
+_NA = ["", "NA", "N/A", "na", "n/a", "NaN", "nan", ".", "-", "missing", "null", "NULL"]
+
+
+def load(source, *, sheet=None, keep_text=(), **read_kwargs) -> tuple[pd.DataFrame, str]:
+    """Read a file or copy a DataFrame; add ``source_row``. Returns (frame, source name)."""
+    if isinstance(source, pd.DataFrame):
+        df = source.copy()
+        df["source_row"] = df.index.to_numpy(dtype=object)
+        return df.reset_index(drop=True), "DataFrame"
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            f"source must be a file path or a pandas DataFrame, got {type(source).__name__}"
+        )
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    ext = "".join(path.suffixes[-1:]).lower()
+    name = str(path)
+    if ext in _TEXT or ext in _EXCEL:
+        if ext in _EXCEL:
+            _need("openpyxl", "Excel files")
+            df = pd.read_excel(
+                path, sheet_name=sheet if sheet is not None else 0, dtype=object, **read_kwargs
+            )
+        else:
+            sep = _TEXT[ext]
+            header = pd.read_csv(
+                path, sep=sep, engine="python" if sep is None else "c", nrows=0, **read_kwargs
+            ).columns
+            df = pd.read_csv(
+                path,
+                sep=sep,
+                engine="python" if sep is None else "c",
+                dtype={c: str for c in keep_text if c in header},
+                keep_default_na=False,
+                na_values=_NA,
+                skipinitialspace=True,
+                **read_kwargs,
+            )
+        df = _infer_types(df, keep_text)
+        first_data_row = 2  # the header is row 1
+        df["source_row"] = np.arange(first_data_row, first_data_row + len(df))
+        return df, name
+    if ext not in _RECORD_FORMATS:
+        raise ValueError(
+            f"cannot read {path.name!r}: unknown file type {ext!r}; ketanalysis reads .csv, "
+            ".tsv, .parquet, .xlsx, .sav, .dta, .sas7bdat and .xpt files or a DataFrame"
+        )
+    if ext in (".parquet", ".pq"):
+        _need("pyarrow", "Parquet files")
+        df = pd.read_parquet(path, **read_kwargs)
+    else:
+        df = _read_stat(path, ext, keep_text, **read_kwargs)
+    df["source_row"] = np.arange(1, len(df) + 1)
+    return df, name
+
+
+def _need(module: str, what: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        raise ImportError(
+            f"reading {what} needs the optional package {module!r}: pip install 'ketanalysis[io]'"
+        ) from None
+
+
+def _read_stat(path: Path, ext: str, keep_text, **read_kwargs) -> pd.DataFrame:
+    """SPSS, Stata and SAS files through pyreadstat, falling back on pandas."""
+    try:
+        import pyreadstat
+    except ImportError:
+        if ext == ".dta":
+            return pd.read_stata(path, convert_categoricals=False, **read_kwargs)
+        if ext in (".sas7bdat", ".xpt"):
+            fmt = "xport" if ext == ".xpt" else "sas7bdat"
+            return _decode_bytes(pd.read_sas(path, format=fmt, encoding="infer", **read_kwargs))
+        _need("pyreadstat", "SPSS files")
+    reader = {
+        ".sav": pyreadstat.read_sav,
+        ".zsav": pyreadstat.read_sav,
+        ".dta": pyreadstat.read_dta,
+        ".sas7bdat": pyreadstat.read_sas7bdat,
+        ".xpt": pyreadstat.read_xport,
+    }[ext]
+    df, meta = reader(str(path), **read_kwargs)
+    # Value labels replace codes for covariates (sex 1/2 -> "F"/"M") only; scores, items,
+    # sessions and days keep their numbers.
+    labels = getattr(meta, "variable_value_labels", {}) or {}
+    for col, lab in labels.items():
+        if col in df.columns and col not in keep_text and lab:
+            codes = df[col]
+            mapped = codes.map(lab)
+            df[col] = mapped.where(mapped.notna(), codes)
+    return df
+
+
+def _decode_bytes(df: pd.DataFrame) -> pd.DataFrame:
+    for c in df.columns:
+        if (
+            df[c].dtype == object
+            and len(df[c].dropna())
+            and isinstance(df[c].dropna().iloc[0], bytes)
+        ):
+            df[c] = df[c].str.decode("utf-8")
+    return df
+
+
+def _infer_types(df: pd.DataFrame, keep_text) -> pd.DataFrame:
+    """Text columns that are entirely numbers become numeric; others stay text.
+
+    Columns in ``keep_text`` (the patient identifier) are never converted, so "007" stays
+    "007".
+    """
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        if c in keep_text or s.dtype.kind in "biufcmM":
+            out[c] = s
+            continue
+        text = s.astype(object).where(s.isna(), s.astype(str).str.strip())
+        text = text.where(text != "", None)
+        present = text.dropna()
+        # Only columns that start with a number can be numeric; text columns are skipped
+        # cheaply (to_numeric on long text columns is slow).
+        if len(present) and _looks_numeric(present.iloc[0]):
+            num = pd.to_numeric(text, errors="coerce")
+            if num.notna().sum() == len(present):
+                out[c] = num
+                continue
+        out[c] = text
+    return pd.DataFrame(out, index=df.index)
+
+
+def _looks_numeric(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None, source: str):
+    """Rename ``{source_name: canonical_name}``; unknown source names are an error."""
+    if not columns:
+        return df
+    if not isinstance(columns, Mapping):
+        raise TypeError("columns must be a mapping {column in your data: canonical name}")
+    issues = Issues()
+    for src, dst in columns.items():
+        if src in df.columns:
+            continue
+        if dst in df.columns and src in ROLES:
+            hint = f"; the mapping goes {{your column: canonical name}}: {{{dst!r}: {src!r}}}"
+        else:
+            close = difflib.get_close_matches(str(src), [str(c) for c in df.columns], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+        issues.add_one(
+            "error",
+            "missing_column",
+            src,
+            f"columns= maps {src!r} to {dst!r} but the data have no column {src!r}{hint}",
+        )
+    targets = pd.Series(list(columns.values()))
+    for dst in targets[targets.duplicated()].unique():
+        issues.add_one("error", "missing_column", dst, f"columns= maps several columns to {dst!r}")
+    if issues.has_errors:
+        raise_data_error(issues, source, df)
+    return df.rename(columns=dict(columns))
+
+
+def source_of(role: str, columns) -> str:
+    for src, dst in (columns or {}).items():
+        if dst == role:
+            return src
+    return role
+
+
+def raise_data_error(issues: Issues, source: str, df: pd.DataFrame):
+    empty = pd.DataFrame(columns=["patient_id", "scale", "session"])
+    raise DataError(
+        ValidationReport(
+            frame=empty,
+            issues=issues.frame(),
+            audit=pd.DataFrame(columns=["row", "patient_id", "scale", "session", "reason"]),
+            n_rows_in=len(df),
+            source=source,
+        )
+    )

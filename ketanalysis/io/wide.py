@@ -1,0 +1,235 @@
+"""Wide data to canonical long rows: :func:`from_wide` (one column per session)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..validation.issues import Issues
+from .files import load, raise_data_error
+from .scores import finish_scores
+
+__all__ = ["from_wide"]
+
+
+def from_wide(
+    data,
+    *,
+    id: str = "patient_id",
+    sessions: Mapping[str, object] | str,
+    scale: str | Mapping[str, str] | None = None,
+    days: Mapping[str, object] | str | None = None,
+    baseline: int | float | str = 0,
+    allow_identifiers: Sequence[str] = (),
+    allow_negative_days: bool = False,
+    validate: bool = True,
+    **read_kwargs,
+) -> pd.DataFrame:
+    """Turn one column per session into canonical long rows.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        One row per patient (any format :func:`read_scores` reads).
+    id : str, default "patient_id"
+        The patient identifier column.
+    sessions : dict or str
+        Either ``{column: session}`` (e.g. ``{"bdi.pre": 0, "bdi.2m": 1, "bdi.3m": 2}``;
+        text session labels become an ordered category in the order given), or a regular
+        expression matched against every column name with a named group ``session`` (its
+        value a number) and optionally a group ``scale``, e.g.
+        ``r"(?P<scale>madrs|phq9)\\.s(?P<session>\\d+)"``.
+    scale : str or dict, optional
+        The scale of every session column, or ``{column: scale}``. Not needed when the
+        ``sessions`` pattern has a ``scale`` group.
+    days : dict or str, optional
+        Day of each assessment: ``{column: day}`` where day is a number (the nominal day of
+        that session for everyone) or the name of a column holding each patient's day; or a
+        pattern with a ``session`` group naming day columns, e.g. ``r"day\\.s(?P<session>\\d+)"``.
+    baseline, allow_identifiers, allow_negative_days, validate, **read_kwargs
+        As for :func:`read_scores`.
+
+    Returns
+    -------
+    DataFrame
+        Canonical long format, one row per patient x session column (an empty cell gives a
+        row with a missing score, which validation excludes and lists in its audit). Every
+        column that is neither the id, a session column nor a day column is carried to
+        each row as a covariate. ``source_row`` is the patient's row in the wide input,
+        ``source_column`` the column the score came from.
+
+    Examples
+    --------
+    >>> import ketanalysis as ka
+    >>> long = ka.from_wide(
+    ...     "data/sample/cohort_wide.csv",
+    ...     sessions=r"(?P<scale>madrs|phq9|cadss)\\.s(?P<session>\\d+)",
+    ...     days=r"day\\.s(?P<session>\\d+)",
+    ... )
+    >>> long.groupby("scale")["patient_id"].nunique().to_dict()
+    {'CADSS': 150, 'MADRS': 150, 'PHQ9': 150}
+    """
+    df, name = load(data, keep_text={id}, **read_kwargs)
+    if id not in df.columns:
+        close = difflib.get_close_matches(id, [str(c) for c in df.columns], n=1)
+        hint = f" (did you mean id={close[0]!r}?)" if close else ""
+        issues = Issues()
+        issues.add_one("error", "missing_column", id, f"no id column {id!r}{hint}")
+        raise_data_error(issues, name, df)
+    spec = _session_spec(df, sessions, scale, name)
+    day_of = _day_spec(df, days, spec, name)
+    used = set(spec["column"]) | {c for c in day_of.values() if isinstance(c, str)}
+    covariates = [c for c in df.columns if c not in used and c not in (id, "source_row")]
+    n, k = len(df), len(spec)
+    score = df[list(spec["column"])].to_numpy(dtype=object).T.ravel()
+    # Empty cells are assessments not made, not rows: they give no long row. A patient with
+    # no score at all keeps one row (missing score) so that validation lists them in its
+    # audit instead of losing them silently.
+    filled = pd.notna(score) & (pd.Series(score, dtype=object).astype(str).str.strip() != "")
+    filled = filled.to_numpy().copy()
+    any_score = filled.reshape(k, n).any(axis=0)
+    filled[:n] |= ~any_score
+    long = pd.DataFrame(
+        {
+            "patient_id": np.tile(df[id].to_numpy(dtype=object), k),
+            "session": np.repeat(spec["session"].to_numpy(dtype=object), n),
+            "scale": np.repeat(spec["scale"].to_numpy(dtype=object), n),
+            "score": score,
+        }
+    )
+    if isinstance(spec["session"].dtype, pd.CategoricalDtype):
+        long["session"] = pd.Categorical(
+            long["session"], categories=spec["session"].cat.categories, ordered=True
+        )
+    else:
+        long["session"] = pd.to_numeric(long["session"])
+    if day_of:
+        day = np.full(n * k, np.nan)
+        for j, col in enumerate(spec["column"]):
+            d = day_of.get(col)
+            if d is None:
+                continue
+            block = slice(j * n, (j + 1) * n)
+            if isinstance(d, str):
+                day[block] = pd.to_numeric(df[d], errors="coerce").to_numpy(dtype=float)
+                bad = df[d].notna().to_numpy() & np.isnan(day[block])
+                if bad.any():
+                    issues = Issues()
+                    issues.add(
+                        "error",
+                        "non_numeric",
+                        df["source_row"].to_numpy(dtype=object)[bad],
+                        d,
+                        [f"day {v!r} is not a number" for v in df[d][bad]],
+                    )
+                    raise_data_error(issues, name, df)
+            else:
+                day[block] = float(d)
+        long["day"] = day
+    for c in covariates:
+        long[c] = np.tile(df[c].to_numpy(dtype=object), k)
+        if pd.api.types.is_numeric_dtype(df[c].dtype):
+            long[c] = long[c].astype(df[c].dtype)
+    long["source_row"] = np.tile(df["source_row"].to_numpy(dtype=object), k)
+    long["source_column"] = np.repeat(spec["column"].to_numpy(dtype=object), n)
+    long = long.loc[filled].reset_index(drop=True)
+    return finish_scores(
+        long,
+        source=name,
+        validate=validate,
+        baseline=baseline,
+        allow_identifiers=allow_identifiers,
+        allow_negative_days=allow_negative_days,
+    )
+
+
+def _session_spec(df, sessions, scale, source) -> pd.DataFrame:
+    """Columns to melt: DataFrame with ``column``, ``session``, ``scale``."""
+    issues = Issues()
+    if isinstance(sessions, str):
+        rx = re.compile(sessions)
+        if "session" not in rx.groupindex:
+            raise ValueError(f"sessions pattern {sessions!r} needs a named group (?P<session>...)")
+        rows = []
+        for c in df.columns:
+            m = rx.fullmatch(str(c))
+            if m:
+                rows.append((c, m.group("session"), m.groupdict().get("scale")))
+        if not rows:
+            raise ValueError(f"sessions pattern {sessions!r} matches no column of {source}")
+        spec = pd.DataFrame(rows, columns=["column", "session", "scale_raw"])
+        num = pd.to_numeric(spec["session"], errors="coerce")
+        if num.isna().any():
+            raise ValueError(
+                "the session group of the sessions pattern must capture numbers; got "
+                + ", ".join(map(repr, spec.loc[num.isna(), "session"]))
+            )
+        spec["session"] = num
+    elif isinstance(sessions, Mapping):
+        missing = [c for c in sessions if c not in df.columns]
+        for c in missing:
+            close = difflib.get_close_matches(str(c), [str(x) for x in df.columns], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            issues.add_one("error", "missing_column", c, f"no session column {c!r}{hint}")
+        if issues.has_errors:
+            raise_data_error(issues, source, df)
+        spec = pd.DataFrame(
+            {"column": list(sessions), "session": list(sessions.values()), "scale_raw": None}
+        )
+        vals = list(sessions.values())
+        if any(isinstance(v, str) for v in vals):
+            cats = list(dict.fromkeys(vals))
+            spec["session"] = pd.Categorical(vals, categories=cats, ordered=True)
+    else:
+        raise TypeError("sessions must be a dict {column: session} or a regex pattern")
+    if isinstance(scale, Mapping):
+        spec["scale"] = spec["column"].map(scale)
+        lacking = spec.loc[spec["scale"].isna(), "column"].tolist()
+        if lacking:
+            raise ValueError(f"scale= gives no scale for session columns {lacking}")
+    elif scale is not None:
+        spec["scale"] = scale
+    elif spec["scale_raw"].notna().all():
+        spec["scale"] = spec["scale_raw"]
+    else:
+        raise ValueError(
+            "from_wide needs scale= (a scale for all columns, or {column: scale}) unless "
+            "the sessions pattern has a (?P<scale>...) group"
+        )
+    return spec.drop(columns="scale_raw").reset_index(drop=True)
+
+
+def _day_spec(df, days, spec, source) -> dict[str, object]:
+    if days is None:
+        return {}
+    if isinstance(days, str):
+        rx = re.compile(days)
+        if "session" not in rx.groupindex:
+            raise ValueError(f"days pattern {days!r} needs a named group (?P<session>...)")
+        by_session = {}
+        for c in df.columns:
+            m = rx.fullmatch(str(c))
+            if m:
+                by_session[float(m.group("session"))] = c
+        if not by_session:
+            raise ValueError(f"days pattern {days!r} matches no column of {source}")
+        out = {}
+        for col, sess in zip(spec["column"], spec["session"], strict=True):
+            try:
+                out[col] = by_session.get(float(sess))
+            except (TypeError, ValueError):
+                out[col] = None
+        return {k: v for k, v in out.items() if v is not None}
+    if isinstance(days, Mapping):
+        unknown = [c for c in days if c not in set(spec["column"])]
+        if unknown:
+            raise ValueError(f"days= names columns that are not session columns: {unknown}")
+        for c, d in days.items():
+            if isinstance(d, str) and d not in df.columns:
+                raise ValueError(f"days= maps {c!r} to column {d!r}, which {source} lacks")
+        return dict(days)
+    raise TypeError("days must be a dict {column: day or day column} or a regex pattern")
