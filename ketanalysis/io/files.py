@@ -36,6 +36,7 @@ _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _RECORD_FORMATS = {".parquet", ".pq", ".sav", ".zsav", ".dta", ".sas7bdat", ".xpt"}
 
 
+#: The key and score columns of a score frame (never covariates or items).
 ROLES = ("patient_id", "session", "day", "scale", "score")
 
 
@@ -210,6 +211,7 @@ def apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None, source: s
 
 
 def source_of(role: str, columns) -> str:
+    """The input column that ``columns=`` maps to ``role`` (``role`` itself if none)."""
     for src, dst in (columns or {}).items():
         if dst == role:
             return src
@@ -217,6 +219,7 @@ def source_of(role: str, columns) -> str:
 
 
 def raise_data_error(issues: Issues, source: str, df: pd.DataFrame):
+    """Raise a :class:`DataError` listing a reader's ``issues`` about ``df`` read from ``source``."""
     empty = pd.DataFrame(columns=["patient_id", "scale", "session"])
     raise DataError(
         ValidationReport(

@@ -1,12 +1,11 @@
-"""Readers: files and DataFrames to the canonical long format (DESIGN.md §2).
+"""Readers of scores: files and DataFrames to the canonical long format (DESIGN.md §2).
 
 :func:`read_scores` reads long data (one row per patient x scale x session) from CSV, TSV,
-Parquet, Excel, SPSS, Stata, SAS or a DataFrame; :func:`from_wide` turns one column per
-session into rows; :func:`read_redcap` reads a REDCap longitudinal export;
-:func:`to_relative_days` replaces calendar dates by days since each patient's first
-treatment.
+Parquet, Excel, SPSS, Stata, SAS or a DataFrame; :func:`finish_scores` is the validation
+every score reader ends with (here, :mod:`.wide` for :func:`ketanalysis.from_wide` and
+:mod:`.redcap` for :func:`ketanalysis.read_redcap`).
 
-Every reader validates what it read (:func:`ketanalysis.validate`) and raises
+Every score reader validates what it read (:func:`ketanalysis.validate`) and raises
 :class:`ketanalysis.DataError` listing every problem at once. Readers never drop a row: rows
 that validation will exclude (identical duplicates, missing scores, no baseline) are kept
 in the returned frame, announced by a :class:`ketanalysis.DataWarning`, and listed

@@ -32,9 +32,11 @@ _TIE = 1e-7
 _STRUCTURAL = {"patient_id", "session", "day", "scale", "score", "score_source", *PROVENANCE}
 
 
+#: Categories of reliable change (and of ``pct_change_category``), in order.
 RC_LEVELS = ["improved", "unchanged", "deteriorated"]
 
 
+#: Categories of clinically significant change (Jacobson-Truax), in order.
 CS_LEVELS = ["recovered", "improved", "unchanged", "deteriorated"]
 
 

@@ -27,6 +27,7 @@ def check_baseline_arg(frame, baseline) -> None:
 
 
 def check_baseline(df, rows, issues, excluded, baseline, usable, show):
+    """Every patient has a baseline assessment of each outcome scale; baselines of 0."""
     outcome_scales = [
         k for k in _scales.SCALES if _scales.SCALES[k].remission_threshold is not None
     ]

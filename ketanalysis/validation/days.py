@@ -16,6 +16,7 @@ _MAX_RELATIVE_DAY = 20_000
 
 
 def check_days(df, rows, issues, allow_negative, show):
+    """Day values: numbers, finite, not calendar serials, not negative unless allowed."""
     day = df["day"]
     if pd.api.types.is_datetime64_any_dtype(day.dtype):
         issues.add_one(

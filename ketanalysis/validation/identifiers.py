@@ -10,6 +10,10 @@ The categories follow the direct identifiers of the HIPAA Safe Harbor method
 address, ZIP code), all elements of dates (except year) directly related to an
 individual, telephone numbers, e-mail addresses, social security numbers and medical
 record numbers.
+
+:func:`scan` finds such columns; :func:`guard_identifiers` turns its findings into errors of
+a validation; :class:`Shower` writes data values into messages, masked (:func:`mask`) for the
+columns the guard refused.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 
+#: Columns of ``ValidationReport.issues``.
 ISSUE_COLUMNS = ("severity", "check", "row", "column", "message")
 
 
@@ -35,6 +36,7 @@ class Issues:
         self._parts: list[pd.DataFrame] = []
 
     def add(self, severity, check, rows, column, messages):
+        """Issues of one check at ``rows`` (messages and column broadcast to the rows)."""
         rows = np.atleast_1d(np.asarray(rows, dtype=object))
         if rows.size == 0:
             return
@@ -53,9 +55,11 @@ class Issues:
         )
 
     def add_one(self, severity, check, column, message, row=None):
+        """One issue (of a whole column when ``row`` is None)."""
         self.add(severity, check, [row], column, [message])
 
     def frame(self) -> pd.DataFrame:
+        """The issues as a DataFrame of :data:`ISSUE_COLUMNS`, in the order of the checks."""
         if not self._parts:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
         out = pd.concat(self._parts, ignore_index=True)
@@ -71,16 +75,19 @@ class Issues:
 
     @property
     def has_errors(self) -> bool:
+        """True when an issue of severity "error" was added."""
         return any((p["severity"] == "error").any() for p in self._parts)
 
 
 def row_label(row) -> str:
+    """``"row 12"`` for a row label; empty for a missing one (a whole column's problem)."""
     if row is None or (isinstance(row, float) and np.isnan(row)) or row is pd.NA:
         return ""
     return f"row {row}"
 
 
 def list_rows(rows: Sequence, limit: int = 10) -> str:
+    """``"rows 2, 5 and 3 more"``: the first ``limit`` row labels and a count of the rest."""
     rows = list(rows)
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
@@ -90,6 +97,7 @@ def list_rows(rows: Sequence, limit: int = 10) -> str:
 def format_issues(
     issues: pd.DataFrame, source: str | None, limit: int, noun: str, indent: str = "  "
 ) -> str:
+    """Issues as text, one line each with row and column: the first ``limit`` and a count."""
     n = len(issues)
     src = f" in {source}" if source else ""
     lines = [] if indent != "  " else [f"{n} {noun}{'s' if n != 1 else ''}{src}:"]
@@ -102,6 +110,7 @@ def format_issues(
 
 
 def format_number(x) -> str:
+    """A number for messages: ``12`` for a whole number, else the shortest ``%g`` form."""
     x = float(x)
     return str(int(x)) if x.is_integer() else f"{x:g}"
 
@@ -122,6 +131,7 @@ def pick_column(col, idx):
 
 
 def add_per_row(issues, check, rows, mask, column, values, template, render=repr):
+    """One error per row of ``mask``: ``template`` filled with the rendered value of the row."""
     if mask.any():
         col = pick_column(column, np.flatnonzero(mask)) if isinstance(column, pd.Series) else column
         issues.add(

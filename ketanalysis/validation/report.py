@@ -11,15 +11,24 @@ import html
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .. import scales as _scales
 from .columns import CANONICAL_ORDER, PROVENANCE, is_item
 from .issues import format_issues, format_number
 
-__all__ = ["AUDIT_COLUMNS", "DataError", "DataWarning", "ValidationReport", "warn_summary"]
+__all__ = [
+    "AUDIT_COLUMNS",
+    "DataError",
+    "DataWarning",
+    "ValidationReport",
+    "build_audit",
+    "warn_summary",
+]
 
 
+#: Columns of ``ValidationReport.audit``.
 AUDIT_COLUMNS = ("row", "patient_id", "scale", "session", "reason")
 
 
@@ -170,6 +179,33 @@ def _describe_scale(g: pd.DataFrame) -> str:
         if made:
             text += f"; totals from items: {', '.join(made)}"
     return text
+
+
+def build_audit(
+    df: pd.DataFrame, rows: np.ndarray, excluded, columns
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The audit of excluded rows and the mask of rows kept.
+
+    ``excluded`` lists ``(mask, reason)`` pairs (a reason per row or one for all) in the
+    order their reasons take precedence; the audit has a row per excluded row of ``df``:
+    ``row`` (from ``rows``), ``columns`` and ``reason``.
+    """
+    keep = np.ones(len(df), dtype=bool)
+    parts = []
+    for mask, reasons in excluded:
+        new = mask & keep
+        if not new.any():
+            continue
+        sub = df.loc[new]
+        part = {"row": rows[new]}
+        for c in columns:
+            part[c] = sub[c].to_numpy(dtype=object) if c in sub else None
+        part["reason"] = np.broadcast_to(np.asarray(reasons, dtype=object), len(keep))[new]
+        parts.append(pd.DataFrame(part))
+        keep &= ~mask
+    if parts:
+        return pd.concat(parts, ignore_index=True), keep
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ("row", *columns, "reason")}), keep
 
 
 _WARNING_TEXT = {

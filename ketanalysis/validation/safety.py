@@ -48,10 +48,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .columns import text_as_object
 from .context import Context, as_numeric, canonical_patient_ids, canonical_sessions
 from .identifiers import Shower, guard_identifiers
 from .issues import format_issues, format_number, row_label, row_rank
-from .report import DataWarning, ValidationReport
+from .report import DataWarning, ValidationReport, build_audit
 from .timepoints import canonical_timepoints
 
 __all__ = [
@@ -97,9 +98,11 @@ _NAMES = {
 }
 
 
+#: The measurements of a vital-sign row, in canonical column order.
 MEASURES = tuple(VITAL_RANGES)
 
 
+#: Blood pressure and heart rate: the measurements of which a vital-sign row needs one.
 BP_HR = ("sbp", "dbp", "hr")
 
 
@@ -178,6 +181,7 @@ class SafetyValidationReport(ValidationReport):
 
 
 def warn_safety_summary(report: SafetyValidationReport) -> None:
+    """Emit one :class:`DataWarning` summarising the report's warnings and exclusions."""
     if report.warnings.empty:
         return
     counts = report.warnings["check"].value_counts(sort=False)
@@ -570,34 +574,8 @@ def _duplicates(ctx: Context, usable, key_cols, value_cols, what_col, label) -> 
 
 def _report(ctx: Context, frame, source, kind) -> SafetyValidationReport:
     df = ctx.df
-    keep = np.ones(ctx.n, dtype=bool)
     what = "timepoint" if kind == "vitals" else "ae_term"
-    audit_cols = ["row", "patient_id", "session", what, "reason"]
-    parts = []
-    for mask, reason in ctx.excluded:
-        new = mask & keep
-        if not new.any():
-            continue
-        sub = df.loc[new]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "row": ctx.rows[new],
-                    "patient_id": sub["patient_id"].to_numpy(dtype=object)
-                    if "patient_id" in sub
-                    else None,
-                    "session": sub["session"].to_numpy(dtype=object) if "session" in sub else None,
-                    what: sub[what].to_numpy(dtype=object) if what in sub else None,
-                    "reason": np.broadcast_to(np.asarray(reason, dtype=object), ctx.n)[new],
-                }
-            )
-        )
-        keep &= ~mask
-    audit = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in audit_cols})
-    )
+    audit, keep = build_audit(df, ctx.rows, ctx.excluded, ("patient_id", "session", what))
     issues = ctx.issues.frame()
     ok = not (issues["severity"] == "error").any()
     out = (
@@ -618,10 +596,7 @@ def _report(ctx: Context, frame, source, kind) -> SafetyValidationReport:
 
 def order_safety_columns(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Canonical column order; text columns as object dtype."""
-    df = df.copy()
-    for c in df.columns:
-        if pd.api.types.is_string_dtype(df[c].dtype) and df[c].dtype != object:
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    df = text_as_object(df.copy())
     if kind == "vitals":
         first = ["patient_id", "session", "day", "timepoint", "minutes", *MEASURES]
     else:

@@ -4,6 +4,9 @@
 with every problem found at once, each naming the row as in the input file, the column and
 what is wrong; and an audit of every row it excludes, with the reason. :class:`DataError`
 carries the report and its message lists the problems.
+
+The checks of study days are in :mod:`.days`, those of the baseline in :mod:`.baseline`;
+:func:`check_scores` also returns the canonical frame of every input row (for the readers).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .context import Context, as_numeric, by_unique, canonical_patient_ids, cano
 from .days import check_day_order, check_days
 from .identifiers import Shower, guard_identifiers
 from .issues import add_per_row, format_number, pick_column, row_label, row_rank
-from .report import AUDIT_COLUMNS, ValidationReport
+from .report import ValidationReport, build_audit
 
 __all__ = ["check_scores", "validate"]
 
@@ -131,28 +134,12 @@ def check_scores(frame, *, scale, baseline, allow_identifiers, allow_negative_da
         allow_identifiers=allow,
         allow_negative_days=allow_negative_days,
     )
-    keep = np.ones(len(canonical), dtype=bool)
-    audit_parts = []
-    for mask, reasons in excluded:
-        new = mask & keep
-        if not new.any():
-            continue
-        sub = canonical.loc[new]
-        audit_parts.append(
-            pd.DataFrame(
-                {
-                    c: sub[c].to_numpy(dtype=object) if c in sub else None
-                    for c in ("source_row", "patient_id", "scale", "session")
-                }
-            )
-            .rename(columns={"source_row": "row"})
-            .assign(reason=np.broadcast_to(np.asarray(reasons, dtype=object), len(keep))[new])
-        )
-        keep &= ~mask
-    if audit_parts:
-        audit = pd.concat(audit_parts, ignore_index=True)
-    else:
-        audit = pd.DataFrame({c: pd.Series(dtype=object) for c in AUDIT_COLUMNS})
+    rows = (
+        canonical["source_row"].to_numpy(dtype=object)
+        if "source_row" in canonical
+        else np.full(len(canonical), None, dtype=object)
+    )
+    audit, keep = build_audit(canonical, rows, excluded, ("patient_id", "scale", "session"))
     report = ValidationReport(
         frame=canonical.loc[keep].reset_index(drop=True),
         issues=issues,
