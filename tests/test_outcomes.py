@@ -450,3 +450,24 @@ def test_every_output_column_is_documented():
         for column in table.columns:
             if column not in covariates:
                 assert f"``{column}``" in doc, column
+
+
+# --- the time unit does not depend on other patients ----------------------------------------
+def test_time_unit_is_days_whenever_there_is_a_day_column():
+    """A patient without days gets a missing time, alone or among patients with days.
+
+    Regression: the unit used to switch to sessions when no row had a day, so a patient's
+    time_to_response was 2 (sessions) alone and missing (days) beside a dated patient.
+    Hand calculation: A responds at session 2 (30 -> 12, -60 %), B at day 14 (30 -> 14).
+    """
+    nan = float("nan")
+    a = course("A", [30, 20, 12], days=[nan, nan, nan])
+    b = course("B", [30, 14], days=[0, 14])
+    with pytest.warns(ka.DataWarning, match="column 'day' has no value"):
+        alone = ka.derive(a)
+    assert alone.time_unit == "days"
+    assert np.isnan(alone.patients["time_to_response"].iloc[0])
+    both = patients(a, b)
+    assert np.isnan(both.loc[("A", "MADRS"), "time_to_response"])
+    assert both.loc[("B", "MADRS"), "time_to_response"] == 14.0
+    assert ka.derive(a.drop(columns="day")).patients["time_to_response"].iloc[0] == 2.0

@@ -8,10 +8,13 @@ patient, so a registry of a million patients derives in seconds (``benchmarks/de
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from .. import scales as _scales
+from ..validation import DataWarning
 from ..validation.columns import PROVENANCE, is_item
 
 __all__ = ["CS_LEVELS", "RC_LEVELS", "Engine"]
@@ -64,10 +67,18 @@ class Engine:
             self.df, self._scode = frame, scode
         else:
             self.df, self._scode = frame.loc[outcome], scode[outcome]
-        # days whenever the data have them: the unit must not depend on other patients, so
-        # a patient whose day is missing where a time is needed gets a missing time
-        days_ok = self.has_day and self.df["day"].notna().any()
-        self.time_unit = "days" if days_ok else "sessions"
+        # days whenever the data have a day column: the unit must not depend on other
+        # patients (nor on whether any of them has a day), so a patient whose day is
+        # missing where a time is needed gets a missing time
+        self.time_unit = "days" if self.has_day else "sessions"
+        if self.has_day and len(self.df) and self.df["day"].isna().all():
+            warnings.warn(
+                "the column 'day' has no value in the rows of the outcome scales, so every "
+                "time_to_* is missing; drop the column (frame.drop(columns='day')) to count "
+                "time in sessions",
+                DataWarning,
+                stacklevel=4,
+            )
 
     # -- set-up ---------------------------------------------------------------------------
     def _arrays(self):
