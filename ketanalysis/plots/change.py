@@ -23,7 +23,7 @@ from .. import scales as _scales
 from ..outcomes.criteria import Response
 from ..outcomes.engine import Outcomes
 from ..stats import transitions as _tr
-from . import _common as C
+from . import annotate, axes, checks, grouping
 from .style import OKABE_ITO
 
 __all__ = ["jacobson_truax", "severity_transitions", "waterfall"]
@@ -116,22 +116,22 @@ def waterfall(
     'Change in MADRS total score (%)'
     >>> plt.close("all")
     """
-    C.check_min_cell_size(min_cell_size)
+    checks.check_min_cell_size(min_cell_size)
     _check_by(by)
     _check_bool(legend, "legend")
     oc = _style_map(outcome_colors, OUTCOME_COLORS, "outcome_colors")
     ep = _tr.endpoint_outcomes(data, scale=scale, endpoint=endpoint)
     scale = _scale_of(ep, scale)
-    gs = C.groups(ep, by, labels=labels, colors=colors)
+    gs = grouping.groups(ep, by, labels=labels, colors=colors)
     own = ax is None
-    fig, ax = C.new_axes(ax)
-    fs = C.small_font()
+    fig, ax = axes.new_axes(ax)
+    fs = axes.small_font()
     # gap between group blocks, in bars
     gap = max(2, int(round(0.04 * len(ep)))) if len(gs) > 1 else 0
     start = 0
     centres, spans, xs_all, hs_all = [], [], [], []
     for g in gs:
-        part = C.subset(ep, by, g)
+        part = grouping.subset(ep, by, g)
         order = np.argsort(-part["pct_change"].to_numpy(dtype=float), kind="mergesort")
         part = part.iloc[order]
         heights = 100.0 * part["pct_change"].to_numpy(dtype=float)
@@ -153,21 +153,24 @@ def waterfall(
     thr = -100.0 * crit
     ax.axhline(thr, color="black", linestyle="--", linewidth=0.6 * _lw(), zorder=3)
     threshold_text = f"Response threshold (−{100 * crit:g}%)"
-    ax.set_ylabel(C.score_label(scale, "pct_change"))
+    ax.set_ylabel(annotate.score_label(scale, "pct_change"))
     ax.set_xlabel("Patients (sorted by change)")
     if by is None:
         ax.set_xticks([])
     else:
         ax.set_xticks(
             centres,
-            [f"{g.label}\nn = {C.count_text(len(C.subset(ep, by, g)), min_cell_size)}" for g in gs],
+            [
+                f"{g.label}\nn = {annotate.count_text(len(grouping.subset(ep, by, g)), min_cell_size)}"
+                for g in gs
+            ],
         )
         ax.tick_params(axis="x", length=0, pad=4)
         for g, span in zip(gs, spans, strict=True):
             _group_marker(ax, span, g.color, -0.012)
     ax.spines["bottom"].set_visible(False)
     if own:
-        C.tight(fig, pad=0.6, ignore=None)
+        axes.tight(fig, pad=0.6, ignore=None)
     # label the threshold directly where no bar reaches into the label, else in the legend
     label = ax.annotate(
         threshold_text,
@@ -187,7 +190,7 @@ def waterfall(
         counts = ep["endpoint_outcome"].value_counts()
         threshold = _remission_threshold(data, scale)
         names = {
-            "remission": f"Remission ({C.scale_name(scale)} ≤ {threshold:g})",
+            "remission": f"Remission ({annotate.scale_name(scale)} ≤ {threshold:g})",
             "response": f"Response (≥{100 * crit:g}% reduction)",
             "no response": "No response",
         }
@@ -195,7 +198,7 @@ def waterfall(
             Patch(
                 facecolor=oc[k],
                 linewidth=0,
-                label=f"{names[k]}, n = {C.count_text(counts.get(k, 0), min_cell_size)}",
+                label=f"{names[k]}, n = {annotate.count_text(counts.get(k, 0), min_cell_size)}",
             )
             for k in _tr.ENDPOINT_OUTCOMES
         ]
@@ -210,7 +213,7 @@ def waterfall(
                     label=threshold_text,
                 )
             )
-        title = f"At endpoint (n = {C.count_text(len(ep), min_cell_size)})"
+        title = f"At endpoint (n = {annotate.count_text(len(ep), min_cell_size)})"
         leg = ax.legend(
             handles=handles,
             title=title,
@@ -300,7 +303,7 @@ def severity_transitions(
     ...     ax = ka.plots.severity_transitions(out, kind="alluvial")
     >>> plt.close("all")
     """
-    C.check_min_cell_size(min_cell_size)
+    checks.check_min_cell_size(min_cell_size)
     _check_by(by)
     _check_bool(legend, "legend")
     if kind not in _KINDS:
@@ -310,9 +313,9 @@ def severity_transitions(
     scale = _scale_of(ep, scale)
     bands = list(shares["severity"].cat.categories)
     bc = _band_colors(bands, band_colors)
-    gs = C.groups(ep, by, labels=labels, colors=colors)
+    gs = grouping.groups(ep, by, labels=labels, colors=colors)
     own = ax is None
-    fig, ax = C.new_axes(ax)
+    fig, ax = axes.new_axes(ax)
     if kind == "bars":
         cell_n = _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size)
     else:
@@ -331,34 +334,34 @@ def severity_transitions(
         ]
         ax.legend(
             handles=handles,
-            title=f"{C.scale_name(scale)} severity",
+            title=f"{annotate.scale_name(scale)} severity",
             loc="upper left",
             bbox_to_anchor=(1.01, 1.0),
-            fontsize=C.small_font(),
-            title_fontsize=C.small_font(),
+            fontsize=axes.small_font(),
+            title_fontsize=axes.small_font(),
             handlelength=1.0,
             handleheight=1.0,
             borderaxespad=0.0,
             alignment="left",
         )
     if own:
-        C.tight(fig, pad=0.6, ignore=None)
+        axes.tight(fig, pad=0.6, ignore=None)
     if _crowded_ticks(ax):
         ax.set_xticklabels(
             ["BL" if t.get_text() == "Baseline" else "EP" for t in ax.get_xticklabels()]
         )
-        ax.set_xlabel("BL, baseline; EP, endpoint", fontsize=C.small_font())
+        ax.set_xlabel("BL, baseline; EP, endpoint", fontsize=axes.small_font())
         if by is not None:
-            ax.xaxis.labelpad = C.font() * 1.3 + 4
+            ax.xaxis.labelpad = axes.font() * 1.3 + 4
         if own:
-            C.tight(fig, pad=0.6, ignore=None)
+            axes.tight(fig, pad=0.6, ignore=None)
     if kind == "bars":
         _segment_texts(ax, cell_n, bc, min_cell_size)
     return ax
 
 
 def _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size):
-    fs = C.small_font()
+    fs = axes.small_font()
     x, ticklabels, n_row = [], [], []
     for i, g in enumerate(gs):
         for j, time in enumerate(("baseline", "endpoint")):
@@ -402,7 +405,7 @@ def _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size):
     # n of each bar on top
     for xi, n in zip(x, n_row, strict=True):
         ax.annotate(
-            C.count_text(n, min_cell_size),
+            annotate.count_text(n, min_cell_size),
             xy=(xi, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(0, 4.0),
@@ -429,7 +432,7 @@ def _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size):
 
 
 def _group_label(ax, centre, g, span):
-    fs = C.small_font()
+    fs = axes.small_font()
     ax.annotate(
         g.label,
         xy=(centre, 0),
@@ -438,7 +441,7 @@ def _group_label(ax, centre, g, span):
         textcoords="offset points",
         ha="center",
         va="top",
-        fontsize=C.font(),
+        fontsize=axes.font(),
         annotation_clip=False,
     )
     _group_marker(ax, span, g.color, -0.01)
@@ -463,7 +466,7 @@ def _segment_texts(ax, cell_n, bc, min_cell_size):
     """Percentages inside the bar segments that are tall and wide enough for them."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
-    fs = C.small_font()
+    fs = axes.small_font()
     for container in ax.containers:
         band = container.get_label()
         colour = "white" if _luminance(bc[band]) < 0.5 else "black"
@@ -489,7 +492,7 @@ def _segment_texts(ax, cell_n, bc, min_cell_size):
 
 
 def _alluvial(ax, tab, shares, gs, by, bands, bc, min_cell_size):
-    fs = C.small_font()
+    fs = axes.small_font()
     w = 0.16  # half-width of the blocks is w / 2
     gap = 2.5  # percentage points between bands
     xs, ticklabels = [], []
@@ -525,7 +528,7 @@ def _alluvial(ax, tab, shares, gs, by, bands, bc, min_cell_size):
                 )
                 side = -1 if x == x0 else 1
                 ax.annotate(
-                    C.count_text(ns[b], min_cell_size),
+                    annotate.count_text(ns[b], min_cell_size),
                     xy=(x + side * w / 2, (lo + hi) / 2),
                     xytext=(side * 1.5, 0),
                     textcoords="offset points",
@@ -556,7 +559,7 @@ def _alluvial(ax, tab, shares, gs, by, bands, bc, min_cell_size):
                     _flow(x0 + w / 2, x1 - w / 2, ya, yb, h, bc[b0], f"flow:{b0}:{b1}:{i}")
                 )
         ax.annotate(
-            f"n = {C.count_text(total, min_cell_size)}",
+            f"n = {annotate.count_text(total, min_cell_size)}",
             xy=((x0 + x1) / 2, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(0, 4.0),
@@ -693,7 +696,7 @@ def jacobson_truax(
             "data must be an Outcomes from ka.derive (its parameters give S_diff and the "
             f"cut-off), not {type(data).__name__}"
         )
-    C.check_min_cell_size(min_cell_size)
+    checks.check_min_cell_size(min_cell_size)
     _check_by(by)
     _check_bool(legend, "legend")
     cc = _style_map(
@@ -704,10 +707,10 @@ def jacobson_truax(
     par = data.parameters.set_index("scale").loc[scale]
     s_diff, cutoff = float(par["rc_s_diff"]), float(par["rc_cutoff"])
     z = float(data.criteria.reliable_change.z)
-    gs = C.groups(ep, by, labels=labels, colors=colors)
+    gs = grouping.groups(ep, by, labels=labels, colors=colors)
     own = ax is None
-    fig, ax = C.new_axes(ax)
-    fs = C.small_font()
+    fig, ax = axes.new_axes(ax)
+    fs = axes.small_font()
     hi = float(np.nanmax(np.r_[ep["baseline"].to_numpy(float), ep["score"].to_numpy(float)]))
     reg_max = _scales.get(scale).total_max if scale in _scales.SCALES else hi
     lim = min(reg_max, np.ceil((hi + 2) / 10) * 10)
@@ -750,7 +753,7 @@ def jacobson_truax(
     if by is None:
         for cat in cats:
             part = ep.loc[(ep["clinically_significant"] == cat).to_numpy()]
-            n = C.count_text(counts.get(cat, 0), min_cell_size)
+            n = annotate.count_text(counts.get(cat, 0), min_cell_size)
             handles.append(
                 _points(
                     ax,
@@ -761,13 +764,13 @@ def jacobson_truax(
                     label=f"{cat.capitalize()}, n = {n}",
                 )
             )
-        title = f"{gs[0].label} (n = {C.count_text(len(ep), min_cell_size)})"
+        title = f"{gs[0].label} (n = {annotate.count_text(len(ep), min_cell_size)})"
     else:
         for g in gs:
-            part = C.subset(ep, by, g)
+            part = grouping.subset(ep, by, g)
             pc = part["clinically_significant"].value_counts()
-            nums = "/".join(C.count_text(pc.get(c, 0), min_cell_size) for c in cats)
-            n = C.count_text(len(part), min_cell_size)
+            nums = "/".join(annotate.count_text(pc.get(c, 0), min_cell_size) for c in cats)
+            n = annotate.count_text(len(part), min_cell_size)
             handles.append(
                 _points(
                     ax,
@@ -793,7 +796,7 @@ def jacobson_truax(
             color="black",
             linestyle="--",
             linewidth=0.6 * lw,
-            label=f"Cut-off ({C.scale_name(scale)} ≤ {cutoff:g})",
+            label=f"Cut-off ({annotate.scale_name(scale)} ≤ {cutoff:g})",
         ),
     ]
     ax.set_xlim(0, lim)
@@ -802,7 +805,7 @@ def jacobson_truax(
     step = 10 if lim <= 60 else 20
     ax.xaxis.set_major_locator(MultipleLocator(step))
     ax.yaxis.set_major_locator(MultipleLocator(step))
-    name = C.scale_name(scale)
+    name = annotate.scale_name(scale)
     ax.set_xlabel(f"Baseline {name} total score")
     ax.set_ylabel(f"Endpoint {name} total score")
     if legend:
@@ -968,7 +971,7 @@ def _layout_square(fig, ax) -> None:
     renderer = fig.canvas.get_renderer()
     W, H = fig.get_size_inches()
     dpi = fig.dpi
-    pad = 0.3 * C.font() / 72
+    pad = 0.3 * axes.font() / 72
     ax.set_position([0.15, 0.15, 0.5, 0.5 * W / H])
     tb = ax.get_tightbbox(renderer, bbox_extra_artists=[])
     box = ax.get_window_extent(renderer)

@@ -24,7 +24,8 @@ from .. import stats as _stats
 from ..outcomes.engine import Outcomes
 from ..outcomes.safety import SafetyOutcomes, SafetyThresholds
 from ..stats.safety import ANY_AE
-from . import _common as _c
+from . import annotate, axes, checks, grouping
+from .style import current_style
 
 __all__ = ["ae_incidence", "cadss_course", "vitals"]
 
@@ -139,10 +140,10 @@ def vitals(
     'Systolic blood pressure (mmHg)'
     >>> plt.close("all")
     """
-    _c.check_options(labels, colors, ax, min_cell_size)
+    checks.check_options(labels, colors, ax, min_cell_size)
     _check_no_scale(scale)
-    level = _c.check_ci(ci)
-    _c.check_bool(n_table, "n_table")
+    level = checks.check_ci(ci)
+    checks.check_bool(n_table, "n_table")
     if not isinstance(data, (pd.DataFrame, SafetyOutcomes)):
         raise TypeError(
             "data must be the vital signs from read_vitals (a DataFrame) or a SafetyOutcomes "
@@ -164,7 +165,7 @@ def vitals(
         level=level or 0.95,
     )
     measures = list(pd.unique(tab["measure"]))
-    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    grp = grouping.groups(tab, by, labels=labels, colors=colors)
     if time == "timepoint":
         present = set(tab["timepoint"])
         points = [p for p in _ordered_points(data) if p in present]
@@ -177,15 +178,15 @@ def vitals(
     where = {p: x for p, x in zip(points, pos, strict=True)}
 
     created = ax is None
-    fig, ax = _c.new_axes(ax)
+    fig, ax = axes.new_axes(ax)
     lw = float(plt.rcParams["lines.linewidth"])
     for g in grp:
-        part = _c.subset(tab, by, g)
-        trans = _c.dodge(ax, g.index, len(grp))
+        part = grouping.subset(tab, by, g)
+        trans = axes.dodge(ax, g.index, len(grp))
         for mi, m in enumerate(measures):
             rows = part[part["measure"] == m]
             xs = rows[key].map(where).to_numpy(dtype=float)
-            _c.interval_plot(
+            axes.interval_plot(
                 ax,
                 trans,
                 xs,
@@ -225,7 +226,7 @@ def vitals(
         ax.set_ylim(lo, hi + 0.08 * (hi - lo))
     handles = []
     if by is not None:
-        handles += [_c.handle(g, label=g.label) for g in grp]
+        handles += [grouping.handle(g, label=g.label) for g in grp]
     if len(measures) > 1:
         for mi, m in enumerate(measures):
             handles.append(
@@ -240,15 +241,15 @@ def vitals(
                     label=_SHORT[m],
                 )
             )
-    _c.freeze_ticks(fig)
+    axes.freeze_ticks(fig)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     if handles:
-        _c.legend_above(ax, handles, ncols=(len(handles), (len(handles) + 1) // 2, 1))
+        annotate.legend_above(ax, handles, ncols=(len(handles), (len(handles) + 1) // 2, 1))
     if n_table:
         first = tab[tab["measure"] == measures[0]]
         _n_table(ax, first, by, grp, key, points, pos, min_cell_size)
-    _c.finish(fig, ax, created)
+    axes.finish(fig, ax, created)
     return ax
 
 
@@ -294,7 +295,7 @@ def _draw_limits(ax, th: SafetyThresholds | None, measures, boundary) -> bool:
     """Pre-dose limits left of ``boundary``, post-dose limits right of it, labelled."""
     if th is None:
         return False
-    fs = _c.small_font()
+    fs = axes.small_font()
     lo, hi = ax.get_xlim()
     drawn = False
     for m in measures:
@@ -312,7 +313,7 @@ def _draw_limits(ax, th: SafetyThresholds | None, measures, boundary) -> bool:
                 x0,
                 x1,
                 colors=_LIMIT,
-                linewidth=_c.thin_linewidth(),
+                linewidth=axes.thin_linewidth(),
                 linestyles=(0, (1.5, 1.5)),
                 zorder=1,
                 gid=f"limit:{phase}:{m}",
@@ -407,12 +408,12 @@ def cadss_course(
     'Infusion'
     >>> plt.close("all")
     """
-    _c.check_options(labels, colors, ax, min_cell_size)
+    checks.check_options(labels, colors, ax, min_cell_size)
     if scale is not None and scale != "CADSS":
         raise ValueError(f"scale={scale!r}: cadss_course draws the CADSS only")
-    level = _c.check_ci(ci)
-    _c.check_bool(n_table, "n_table")
-    _c.check_bool(trend, "trend")
+    level = checks.check_ci(ci)
+    checks.check_bool(n_table, "n_table")
+    checks.check_bool(trend, "trend")
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must name one column or be None")
     if not isinstance(time, str) or time not in ("infusion", "session"):
@@ -425,18 +426,18 @@ def cadss_course(
             f"not {type(data).__name__}"
         )
     tab = _stats.cadss_course(data, by=by, time=time, level=level or 0.95)
-    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    grp = grouping.groups(tab, by, labels=labels, colors=colors)
     points = sorted(pd.unique(tab[time]))
     pos = np.asarray(points, dtype=float)
 
     created = ax is None
-    fig, ax = _c.new_axes(ax)
+    fig, ax = axes.new_axes(ax)
     for g in grp:
-        part = _c.subset(tab, by, g)
+        part = grouping.subset(tab, by, g)
         xs = part[time].to_numpy(dtype=float)
-        _c.interval_plot(
+        axes.interval_plot(
             ax,
-            _c.dodge(ax, g.index, len(grp)),
+            axes.dodge(ax, g.index, len(grp)),
             xs,
             part["mean"].to_numpy(dtype=float),
             part["ci_low"],
@@ -449,7 +450,7 @@ def cadss_course(
             gid=f"mean:{g.index}",
             zorder=3,
         )
-    ax.set_ylabel(f"Peak {_c.scale_name('CADSS')} total score")
+    ax.set_ylabel(f"Peak {annotate.scale_name('CADSS')} total score")
     ax.set_xlim(pos[0] - 0.5, pos[-1] + 0.5)
     ax.set_xticks(pos)
     ax.set_xticklabels([_num(p) for p in points])
@@ -461,23 +462,25 @@ def cadss_course(
     if trend:
         fit = _stats.cadss_trend(data, by=by, time=time, max_time=max_time, level=level or 0.95)
         block = _trend_text(ax, fit, by, grp, time, level or 0.95, max_time)
-    _c.freeze_ticks(fig)
+    axes.freeze_ticks(fig)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     if by is not None:
-        _c.legend_above(ax, [_c.handle(g, label=g.label) for g in grp], ncols=(len(grp), 2, 1))
+        annotate.legend_above(
+            ax, [grouping.handle(g, label=g.label) for g in grp], ncols=(len(grp), 2, 1)
+        )
     if n_table:
         _n_table(ax, tab, by, grp, time, points, pos, min_cell_size)
-    _c.finish(fig, ax, created)
+    axes.finish(fig, ax, created)
     if trend:
         _place_block(ax, block)
-        _c.freeze_ticks(fig)
+        axes.freeze_ticks(fig)
     return ax
 
 
 def _trend_text(ax, fit: pd.DataFrame, by, grp, time, level, max_time) -> list:
     """The trend per group as a block of texts (placed later by :func:`_place_block`)."""
-    fs = _c.small_font()
+    fs = axes.small_font()
     word = "infusion" if time == "infusion" else "session"
     span = f", {word}s \u2264 {_num(max_time)}" if max_time is not None else ""
     head = f"Ratio per {word} ({level * 100:g}% CI{span})"
@@ -526,7 +529,7 @@ def _place_block(ax, texts, prefer=("upper right", "lower left", "upper left", "
     if not texts:
         return
     fig = ax.figure
-    step = _c.small_font() * 1.25
+    step = axes.small_font() * 1.25
     pad = 2.0
 
     def put(corner):
@@ -681,12 +684,12 @@ def ae_incidence(
     ['Any adverse event', 'Dizziness']
     >>> plt.close("all")
     """
-    _c.check_options(labels, colors, ax, min_cell_size)
+    checks.check_options(labels, colors, ax, min_cell_size)
     _check_no_scale(scale)
-    _c.check_bool(counts, "counts")
+    checks.check_bool(counts, "counts")
     if ci is None:
         raise ValueError("ci=None: the incidence plot always draws intervals; give a level")
-    level = _c.check_ci(ci)
+    level = checks.check_ci(ci)
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must name one column or be None")
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer))):
@@ -707,21 +710,21 @@ def ae_incidence(
     terms = overall[overall["ae_term"] != ANY_AE]
     terms = terms.sort_values(["rate", "ae_term"], ascending=[False, True], kind="stable")
     order = [ANY_AE, *terms["ae_term"].tolist()[: top if top is not None else None]]
-    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    grp = grouping.groups(tab, by, labels=labels, colors=colors)
     if by is None and colors is None:  # one group: black unless a colour is given
-        grp = [_c.Group(None, grp[0].label, "black", "o", "-", 0)]
+        grp = [grouping.Group(None, grp[0].label, "black", "o", "-", 0)]
 
     created = ax is None
-    fig, ax = _c.new_axes(ax, height_ratio=_height_ratio(len(order), len(grp)))
+    fig, ax = axes.new_axes(ax, height_ratio=_height_ratio(len(order), len(grp)))
     lw = float(plt.rcParams["lines.linewidth"])
     rowpos = {t: float(i) for i, t in enumerate(order)}
     for g in grp:
-        part = _c.subset(tab, by, g)
+        part = grouping.subset(tab, by, g)
         part = part[part["ae_term"].isin(order)].copy()
         part["_y"] = part["ae_term"].map(rowpos)
         part = part.sort_values("_y", kind="stable")
         ys = part["_y"].to_numpy(dtype=float)
-        trans = _c.dodge(ax, g.index, len(grp), vertical=True)
+        trans = axes.dodge(ax, g.index, len(grp), vertical=True)
         ci_lines = ax.hlines(
             ys,
             100.0 * part["ci_low"].to_numpy(dtype=float),
@@ -759,16 +762,16 @@ def ae_incidence(
     ax.set_xlabel(f"{unit} with the event (%)")
     ax.grid(axis="x", color="#E0E0E0", linewidth=0.4, zorder=0)
     ax.set_axisbelow(True)
-    ax.axhline(0.5, color=_LIMIT, linewidth=_c.thin_linewidth(), zorder=1, gid="separator")
+    ax.axhline(0.5, color=_LIMIT, linewidth=axes.thin_linewidth(), zorder=1, gid="separator")
 
-    fs = _c.small_font()
+    fs = axes.small_font()
     count_texts = []
     if counts:
         for gi, g in enumerate(grp):
-            part = _c.subset(tab, by, g).set_index("ae_term")
+            part = grouping.subset(tab, by, g).set_index("ae_term")
             for t in order:
                 k, n = part.loc[t, "k"], part.loc[t, "n"]
-                text = f"{_c.count_text(k, min_cell_size)}/{_c.count_text(n, min_cell_size)}"
+                text = f"{annotate.count_text(k, min_cell_size)}/{annotate.count_text(n, min_cell_size)}"
                 count_texts.append(
                     (
                         gi,
@@ -801,17 +804,19 @@ def ae_incidence(
             gid="count_header",
         )
         _place_counts(ax, count_texts, header, len(grp))
-    _c.freeze_ticks(fig)
+    axes.freeze_ticks(fig)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     if by is not None:
-        _c.legend_above(
-            ax, [_c.handle(g, linestyle="none", label=g.label) for g in grp], ncols=(len(grp), 2, 1)
+        annotate.legend_above(
+            ax,
+            [grouping.handle(g, linestyle="none", label=g.label) for g in grp],
+            ncols=(len(grp), 2, 1),
         )
         if created:
-            _c.tight(fig)
+            axes.tight(fig)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     return ax
 
 
@@ -828,8 +833,8 @@ def _term_label(term: str) -> str:
 
 
 def _height_ratio(n_rows: int, n_groups: int) -> float:
-    style, w, _ = _c.current_style()
-    fs = _c.small_font()
+    style, w, _ = current_style()
+    fs = axes.small_font()
     row_pt = fs * (1.7 + 0.75 * max(n_groups - 1, 0))
     extra_in = 0.45 + (0.25 if n_groups > 1 else 0.0)
     need_in = n_rows * row_pt / 72 + extra_in
@@ -872,7 +877,7 @@ def _n_table(ax, tab, by, grp, key, points, pos, min_cell_size) -> None:
     """Counts ``n`` of each group at each of ``points`` (values of ``key``) under the axis."""
     table = []
     for g in grp:
-        part = _c.subset(tab, by, g)
+        part = grouping.subset(tab, by, g)
         counts = dict(zip(part[key], part["n"], strict=True))
         table.append((g.label if by is not None else "", [counts.get(p) for p in points], g.color))
-    _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
+    annotate.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
