@@ -32,8 +32,8 @@ _FIGURES = {
     "forest": "subgroups",
     "waterfall": "change",
     "severity_transitions": "change",
-    "jacobson_truax": "change",
-    "vitals": "safety",
+    "jacobson_truax": "reliable_change",
+    "vitals": "vital_signs",
     "cadss_course": "safety",
     "ae_incidence": "safety",
 }

@@ -11,7 +11,11 @@ import numpy as np
 
 from .. import scales as _scales
 from ..outcomes.engine import Outcomes
+from . import grouping
 from .axes import small_font
+
+#: The minus sign of numbers written in figures.
+MINUS = "\u2212"
 
 #: Label of the time axis by :attr:`Outcomes.time_unit`.
 TIME_LABELS = {"days": "Days since first infusion", "sessions": "Session"}
@@ -165,3 +169,19 @@ def legend_above(ax, handles, *, title=None, ncols=(1,), **kw):
         if leg.get_window_extent(renderer).x1 <= fig_w - 2:
             break
     return leg
+
+
+def number_text(v: float) -> str:
+    """A number as figure text: no decimals when whole, else ``%g``; a real minus sign."""
+    text = f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
+    return text.replace("-", MINUS)
+
+
+def group_count_table(ax, tab, by, grp, key, points, pos, min_cell_size) -> None:
+    """Counts ``n`` of each group at each of ``points`` (values of ``key``) under the axis."""
+    table = []
+    for g in grp:
+        part = grouping.subset(tab, by, g)
+        counts = dict(zip(part[key], part["n"], strict=True))
+        table.append((g.label if by is not None else "", [counts.get(p) for p in points], g.color))
+    count_table(ax, list(pos), table, min_cell_size=min_cell_size)

@@ -56,6 +56,15 @@ def thin_labels(n_positions: int, width_in: float, label_chars: int, fontsize: f
 DODGE_PT = 2.5
 
 
+#: Colour of threshold and separator lines (drawn :func:`thin_linewidth` wide).
+LIMIT_COLOR = "#8C8C8C"
+
+
+def line_width() -> float:
+    """The active style's line width (``lines.linewidth``)."""
+    return float(mpl.rcParams["lines.linewidth"])
+
+
 def thin_linewidth() -> float:
     """Width of interval and reference lines: 0.6 of the style's line width, at least 0.5."""
     return max(0.5, 0.6 * mpl.rcParams["lines.linewidth"])

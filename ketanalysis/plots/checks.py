@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
@@ -86,3 +87,46 @@ def check_min_cell_size(min_cell_size) -> None:
         return
     if not isinstance(min_cell_size, int) or isinstance(min_cell_size, bool) or min_cell_size < 1:
         raise ValueError(f"min_cell_size={min_cell_size!r} must be a positive integer or None")
+
+
+def check_by(by) -> None:
+    """``by`` must be a column name or None (TypeError naming it)."""
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by must be a column name (str) or None, not {by!r}")
+
+
+def check_plain_bool(value, name: str) -> None:
+    """``value`` must be a Python bool (numpy's not accepted); TypeError naming ``name``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
+
+
+def check_colors(given, default: dict, name: str) -> dict:
+    """Colours by key: ``default`` with the entries of the mapping ``given`` (None: the
+    defaults); unknown keys and values that are no colour are errors naming ``name``."""
+    if given is None:
+        return dict(default)
+    if not isinstance(given, Mapping):
+        raise TypeError(f"{name} must be a mapping of {list(default)} to colours")
+    unknown = [k for k in given if k not in default]
+    if unknown:
+        raise ValueError(f"{name} has unknown keys {unknown}; valid: {list(default)}")
+    for k, v in given.items():
+        if not mpl.colors.is_color_like(v):
+            raise ValueError(f"{name}[{k!r}]={v!r} is not a colour")
+    return {**default, **given}
+
+
+def endpoint_scale(ep: pd.DataFrame, scale) -> str:
+    """The scale of endpoint rows ``ep``: ``scale`` if given, else the first row's."""
+    if scale is not None:
+        return str(scale)
+    if "scale" in ep.columns and len(ep):
+        return str(ep["scale"].iloc[0])
+    raise ValueError("no patients with an endpoint assessment; pass scale= or check the data")
+
+
+def check_no_scale(scale) -> None:
+    """Figures of safety data draw no rating scale: ``scale`` must be None."""
+    if scale is not None:
+        raise ValueError(f"scale={scale!r}: this figure draws no rating scale; leave it None")

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
-from . import annotate, axes, checks, grouping
+from . import annotate, axes, checks, grouping, session_axis
 from .style import LINESTYLES, MARKERS, PALETTE
 
 __all__ = ["lsmeans", "response_rates", "spaghetti", "trajectory"]
@@ -107,12 +107,12 @@ def trajectory(
     rows, scale = checks.pick_scale(frame, scale, out)
     grp = grouping.groups(rows, by, labels=labels, colors=colors)
     tab = _stats.by_session(rows, by=by, value=y, scale=None, level=level or 0.95)
-    sessions = _sessions(rows)
-    fig, ax, created = _axes(ax)
-    pos = _positions(rows, sessions, x, ax, created)
+    sessions = session_axis.sessions_of(rows)
+    fig, ax, created = session_axis.open_axes(ax)
+    pos = session_axis.positions(rows, sessions, x, ax, created)
     factor = 100.0 if y == "pct_change" else 1.0
     for g in grp:
-        part = _aligned(grouping.subset(tab, by, g), sessions)
+        part = session_axis.aligned(grouping.subset(tab, by, g), sessions)
         xs = pos[part["_ok"].to_numpy()]
         part = part[part["_ok"]]
         axes.interval_plot(
@@ -133,15 +133,15 @@ def trajectory(
     if y == "pct_change" or y == "change":
         ax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
     ax.set_ylabel(annotate.score_label(scale, y))
-    _x_axis(ax, pos, sessions, x, out)
+    session_axis.draw_x_axis(ax, pos, sessions, x, out)
     ax.autoscale_view(scalex=False)
     if by is not None:
-        _legend_above(ax, [grouping.handle(g) for g in grp], [g.label for g in grp])
+        session_axis.legend(ax, [grouping.handle(g) for g in grp], [g.label for g in grp])
     if n_table:
         table = [
             (
                 g.label if by is not None else "",
-                _counts(grouping.subset(tab, by, g), sessions),
+                session_axis.counts(grouping.subset(tab, by, g), sessions),
                 g.color,
             )
             for g in grp
@@ -230,9 +230,9 @@ def spaghetti(
         raise ValueError("x='day' needs a 'day' column in the data")
     grp = grouping.groups(rows, by, labels=labels, colors=colors)
     tab = _stats.by_session(rows, by=by, value=y, scale=None)
-    sessions = _sessions(rows)
-    fig, ax, created = _axes(ax)
-    pos = _positions(rows, sessions, x, ax, created)
+    sessions = session_axis.sessions_of(rows)
+    fig, ax, created = session_axis.open_axes(ax)
+    pos = session_axis.positions(rows, sessions, x, ax, created)
     factor = 100.0 if y == "pct_change" else 1.0
     ids = pd.unique(rows["patient_id"])
     n_all = len(ids)
@@ -272,7 +272,7 @@ def spaghetti(
                 zorder=1,
             )
         )
-        part = _aligned(grouping.subset(tab, by, g), sessions)
+        part = session_axis.aligned(grouping.subset(tab, by, g), sessions)
         ok = part["_ok"].to_numpy()
         ax.plot(
             pos[ok],
@@ -303,9 +303,9 @@ def spaghetti(
     if y in ("change", "pct_change"):
         ax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
     ax.set_ylabel(annotate.score_label(scale, y))
-    _x_axis(ax, pos, sessions, x, out)
+    session_axis.draw_x_axis(ax, pos, sessions, x, out)
     ax.autoscale_view(scalex=False)
-    _legend_above(ax, handles, texts, title=note)
+    session_axis.legend(ax, handles, texts, title=note)
     axes.finish(fig, ax, created, freeze=True, draw_first=False)
     return ax
 
@@ -391,16 +391,16 @@ def response_rates(
     tabs = {
         o: _stats.rates(rows, outcome=o, by=keys, scale=None, level=level or 0.95) for o in outcomes
     }
-    sessions = _sessions(rows)
-    fig, ax, created = _axes(ax)
-    pos = _positions(rows, sessions, "session", ax, created)
+    sessions = session_axis.sessions_of(rows)
+    fig, ax, created = session_axis.open_axes(ax)
+    pos = session_axis.positions(rows, sessions, "session", ax, created)
     handles, texts = [], []
     if by is None:
         grp = _outcome_groups(outcomes, labels, colors)
         draws = [(o, g, None, len(outcomes), g.index) for o, g in zip(outcomes, grp, strict=True)]
         handles = [grouping.handle(g) for g in grp]
         texts = [g.label for g in grp]
-        table_rows = [("", _counts(tabs[outcomes[0]], sessions), "black")]
+        table_rows = [("", session_axis.counts(tabs[outcomes[0]], sessions), "black")]
     else:
         grp = grouping.groups(rows, by, labels=labels, colors=colors)
         styles = ("-", "--", ":", "-.")
@@ -425,12 +425,18 @@ def response_rates(
             )
             texts.append(o.capitalize())
         table_rows = [
-            (g.label, _counts(grouping.subset(tabs[outcomes[0]], by, g), sessions), g.color)
+            (
+                g.label,
+                session_axis.counts(grouping.subset(tabs[outcomes[0]], by, g), sessions),
+                g.color,
+            )
             for g in grp
         ]
     for o, g, j, slots, slot in draws:
         tab = tabs[o]
-        part = _aligned(grouping.subset(tab, by, g) if by is not None else tab, sessions)
+        part = session_axis.aligned(
+            grouping.subset(tab, by, g) if by is not None else tab, sessions
+        )
         ok = part["_ok"].to_numpy() & part["n"].gt(0).to_numpy()
         xs = pos[ok]
         part = part[ok]
@@ -454,8 +460,8 @@ def response_rates(
     ax.set_ylabel("Patients (%)")
     ax.set_ylim(0, 100)
     ax.set_yticks([0, 25, 50, 75, 100])
-    _x_axis(ax, pos, sessions, "session", out)
-    _legend_above(ax, handles, texts)
+    session_axis.draw_x_axis(ax, pos, sessions, "session", out)
+    session_axis.legend(ax, handles, texts)
     if n_table:
         annotate.count_table(ax, list(pos), table_rows, min_cell_size=min_cell_size)
     axes.finish(fig, ax, created, freeze=True, draw_first=False)
@@ -565,7 +571,7 @@ def lsmeans(
     numeric = all(isinstance(s, (int, float, np.number)) for s in sessions)
     pos = np.asarray(sessions if numeric else range(len(sessions)), dtype=float)
     for g in grp:
-        part = _aligned(grouping.subset(tab, by, g), sessions)
+        part = session_axis.aligned(grouping.subset(tab, by, g), sessions)
         ok = part["_ok"].to_numpy()
         part = part[ok]
         axes.interval_plot(
@@ -595,14 +601,14 @@ def lsmeans(
     if difference:
         diff_ax = _difference_panel(ax, result, by, session, sessions, pos, level)
     bottom = diff_ax if diff_ax is not None else ax
-    _x_axis(bottom, pos, sessions, "session", None)
+    session_axis.draw_x_axis(bottom, pos, sessions, "session", None)
     if diff_ax is not None:
         ax.set_xlabel("")
         ax.tick_params(axis="x", labelbottom=False)
     ax.autoscale_view(scalex=False)
     handles = [grouping.handle(g) for g in grp] if by is not None else []
     texts = [g.label for g in grp] if by is not None else []
-    _legend_above(ax, handles, texts, title=fit_n)
+    session_axis.legend(ax, handles, texts, title=fit_n)
     axes.freeze_ticks(fig)
     if created:
         axes.tight(fig)
@@ -618,33 +624,6 @@ def lsmeans(
 # ---------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------
-def _axes(ax):
-    created = ax is None
-    fig, ax = axes.new_axes(ax)
-    return fig, ax, created
-
-
-def _sessions(rows: pd.DataFrame) -> list:
-    col = rows["session"]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        present = set(col.dropna())
-        return [c for c in col.cat.categories if c in present]
-    return sorted(pd.unique(col.dropna()))
-
-
-def _aligned(part: pd.DataFrame, sessions: list) -> pd.DataFrame:
-    """Rows of a per-session table in ``sessions`` order (missing sessions flagged)."""
-    idx = part.drop_duplicates("session").set_index("session")
-    res = idx.reindex(sessions)
-    res["_ok"] = res.index.isin(idx.index) & res.index.notna()
-    return res
-
-
-def _counts(part: pd.DataFrame, sessions: list) -> list:
-    res = _aligned(part, sessions)
-    return [int(n) if ok else None for n, ok in zip(res["n"], res["_ok"], strict=True)]
-
-
 def _outcome_groups(outcomes, labels, colors) -> list[grouping.Group]:
     """Looks of the outcomes when they are the groups (``labels``/``colors`` by outcome)."""
     for name, value in (("labels", labels), ("colors", colors)):
@@ -666,114 +645,6 @@ def _outcome_groups(outcomes, labels, colors) -> list[grouping.Group]:
     return out
 
 
-def _positions(rows, sessions, x, ax, created) -> np.ndarray:
-    """x position of each session: its value (or rank), or its mean day."""
-    if x == "session":
-        numeric = all(isinstance(s, (int, float, np.number)) for s in sessions)
-        return np.asarray(sessions if numeric else range(len(sessions)), dtype=float)
-    if "day" not in rows.columns:
-        raise ValueError("x='day' needs a 'day' column in the data")
-    days = _stats.by_session(rows, value="day", scale=None)
-    days = _aligned(days, sessions)
-    if not days["_ok"].all() or days["mean"].isna().any():
-        raise ValueError("x='day': some sessions have no days")
-    pos = days["mean"].to_numpy(dtype=float)
-    if np.any(np.diff(pos) <= 0):
-        raise ValueError("x='day': the mean days of the sessions are not increasing")
-    _day_scale(ax, pos, created)
-    return pos
-
-
-def _day_scale(ax, days: np.ndarray, created: bool) -> None:
-    """Stretch the day axis piecewise linearly so that neighbouring sessions are apart."""
-    if len(days) < 2:
-        return
-    fig = ax.figure
-    width_pt = fig.get_size_inches()[0] * 72 * (0.72 if created else ax.get_position().width)
-    need = (3 * 0.6 * axes.small_font() + 3.0) / width_pt  # a 3-digit count and a gap
-    gaps = np.diff(days)
-    span = 0.9  # share of the axis between the first and last session
-    if need * len(gaps) >= span:
-        widths = np.full(len(gaps), span / len(gaps))
-    else:
-        lo_k, hi_k = 0.0, span / gaps.min()
-        for _ in range(100):
-            k = (lo_k + hi_k) / 2
-            if np.maximum(gaps * k, need).sum() > span:
-                hi_k = k
-            else:
-                lo_k = k
-        widths = np.maximum(gaps * lo_k, need)
-    if np.allclose(widths / gaps, (widths / gaps)[0]):
-        return  # linear already
-    knots_u = np.concatenate([[0.0], np.cumsum(widths)])
-    slope_lo = widths[0] / gaps[0]
-    slope_hi = widths[-1] / gaps[-1]
-
-    def forward(v):
-        v = np.asarray(v, dtype=float)
-        out = np.interp(v, days, knots_u)
-        out = np.where(v < days[0], (v - days[0]) * slope_lo, out)
-        return np.where(v > days[-1], knots_u[-1] + (v - days[-1]) * slope_hi, out)
-
-    def inverse(u):
-        u = np.asarray(u, dtype=float)
-        out = np.interp(u, knots_u, days)
-        out = np.where(u < 0, days[0] + u / slope_lo, out)
-        return np.where(u > knots_u[-1], days[-1] + (u - knots_u[-1]) / slope_hi, out)
-
-    ax.set_xscale("function", functions=(forward, inverse))
-
-
-def _x_axis(ax, pos, sessions, x, out) -> None:
-    pad = 0.5 if x == "session" else None
-    if x == "session":
-        ax.set_xlim(pos[0] - pad, pos[-1] + pad)
-        ax.set_xticks(pos)
-        ax.set_xticklabels([str(s) for s in sessions])
-        ax.set_xlabel(annotate.time_label(out, "session"))
-    else:
-        fwd = ax.xaxis.get_transform()
-        u = fwd.transform(np.asarray(pos, dtype=float))
-        margin = 0.05 * (u[-1] - u[0])
-        inv = fwd.inverted()
-        ax.set_xlim(*inv.transform(np.array([u[0] - margin, u[-1] + margin])))
-        ticks = np.unique(np.round(pos))
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([f"{t:.0f}" for t in ticks])
-        ax.set_xlabel(annotate.time_label(out, "day"))
-    ax.tick_params(axis="x", which="minor", bottom=False)
-
-
-def _legend_above(ax, handles, texts, *, title=None) -> None:
-    """Legend above the axes, in as many columns as fit in the figure's width."""
-    if not handles and not title:
-        return
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    width = ax.get_window_extent(renderer).width
-    for ncol in range(max(len(handles), 1), 0, -1):
-        leg = ax.legend(
-            handles,
-            texts,
-            title=title,
-            loc="lower left",
-            bbox_to_anchor=(0.0, 1.02),
-            borderaxespad=0.0,
-            ncol=ncol,
-            frameon=False,
-            handlelength=2.4,
-            handletextpad=0.5,
-            columnspacing=1.2,
-            borderpad=0.2,
-            alignment="left",
-        )
-        if leg.get_window_extent(renderer).width <= width:
-            break
-    if title:
-        leg.get_title().set_fontsize(axes.small_font())
-
-
 def _lsmean_label(scale, response: str) -> str:
     if scale is not None:
         label = annotate.score_label(scale, response)
@@ -790,7 +661,7 @@ def _difference_panel(ax, result, by, session, sessions, pos, level) -> Axes:
     dax = divider.append_axes("bottom", size="45%", pad=0.08, sharex=ax)
     names = list(pd.unique(con["contrast"]))
     for i, name in enumerate(names):
-        part = _aligned(con[con["contrast"] == name], sessions)
+        part = session_axis.aligned(con[con["contrast"] == name], sessions)
         ok = part["_ok"].to_numpy()
         part = part[ok]
         axes.interval_plot(
