@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import scales as _scales
+from . import by_session, descriptive, rates
 from . import tables as T
 from .methods import methods as _methods
 
@@ -67,13 +68,13 @@ def data_section(ctx) -> Section:
     if rep.allowed_identifiers:
         text += f" Columns allowed although they look like identifiers: {', '.join(rep.allowed_identifiers)}."
     s.blocks.append(("p", text))
-    _add_tables(ctx, s, T.data_tables(rep, ctx.privacy))
+    _add_tables(ctx, s, descriptive.data_tables(rep, ctx.privacy))
     return s
 
 
 def table1_section(ctx) -> Section:
     s = Section("table1", "Baseline characteristics")
-    tab = T.table1(
+    tab = descriptive.table1(
         ctx.out,
         group=ctx.group,
         variables=ctx.table1_variables,
@@ -88,7 +89,11 @@ def sessions_section(ctx) -> Section:
     s = Section("sessions", "Outcomes by session")
     s.blocks.append(("figures",))
     _add_tables(
-        ctx, s, T.by_session_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
+        ctx,
+        s,
+        by_session.by_session_tables(
+            ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy
+        ),
     )
     return s
 
@@ -96,9 +101,9 @@ def sessions_section(ctx) -> Section:
 def rates_section(ctx) -> Section:
     s = Section("rates", "Response and remission")
     s.blocks.append(("figures",))
-    tabs = T.rate_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
+    tabs = rates.rate_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
     if ctx.arm is not None:
-        tabs += T.difference_tables(ctx.out, arm=ctx.arm, level=ctx.level, privacy=ctx.privacy)
+        tabs += rates.difference_tables(ctx.out, arm=ctx.arm, level=ctx.level, privacy=ctx.privacy)
     if ctx.endpoint is not None:
         tabs += T.endpoint_tables(
             ctx.out, endpoint=ctx.endpoint, group=ctx.group, level=ctx.level, privacy=ctx.privacy
@@ -220,7 +225,9 @@ def reliable_change_section(ctx) -> Section:
     _add_tables(
         ctx,
         s,
-        T.reliable_change_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy),
+        rates.reliable_change_tables(
+            ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy
+        ),
     )
     return s
 
@@ -233,7 +240,7 @@ def dissociation_section(ctx) -> Section | None:
     _add_tables(
         ctx,
         s,
-        T.cadss_tables(
+        by_session.cadss_tables(
             ctx.report,
             ctx.out,
             group=ctx.group,
