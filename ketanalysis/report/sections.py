@@ -3,8 +3,9 @@
 Each :class:`SectionSpec` has a key (the HTML anchor), a title and a function of the build
 context returning a :class:`Section` (paragraphs, tables and the place of the section's
 figures) or None when the section does not apply. Tables are computed here by
-:mod:`.tables` (which calls :mod:`ketanalysis.stats`); the figures are drawn later, after
-every section ran, and placed where a section has a ``("figures",)`` block.
+:mod:`.descriptive`, :mod:`.by_session`, :mod:`.rates`, :mod:`.tables` and :mod:`.safety`
+(which call :mod:`ketanalysis.stats`); the figures are drawn later, after every section
+ran, and placed where a section has a ``("figures",)`` block.
 
 Adding a section means adding a :class:`SectionSpec` to
 :data:`SECTIONS` at the right place: its function gets the context with the outcomes
