@@ -46,7 +46,8 @@ def load_config(path: str | Path) -> Config:
 def parse_config(
     text: str, *, source: str | None = None, base_dir: str | Path | None = None
 ) -> Config:
-    """Check TOML text and build a :class:`Config` (see :func:`load_config`)."""
+    """Check TOML text and build a :class:`~ketanalysis.config.Config` (see
+    :func:`load_config`)."""
     try:
         import tomllib
     except ImportError:  # Python 3.10

@@ -368,8 +368,8 @@ class Config:
     Attributes
     ----------
     report, input, analysis, criteria, mmrm, safety, figures, output, privacy
-        One frozen dataclass per TOML section; see :func:`default_config_text` for every
-        key with its meaning.
+        One frozen dataclass per TOML section; see
+        :func:`~ketanalysis.config.default_config_text` for every key with its meaning.
     base_dir : Path or None
         Directory of the config file: relative paths in ``[input]`` are taken from there
         (else from the working directory). Not part of :meth:`to_dict`.

@@ -56,7 +56,7 @@ def jacobson_truax(
     scale : str, optional
         The scale (default: the first derived scale).
     endpoint : session value, optional
-        As for :func:`waterfall`.
+        As for :func:`~ketanalysis.plots.waterfall`.
     by : str, optional
         A column: points coloured and marked by group (the categories are then the regions
         of the plot, and the legend gives the counts per category and group).

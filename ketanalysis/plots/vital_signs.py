@@ -1,8 +1,8 @@
 """Vital signs within the session: pre-dose, peak, post-dose and discharge readings by
 group, with the blood-pressure limits of the :class:`~ketanalysis.SafetyThresholds` in use.
 
-Every number drawn comes from :func:`~ketanalysis.stats.vitals_course`; these functions
-only draw.
+Every number drawn comes from :func:`~ketanalysis.stats.vitals_course`; nothing is
+computed here.
 """
 
 from __future__ import annotations
