@@ -99,13 +99,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+    import ketanalysis as ka
 
     p = _Parser(
         prog="ketanalysis",
         description="Outcome analysis for ketamine and esketamine therapy of depression.",
     )
-    p.add_argument("--version", action="version", version=f"ketanalysis {__version__}")
+    p.add_argument("--version", action="version", version=f"ketanalysis {ka.__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     v = sub.add_parser(
         "validate",

@@ -20,7 +20,7 @@ import pytest
 from plotcheck import assert_publication_ready, pdf_fonts_are_truetype, text_strings
 
 import ketanalysis as ka
-from ketanalysis.plots import change
+from ketanalysis.plots import change, reliable_change
 
 SAMPLE = "data/sample/cohort_long.csv"
 
@@ -353,7 +353,7 @@ def test_jacobson_truax_by_arm(arms):
             line.get_xydata(), rows[["baseline", "last_score"]].to_numpy(dtype=float)
         )
         c = rows["clinically_significant"].value_counts()
-        nums = "/".join(str(c.get(k, 0)) for k in change.CATEGORY_STYLE)
+        nums = "/".join(str(c.get(k, 0)) for k in reliable_change.CATEGORY_STYLE)
         label = "ketamine" if arm == "ketamine" else "Midazolam"
         assert f"{label}, n = {len(rows)}\n{nums}" in legend_texts(ax)
     assert_publication_ready(ax.figure)

@@ -21,7 +21,7 @@ from plotcheck import (
 )
 
 import ketanalysis as ka
-from ketanalysis.plots import _common
+from ketanalysis.plots import annotate, checks, grouping
 
 
 @pytest.fixture(autouse=True)
@@ -177,7 +177,7 @@ def test_count_table_suppresses_small_counts_and_does_not_overlap():
         fig, ax = plt.subplots()
         ax.plot([0, 1, 2], [30, 20, 10])
         ax.set_xlabel("Session")
-        _common.count_table(
+        annotate.count_table(
             ax, [0, 1, 2], [("IV", [150, 12, 3], "C0"), ("IM", [10, 11, 0], "C1")], min_cell_size=11
         )
         fig.tight_layout()
@@ -196,28 +196,28 @@ def test_overlap_checker_catches_overlap():
 
 
 def test_count_text():
-    assert _common.count_text(5, 11) == "<11"
-    assert _common.count_text(0, 11) == "0"
-    assert _common.count_text(11, 11) == "11"
-    assert _common.count_text(5) == "5"
+    assert annotate.count_text(5, 11) == "<11"
+    assert annotate.count_text(0, 11) == "0"
+    assert annotate.count_text(11, 11) == "11"
+    assert annotate.count_text(5) == "5"
     with pytest.raises(ValueError, match="min_cell_size=0"):
-        _common.check_min_cell_size(0)
+        checks.check_min_cell_size(0)
 
 
 def test_groups_labels_and_colours():
     import pandas as pd
 
     frame = pd.DataFrame({"arm": ["b", "a", "b"]})
-    gs = _common.groups(frame, "arm", labels={"a": "Ketamine"}, colors=["#111111", "#222222"])
+    gs = grouping.groups(frame, "arm", labels={"a": "Ketamine"}, colors=["#111111", "#222222"])
     assert [(g.level, g.label, g.color) for g in gs] == [
         ("a", "Ketamine", "#111111"),
         ("b", "b", "#222222"),
     ]
     assert gs[0].marker != gs[1].marker and gs[0].linestyle != gs[1].linestyle
     with pytest.raises(ValueError, match="by='site'"):
-        _common.groups(frame, "site")
+        grouping.groups(frame, "site")
     with pytest.raises(ValueError, match="labels has 1 entries for 2 groups"):
-        _common.groups(frame, "arm", labels=["x"])
+        grouping.groups(frame, "arm", labels=["x"])
 
 
 def test_import_ketanalysis_does_not_import_matplotlib():

@@ -19,7 +19,8 @@ from matplotlib.colors import to_hex
 from plotcheck import assert_publication_ready, pdf_fonts_are_truetype, text_strings
 
 import ketanalysis as ka
-from ketanalysis.plots._common import format_p
+from ketanalysis.plots import grouping
+from ketanalysis.plots.annotate import format_p
 
 SAMPLE = "data/sample/cohort_long.csv"
 
@@ -123,7 +124,7 @@ def test_at_risk_counts_at_tick_positions(request, data, event, by):
     table = km.at_risk(ticks)
     drawn = _risk_texts(ax)
     assert sorted({x for x, _, _ in drawn}) == sorted(ticks.tolist())
-    groups = ka.plots._common.groups(km.groups, by)
+    groups = grouping.groups(km.groups, by)
     for g in groups:
         expected = table.loc[table[by] == g.level, ["time", "n_at_risk"]]
         got = sorted((x, s) for x, s, col in drawn if col == to_hex(g.color))
@@ -143,7 +144,7 @@ def test_median_lines_and_legend(out):
     km = ka.stats.kaplan_meier(out, event="response", by="route")
     med = km.median
     lines = _by_gid(ax, "median:")
-    groups = ka.plots._common.groups(km.groups, "route")
+    groups = grouping.groups(km.groups, "route")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     for g in groups:
         m = float(med.loc[med["route"] == g.level, "estimate"].iloc[0])

@@ -6,6 +6,44 @@ Figure functions take an :class:`~ketanalysis.Outcomes` (or a result from
 from the statistics layer. Axes-level functions return the ``Axes`` and take ``ax=``;
 multi-panel ones return a ``Figure``. Use them inside :func:`publication` for a journal's
 size and type, and write files with :func:`save_figure`.
+
+Modules
+-------
+Figures, by family (each loaded when one of its figures is first used):
+
+:mod:`~ketanalysis.plots.sessions`
+    ``trajectory``, ``spaghetti``, ``response_rates``, ``lsmeans``: outcomes by session.
+:mod:`~ketanalysis.plots.items`
+    ``item_heatmap``: item scores by session.
+:mod:`~ketanalysis.plots.survival`
+    ``kaplan_meier``: time to response or relapse.
+:mod:`~ketanalysis.plots.lanes`
+    ``swimmer``: one lane per patient.
+:mod:`~ketanalysis.plots.subgroups`
+    ``forest``: effects by subgroup.
+:mod:`~ketanalysis.plots.change`
+    ``waterfall``, ``severity_transitions``: change from baseline to the endpoint.
+:mod:`~ketanalysis.plots.reliable_change`
+    ``jacobson_truax``: reliable and clinically significant change.
+:mod:`~ketanalysis.plots.vital_signs`
+    ``vitals``: vital signs within the session.
+:mod:`~ketanalysis.plots.safety`
+    ``cadss_course``, ``ae_incidence``: dissociation and adverse events.
+
+Shared by the figure modules:
+
+:mod:`~ketanalysis.plots.style`
+    Journal styles, palettes, :func:`publication` and :func:`save_figure`.
+:mod:`~ketanalysis.plots.axes`
+    New axes, font sizes, intervals with dodged groups, the last layout steps.
+:mod:`~ketanalysis.plots.annotate`
+    Axis labels, counts and count tables, p-values, legends.
+:mod:`~ketanalysis.plots.checks`
+    Argument checks and inputs (frames, one scale's rows).
+:mod:`~ketanalysis.plots.grouping`
+    The groups of a ``by=`` split and their looks.
+:mod:`~ketanalysis.plots.session_axis`
+    The session x-axis of the by-session figures.
 """
 
 import importlib
@@ -32,8 +70,8 @@ _FIGURES = {
     "forest": "subgroups",
     "waterfall": "change",
     "severity_transitions": "change",
-    "jacobson_truax": "change",
-    "vitals": "safety",
+    "jacobson_truax": "reliable_change",
+    "vitals": "vital_signs",
     "cadss_course": "safety",
     "ae_incidence": "safety",
 }

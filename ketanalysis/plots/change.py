@@ -1,4 +1,4 @@
-"""Change from baseline to the endpoint: waterfall, severity transitions, Jacobson-Truax.
+"""Change from baseline to the endpoint: waterfall and severity transitions.
 
 Every number drawn comes from :mod:`ketanalysis.stats.transitions`
 (:func:`~ketanalysis.stats.endpoint_outcomes`, :func:`~ketanalysis.stats.severity_shares`,
@@ -23,10 +23,10 @@ from .. import scales as _scales
 from ..outcomes import Outcomes
 from ..outcomes.criteria import Response
 from ..stats import transitions as _tr
-from . import _common as C
+from . import annotate, axes, checks, grouping
 from .style import OKABE_ITO
 
-__all__ = ["jacobson_truax", "severity_transitions", "waterfall"]
+__all__ = ["severity_transitions", "waterfall"]
 
 #: Bar colours of :func:`waterfall` by outcome at the endpoint (grey levels 0.40, 0.62,
 #: 0.85: distinct in greyscale too).
@@ -34,13 +34,6 @@ OUTCOME_COLORS = {
     "remission": OKABE_ITO["blue"],
     "response": OKABE_ITO["sky_blue"],
     "no response": "#D4D4D4",
-}
-#: Colours and markers of the Jacobson-Truax categories.
-CATEGORY_STYLE = {
-    "recovered": (OKABE_ITO["bluish_green"], "o"),
-    "improved": (OKABE_ITO["sky_blue"], "s"),
-    "unchanged": ("#8C8C8C", "^"),
-    "deteriorated": (OKABE_ITO["vermillion"], "D"),
 }
 #: Sequential colour map of the severity bands (mildest lightest).
 BAND_CMAP = "YlGnBu"
@@ -116,22 +109,22 @@ def waterfall(
     'Change in MADRS total score (%)'
     >>> plt.close("all")
     """
-    C.check_min_cell_size(min_cell_size)
-    _check_by(by)
-    _check_bool(legend, "legend")
-    oc = _style_map(outcome_colors, OUTCOME_COLORS, "outcome_colors")
+    checks.check_min_cell_size(min_cell_size)
+    checks.check_by(by)
+    checks.check_plain_bool(legend, "legend")
+    oc = checks.check_colors(outcome_colors, OUTCOME_COLORS, "outcome_colors")
     ep = _tr.endpoint_outcomes(data, scale=scale, endpoint=endpoint)
-    scale = _scale_of(ep, scale)
-    gs = C.groups(ep, by, labels=labels, colors=colors)
+    scale = checks.endpoint_scale(ep, scale)
+    gs = grouping.groups(ep, by, labels=labels, colors=colors)
     own = ax is None
-    fig, ax = C.new_axes(ax)
-    fs = C.small_font()
+    fig, ax = axes.new_axes(ax)
+    fs = axes.small_font()
     # gap between group blocks, in bars
     gap = max(2, int(round(0.04 * len(ep)))) if len(gs) > 1 else 0
     start = 0
     centres, spans, xs_all, hs_all = [], [], [], []
     for g in gs:
-        part = C.subset(ep, by, g)
+        part = grouping.subset(ep, by, g)
         order = np.argsort(-part["pct_change"].to_numpy(dtype=float), kind="mergesort")
         part = part.iloc[order]
         heights = 100.0 * part["pct_change"].to_numpy(dtype=float)
@@ -151,23 +144,26 @@ def waterfall(
     ax.axhline(0, color="black", linewidth=mpl.rcParams["axes.linewidth"], zorder=1)
     crit = _response_criterion(data)
     thr = -100.0 * crit
-    ax.axhline(thr, color="black", linestyle="--", linewidth=0.6 * _lw(), zorder=3)
+    ax.axhline(thr, color="black", linestyle="--", linewidth=0.6 * axes.line_width(), zorder=3)
     threshold_text = f"Response threshold (−{100 * crit:g}%)"
-    ax.set_ylabel(C.score_label(scale, "pct_change"))
+    ax.set_ylabel(annotate.score_label(scale, "pct_change"))
     ax.set_xlabel("Patients (sorted by change)")
     if by is None:
         ax.set_xticks([])
     else:
         ax.set_xticks(
             centres,
-            [f"{g.label}\nn = {C.count_text(len(C.subset(ep, by, g)), min_cell_size)}" for g in gs],
+            [
+                f"{g.label}\nn = {annotate.count_text(len(grouping.subset(ep, by, g)), min_cell_size)}"
+                for g in gs
+            ],
         )
         ax.tick_params(axis="x", length=0, pad=4)
         for g, span in zip(gs, spans, strict=True):
             _group_marker(ax, span, g.color, -0.012)
     ax.spines["bottom"].set_visible(False)
     if own:
-        C.tight(fig, pad=0.6, ignore=None)
+        axes.tight(fig, pad=0.6, ignore=None)
     # label the threshold directly where no bar reaches into the label, else in the legend
     label = ax.annotate(
         threshold_text,
@@ -187,7 +183,7 @@ def waterfall(
         counts = ep["endpoint_outcome"].value_counts()
         threshold = _remission_threshold(data, scale)
         names = {
-            "remission": f"Remission ({C.scale_name(scale)} ≤ {threshold:g})",
+            "remission": f"Remission ({annotate.scale_name(scale)} ≤ {threshold:g})",
             "response": f"Response (≥{100 * crit:g}% reduction)",
             "no response": "No response",
         }
@@ -195,7 +191,7 @@ def waterfall(
             Patch(
                 facecolor=oc[k],
                 linewidth=0,
-                label=f"{names[k]}, n = {C.count_text(counts.get(k, 0), min_cell_size)}",
+                label=f"{names[k]}, n = {annotate.count_text(counts.get(k, 0), min_cell_size)}",
             )
             for k in _tr.ENDPOINT_OUTCOMES
         ]
@@ -206,11 +202,11 @@ def waterfall(
                     [],
                     color="black",
                     linestyle="--",
-                    linewidth=0.6 * _lw(),
+                    linewidth=0.6 * axes.line_width(),
                     label=threshold_text,
                 )
             )
-        title = f"At endpoint (n = {C.count_text(len(ep), min_cell_size)})"
+        title = f"At endpoint (n = {annotate.count_text(len(ep), min_cell_size)})"
         leg = ax.legend(
             handles=handles,
             title=title,
@@ -300,19 +296,19 @@ def severity_transitions(
     ...     ax = ka.plots.severity_transitions(out, kind="alluvial")
     >>> plt.close("all")
     """
-    C.check_min_cell_size(min_cell_size)
-    _check_by(by)
-    _check_bool(legend, "legend")
+    checks.check_min_cell_size(min_cell_size)
+    checks.check_by(by)
+    checks.check_plain_bool(legend, "legend")
     if kind not in _KINDS:
         raise ValueError(f"kind={kind!r} must be one of {_KINDS}")
     shares = _tr.severity_shares(data, scale=scale, endpoint=endpoint, by=by)
     ep = _tr.endpoint_outcomes(data, scale=scale, endpoint=endpoint)
-    scale = _scale_of(ep, scale)
+    scale = checks.endpoint_scale(ep, scale)
     bands = list(shares["severity"].cat.categories)
     bc = _band_colors(bands, band_colors)
-    gs = C.groups(ep, by, labels=labels, colors=colors)
+    gs = grouping.groups(ep, by, labels=labels, colors=colors)
     own = ax is None
-    fig, ax = C.new_axes(ax)
+    fig, ax = axes.new_axes(ax)
     if kind == "bars":
         cell_n = _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size)
     else:
@@ -331,34 +327,34 @@ def severity_transitions(
         ]
         ax.legend(
             handles=handles,
-            title=f"{C.scale_name(scale)} severity",
+            title=f"{annotate.scale_name(scale)} severity",
             loc="upper left",
             bbox_to_anchor=(1.01, 1.0),
-            fontsize=C.small_font(),
-            title_fontsize=C.small_font(),
+            fontsize=axes.small_font(),
+            title_fontsize=axes.small_font(),
             handlelength=1.0,
             handleheight=1.0,
             borderaxespad=0.0,
             alignment="left",
         )
     if own:
-        C.tight(fig, pad=0.6, ignore=None)
+        axes.tight(fig, pad=0.6, ignore=None)
     if _crowded_ticks(ax):
         ax.set_xticklabels(
             ["BL" if t.get_text() == "Baseline" else "EP" for t in ax.get_xticklabels()]
         )
-        ax.set_xlabel("BL, baseline; EP, endpoint", fontsize=C.small_font())
+        ax.set_xlabel("BL, baseline; EP, endpoint", fontsize=axes.small_font())
         if by is not None:
-            ax.xaxis.labelpad = C.font() * 1.3 + 4
+            ax.xaxis.labelpad = axes.font() * 1.3 + 4
         if own:
-            C.tight(fig, pad=0.6, ignore=None)
+            axes.tight(fig, pad=0.6, ignore=None)
     if kind == "bars":
         _segment_texts(ax, cell_n, bc, min_cell_size)
     return ax
 
 
 def _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size):
-    fs = C.small_font()
+    fs = axes.small_font()
     x, ticklabels, n_row = [], [], []
     for i, g in enumerate(gs):
         for j, time in enumerate(("baseline", "endpoint")):
@@ -402,7 +398,7 @@ def _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size):
     # n of each bar on top
     for xi, n in zip(x, n_row, strict=True):
         ax.annotate(
-            C.count_text(n, min_cell_size),
+            annotate.count_text(n, min_cell_size),
             xy=(xi, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(0, 4.0),
@@ -429,7 +425,7 @@ def _stacked_bars(ax, shares, gs, by, bands, bc, min_cell_size):
 
 
 def _group_label(ax, centre, g, span):
-    fs = C.small_font()
+    fs = axes.small_font()
     ax.annotate(
         g.label,
         xy=(centre, 0),
@@ -438,7 +434,7 @@ def _group_label(ax, centre, g, span):
         textcoords="offset points",
         ha="center",
         va="top",
-        fontsize=C.font(),
+        fontsize=axes.font(),
         annotation_clip=False,
     )
     _group_marker(ax, span, g.color, -0.01)
@@ -452,7 +448,7 @@ def _group_marker(ax, span, colour, y: float) -> None:
         [y, y],
         transform=ax.get_xaxis_transform(),
         color=colour,
-        linewidth=1.2 * _lw(),
+        linewidth=1.2 * axes.line_width(),
         solid_capstyle="butt",
         clip_on=False,
         gid="group-marker",
@@ -463,7 +459,7 @@ def _segment_texts(ax, cell_n, bc, min_cell_size):
     """Percentages inside the bar segments that are tall and wide enough for them."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
-    fs = C.small_font()
+    fs = axes.small_font()
     for container in ax.containers:
         band = container.get_label()
         colour = "white" if _luminance(bc[band]) < 0.5 else "black"
@@ -489,7 +485,7 @@ def _segment_texts(ax, cell_n, bc, min_cell_size):
 
 
 def _alluvial(ax, tab, shares, gs, by, bands, bc, min_cell_size):
-    fs = C.small_font()
+    fs = axes.small_font()
     w = 0.16  # half-width of the blocks is w / 2
     gap = 2.5  # percentage points between bands
     xs, ticklabels = [], []
@@ -525,7 +521,7 @@ def _alluvial(ax, tab, shares, gs, by, bands, bc, min_cell_size):
                 )
                 side = -1 if x == x0 else 1
                 ax.annotate(
-                    C.count_text(ns[b], min_cell_size),
+                    annotate.count_text(ns[b], min_cell_size),
                     xy=(x + side * w / 2, (lo + hi) / 2),
                     xytext=(side * 1.5, 0),
                     textcoords="offset points",
@@ -556,7 +552,7 @@ def _alluvial(ax, tab, shares, gs, by, bands, bc, min_cell_size):
                     _flow(x0 + w / 2, x1 - w / 2, ya, yb, h, bc[b0], f"flow:{b0}:{b1}:{i}")
                 )
         ax.annotate(
-            f"n = {C.count_text(total, min_cell_size)}",
+            f"n = {annotate.count_text(total, min_cell_size)}",
             xy=((x0 + x1) / 2, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(0, 4.0),
@@ -619,257 +615,6 @@ def _flow(xa, xb, ya, yb, h, colour, gid):
     )
 
 
-# ---------------------------------------------------------------------------------------
-# Jacobson-Truax
-# ---------------------------------------------------------------------------------------
-def jacobson_truax(
-    data,
-    *,
-    scale: str | None = None,
-    endpoint=None,
-    by: str | None = None,
-    labels: Mapping | Sequence | None = None,
-    colors: Mapping | Sequence | None = None,
-    ax=None,
-    min_cell_size: int | None = None,
-    category_colors: Mapping | None = None,
-    legend: bool = True,
-):
-    """Baseline against endpoint score per patient with the reliable-change band.
-
-    Parameters
-    ----------
-    data : Outcomes
-        From :func:`ketanalysis.derive` (its ``parameters`` give S_diff and the cut-off).
-    scale : str, optional
-        The scale (default: the first derived scale).
-    endpoint : session value, optional
-        As for :func:`waterfall`.
-    by : str, optional
-        A column: points coloured and marked by group (the categories are then the regions
-        of the plot, and the legend gives the counts per category and group).
-    labels, colors : mapping or sequence, optional
-        Group labels and colours (by level or in level order).
-    ax : matplotlib Axes, optional
-    min_cell_size : int, optional
-        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
-    category_colors : mapping, optional
-        Colours of ``"recovered"``, ``"improved"``, ``"unchanged"``, ``"deteriorated"``
-        (without ``by``).
-    legend : bool, default True
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        Points are ``Line2D`` objects with ``gid`` ``"points:<category>"`` (without
-        ``by``) or ``"points:<group index>"``; the band edges ``"rc-band:low"`` and
-        ``"rc-band:high"``, the identity ``"identity"``, the cut-offs ``"cutoff:x"``,
-        ``"cutoff:y"``.
-
-    Notes
-    -----
-    Jacobson & Truax (1991): the reliable change index is ``(endpoint - baseline) /
-    S_diff`` with ``S_diff = sqrt(2) * SD * sqrt(1 - r)``; points outside the band
-    ``identity +/- z * S_diff`` (z = 1.96) changed reliably. Reliably improved patients at
-    or below the cut-off (default the remission threshold) have recovered. The values are
-    ``rc_s_diff`` and ``rc_cutoff`` of ``Outcomes.parameters`` and the categories the
-    ``clinically_significant`` column, at the endpoint of
-    :func:`ketanalysis.stats.endpoint_outcomes` (by default the one of ``Outcomes.patients``).
-    Jacobson NS, Truax P. J Consult Clin Psychol 1991;59:12-19.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> import ketanalysis as ka
-    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"), scale="MADRS")
-    >>> with ka.plots.publication("nature", "single"):
-    ...     ax = ka.plots.jacobson_truax(out)
-    >>> ax.get_xlabel(), ax.get_ylabel()
-    ('Baseline MADRS total score', 'Endpoint MADRS total score')
-    >>> plt.close("all")
-    """
-    if not isinstance(data, Outcomes):
-        raise TypeError(
-            "data must be an Outcomes from ka.derive (its parameters give S_diff and the "
-            f"cut-off), not {type(data).__name__}"
-        )
-    C.check_min_cell_size(min_cell_size)
-    _check_by(by)
-    _check_bool(legend, "legend")
-    cc = _style_map(
-        category_colors, {k: v[0] for k, v in CATEGORY_STYLE.items()}, "category_colors"
-    )
-    ep = _tr.endpoint_outcomes(data, scale=scale, endpoint=endpoint)
-    scale = _scale_of(ep, scale)
-    par = data.parameters.set_index("scale").loc[scale]
-    s_diff, cutoff = float(par["rc_s_diff"]), float(par["rc_cutoff"])
-    z = float(data.criteria.reliable_change.z)
-    gs = C.groups(ep, by, labels=labels, colors=colors)
-    own = ax is None
-    fig, ax = C.new_axes(ax)
-    fs = C.small_font()
-    hi = float(np.nanmax(np.r_[ep["baseline"].to_numpy(float), ep["score"].to_numpy(float)]))
-    reg_max = _scales.get(scale).total_max if scale in _scales.SCALES else hi
-    lim = min(reg_max, np.ceil((hi + 2) / 10) * 10)
-    lw = _lw()
-    grid = np.array([0.0, lim])
-    ax.fill_between(
-        grid,
-        grid - z * s_diff,
-        grid + z * s_diff,
-        color="0.9",
-        linewidth=0,
-        zorder=0,
-        gid="rc-band",
-    )
-    for sign, name in ((-1, "low"), (1, "high")):
-        ax.plot(
-            grid,
-            grid + sign * z * s_diff,
-            color="0.55",
-            linewidth=0.5 * lw,
-            linestyle=":",
-            zorder=1,
-            gid=f"rc-band:{name}",
-        )
-    ax.plot(grid, grid, color="0.3", linewidth=0.6 * lw, zorder=1, gid="identity")
-    if np.isfinite(cutoff):
-        across, along = [0, lim], [cutoff, cutoff]
-        for axis, xy in (("y", (across, along)), ("x", (along, across))):
-            ax.plot(
-                *xy,
-                color="black",
-                linestyle="--",
-                linewidth=0.6 * lw,
-                zorder=1,
-                gid=f"cutoff:{axis}",
-            )
-    cats = list(ep["clinically_significant"].cat.categories)
-    counts = ep["clinically_significant"].value_counts()
-    handles = []
-    if by is None:
-        for cat in cats:
-            part = ep.loc[(ep["clinically_significant"] == cat).to_numpy()]
-            n = C.count_text(counts.get(cat, 0), min_cell_size)
-            handles.append(
-                _points(
-                    ax,
-                    part,
-                    CATEGORY_STYLE[cat][1],
-                    cc[cat],
-                    gid=f"points:{cat}",
-                    label=f"{cat.capitalize()}, n = {n}",
-                )
-            )
-        title = f"{gs[0].label} (n = {C.count_text(len(ep), min_cell_size)})"
-    else:
-        for g in gs:
-            part = C.subset(ep, by, g)
-            pc = part["clinically_significant"].value_counts()
-            nums = "/".join(C.count_text(pc.get(c, 0), min_cell_size) for c in cats)
-            n = C.count_text(len(part), min_cell_size)
-            handles.append(
-                _points(
-                    ax,
-                    part,
-                    g.marker,
-                    g.color,
-                    gid=f"points:{g.index}",
-                    label=f"{g.label}, n = {n}\n{nums}",
-                )
-            )
-        title = "Recovered/improved/\nunchanged/deteriorated"
-    handles += [
-        Patch(
-            facecolor="0.9",
-            edgecolor="0.55",
-            linestyle=":",
-            linewidth=0.5 * lw,
-            label=f"No reliable change\n(±{z:g} S$_\\mathrm{{diff}}$ = ±{z * s_diff:.1f})",
-        ),
-        Line2D(
-            [],
-            [],
-            color="black",
-            linestyle="--",
-            linewidth=0.6 * lw,
-            label=f"Cut-off ({C.scale_name(scale)} ≤ {cutoff:g})",
-        ),
-    ]
-    ax.set_xlim(0, lim)
-    ax.set_ylim(0, lim)
-    ax.set_aspect("equal", adjustable="box")
-    step = 10 if lim <= 60 else 20
-    ax.xaxis.set_major_locator(MultipleLocator(step))
-    ax.yaxis.set_major_locator(MultipleLocator(step))
-    name = C.scale_name(scale)
-    ax.set_xlabel(f"Baseline {name} total score")
-    ax.set_ylabel(f"Endpoint {name} total score")
-    if legend:
-        ax.legend(
-            handles=handles,
-            title=title,
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            fontsize=fs,
-            title_fontsize=fs,
-            handlelength=1.2,
-            borderaxespad=0.0,
-            alignment="left",
-            labelspacing=0.5,
-        )
-    if own:
-        _layout_square(fig, ax)
-    return ax
-
-
-# ---------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------
-def _points(ax, part, marker, colour, *, gid, label) -> Line2D:
-    """Endpoint against baseline score of the patients in ``part``; returns the legend
-    handle (labelled ``label``)."""
-    ms = mpl.rcParams["lines.markersize"]
-    ax.plot(
-        part["baseline"].to_numpy(float),
-        part["score"].to_numpy(float),
-        linestyle="none",
-        marker=marker,
-        markersize=ms,
-        color=colour,
-        markeredgewidth=0.3,
-        markeredgecolor="white",
-        alpha=0.85,
-        gid=gid,
-        zorder=3,
-    )
-    return Line2D([], [], linestyle="none", marker=marker, markersize=ms, color=colour, label=label)
-
-
-def _check_by(by) -> None:
-    if by is not None and not isinstance(by, str):
-        raise TypeError(f"by must be a column name (str) or None, not {by!r}")
-
-
-def _check_bool(value, name: str) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, not {value!r}")
-
-
-def _style_map(given, default: dict, name: str) -> dict:
-    if given is None:
-        return dict(default)
-    if not isinstance(given, Mapping):
-        raise TypeError(f"{name} must be a mapping of {list(default)} to colours")
-    unknown = [k for k in given if k not in default]
-    if unknown:
-        raise ValueError(f"{name} has unknown keys {unknown}; valid: {list(default)}")
-    for k, v in given.items():
-        if not mpl.colors.is_color_like(v):
-            raise ValueError(f"{name}[{k!r}]={v!r} is not a colour")
-    return {**default, **given}
-
-
 def _band_colors(bands: list[str], given) -> dict:
     if given is None:
         cmap = mpl.colormaps[BAND_CMAP]
@@ -878,7 +623,7 @@ def _band_colors(bands: list[str], given) -> dict:
             for b, v in zip(bands, np.linspace(0.12, 0.92, len(bands)), strict=True)
         }
     if isinstance(given, Mapping):
-        return _style_map(given, _band_colors(bands, None), "band_colors")
+        return checks.check_colors(given, _band_colors(bands, None), "band_colors")
     given = list(given)
     if len(given) != len(bands):
         raise ValueError(f"band_colors has {len(given)} entries for {len(bands)} bands {bands}")
@@ -891,14 +636,6 @@ def _band_colors(bands: list[str], given) -> dict:
 def _luminance(colour) -> float:
     r, g, b = mpl.colors.to_rgb(colour)
     return 0.299 * r + 0.587 * g + 0.114 * b
-
-
-def _scale_of(ep: pd.DataFrame, scale) -> str:
-    if scale is not None:
-        return str(scale)
-    if "scale" in ep.columns and len(ep):
-        return str(ep["scale"].iloc[0])
-    raise ValueError("no patients with an endpoint assessment; pass scale= or check the data")
 
 
 def _rows(frame: pd.DataFrame, by, g, time):
@@ -957,37 +694,6 @@ def _crowded_ticks(ax, min_gap_pt: float = 5.0) -> bool:
         key=lambda b: b.x0,
     )
     return any(b.x0 - a.x1 < min_gap_px for a, b in zip(boxes, boxes[1:], strict=False))
-
-
-def _lw() -> float:
-    return float(mpl.rcParams["lines.linewidth"])
-
-
-def _layout_square(fig, ax) -> None:
-    """Place a square axes with its legend on the right, all inside the figure."""
-    renderer = fig.canvas.get_renderer()
-    W, H = fig.get_size_inches()
-    dpi = fig.dpi
-    pad = 0.3 * C.font() / 72
-    ax.set_position([0.15, 0.15, 0.5, 0.5 * W / H])
-    tb = ax.get_tightbbox(renderer, bbox_extra_artists=[])
-    box = ax.get_window_extent(renderer)
-    left = (box.x0 - tb.x0) / dpi
-    bottom = (box.y0 - tb.y0) / dpi
-    top = max(tb.y1 - box.y1, 0) / dpi
-    right = max(tb.x1 - box.x1, 0) / dpi
-    leg = ax.get_legend()
-    leg_w = 0.0
-    if leg is not None:
-        lb = leg.get_window_extent(renderer)
-        leg_w = (lb.x1 - box.x1) / dpi
-    right = max(right, leg_w)
-    side = min(H - bottom - top - 2 * pad, W - left - right - 2 * pad)
-    extra_w = W - (left + side + right + 2 * pad)
-    extra_h = H - (bottom + side + top + 2 * pad)
-    x0 = pad + left + extra_w / 2
-    y0 = pad + bottom + extra_h / 2
-    ax.set_position([x0 / W, y0 / H, side / W, side / H])
 
 
 _ = plt  # pyplot is imported here (a plots module) so figures can be created

@@ -14,7 +14,7 @@ from matplotlib.colors import Normalize
 
 from .. import scales as _scales
 from .. import stats as _stats
-from . import _common as _c
+from . import annotate, axes, checks
 
 __all__ = ["ITEM_LABELS", "item_heatmap"]
 
@@ -133,18 +133,18 @@ def item_heatmap(
     'Apparent sadness'
     >>> plt.close("all")
     """
-    _c.check_choice(y, _Y, "y")
+    checks.check_choice(y, _Y, "y")
     if by is not None:
         raise ValueError(f"by={by!r}: item_heatmap draws one heatmap; subset the data instead")
     for name, value in (("labels", labels), ("colors", colors)):
         if value is not None:
             raise ValueError(f"{name}={value!r}: item_heatmap has no groups to label or colour")
-    _c.check_bool(n_table, "n_table")
-    _c.check_ax(ax)
+    checks.check_bool(n_table, "n_table")
+    checks.check_ax(ax)
     if cmap is not None and not isinstance(cmap, str):
         raise TypeError(f"cmap={cmap!r} must be the name of a matplotlib colormap")
-    _c.check_min_cell_size(min_cell_size)
-    _c.frames(data)  # type check of data
+    checks.check_min_cell_size(min_cell_size)
+    checks.frames(data)  # type check of data
     tab = _stats.item_change(data, scale=scale, baseline=baseline)
     if scale is None:
         scale = data.scales[0] if hasattr(data, "scales") else _only_scale(data)
@@ -169,14 +169,14 @@ def item_heatmap(
         m = m if m > 0 else 1.0
         norm = Normalize(-m, m)
         cmap = cmap or "RdBu_r"
-        unit = f"Mean change in {_c.scale_name(scale)} item score from baseline (points)"
+        unit = f"Mean change in {annotate.scale_name(scale)} item score from baseline (points)"
     else:
         hi = float(_scales.get(scale).item_max[0]) if _same_max(scale) else np.nanmax(grid)
         norm = Normalize(0, hi)
         cmap = cmap or "cividis"
-        unit = f"Mean {_c.scale_name(scale)} item score (points)"
+        unit = f"Mean {annotate.scale_name(scale)} item score (points)"
     created = ax is None
-    fig, ax = _c.new_axes(ax)
+    fig, ax = axes.new_axes(ax)
     x_edges = _edges(pos)
     y_edges = np.arange(0.5, k + 1.5)
     mesh = ax.pcolormesh(
@@ -196,23 +196,23 @@ def item_heatmap(
     ax.set_xticks(pos)
     ax.set_xticklabels([str(s) for s in sessions])
     ax.set_xlim(x_edges[0], x_edges[-1])
-    ax.set_xlabel(_c.time_label(None, "session"))
+    ax.set_xlabel(annotate.time_label(None, "session"))
     for side in ("left", "bottom", "top", "right"):
         ax.spines[side].set_visible(False)
     cbar = fig.colorbar(
         mesh, ax=ax, location="top", fraction=0.045, pad=0.03, aspect=45, shrink=0.7
     )
-    cbar.set_label(unit, fontsize=_c.small_font(), labelpad=2.0)
-    cbar.ax.tick_params(labelsize=_c.small_font(), length=2.0, pad=1.5)
+    cbar.set_label(unit, fontsize=axes.small_font(), labelpad=2.0)
+    cbar.ax.tick_params(labelsize=axes.small_font(), length=2.0, pad=1.5)
     cbar.outline.set_visible(False)
     # Ticks as the active style places them (the automatic locator depends on rcParams).
     cbar.set_ticks([t for t in cbar.get_ticks() if norm.vmin <= t <= norm.vmax])
     if n_table:
         n = tab.groupby("session", sort=False)["n"].max().reindex(sessions)
         counts = [int(v) for v in n.to_numpy()]
-        _c.count_table(ax, list(pos), [("", counts, "black")], min_cell_size=min_cell_size)
+        annotate.count_table(ax, list(pos), [("", counts, "black")], min_cell_size=min_cell_size)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     return ax
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..outcomes import Outcomes
-from . import _common as c
-from .style import OKABE_ITO
+from . import annotate, axes, checks, grouping
+from .style import OKABE_ITO, current_style
 
 __all__ = ["swimmer"]
 
@@ -116,7 +116,7 @@ def swimmer(
             f"data must be an Outcomes from ka.derive (swimmer needs both its frames), "
             f"not {type(data).__name__}"
         )
-    c.check_min_cell_size(min_cell_size)
+    checks.check_min_cell_size(min_cell_size)
     if not isinstance(max_patients, (int, np.integer)) or isinstance(max_patients, bool):
         raise TypeError(f"max_patients must be an integer, got {max_patients!r}")
     if max_patients < 1:
@@ -131,8 +131,8 @@ def swimmer(
     if by is not None and not isinstance(by, str):
         raise ValueError(f"by must name one column, got {by!r}")
 
-    assessments, _ = c.frames(data, need="assessments")
-    assessments, scale = c.pick_scale(assessments, scale, data)
+    assessments, _ = checks.frames(data, need="assessments")
+    assessments, scale = checks.pick_scale(assessments, scale, data)
     patients = data.patients.loc[(data.patients["scale"] == scale).to_numpy()]
     if x is None:
         x = "day" if data.time_unit == "days" and "day" in assessments.columns else "session"
@@ -142,7 +142,7 @@ def swimmer(
         raise ValueError("x='day' needs a day column in the data")
     if by is not None and by not in patients.columns:
         raise ValueError(f"by={by!r} is not a column of patients; columns: {list(patients)}")
-    grp = c.groups(patients, by, labels=labels, colors=colors)
+    grp = grouping.groups(patients, by, labels=labels, colors=colors)
     if by is None and colors is None:
         grp = [g.__class__(g.level, g.label, _LANE_GREY, g.marker, g.linestyle, 0) for g in grp]
 
@@ -157,8 +157,8 @@ def swimmer(
     lanes = lanes.assign(y=np.arange(1, n + 1, dtype=float))
 
     own = ax is None
-    fig, ax = c.new_axes(ax, height_ratio=_height_ratio(n))
-    lw = float(c.pyplot().rcParams["lines.linewidth"])
+    fig, ax = axes.new_axes(ax, height_ratio=_height_ratio(n))
+    lw = float(axes.pyplot().rcParams["lines.linewidth"])
     colour = {g.level: g.color for g in grp}
     lane_colors = [colour[v] for v in (lanes[by] if by is not None else [None] * n)]
     start = lanes["start"].to_numpy(dtype=float)
@@ -186,7 +186,7 @@ def swimmer(
             patch.set_gid("maintenance")
 
     # sizes from the lane pitch at the final size
-    _, w_in, h_in = c.current_style()
+    _, w_in, h_in = current_style()
     axes_h_pt = fig.get_figheight() * 72 * 0.75
     pitch = axes_h_pt / max(n, 1)
     tick_ms = float(np.clip(pitch * height * 1.25, 1.5, 4.0))
@@ -216,7 +216,7 @@ def swimmer(
         )
         tk.set_gid("sessions")
     handles = [
-        c.pyplot().Line2D(
+        axes.pyplot().Line2D(
             [], [], linestyle="none", marker="|", markersize=4, color="#222222", label="Assessment"
         )
     ]
@@ -257,7 +257,7 @@ def swimmer(
                 ev.set_transform(ax.transData + offset)
             ev.set_gid(f"event:{label.lower()}")
         handles.append(
-            c.pyplot().Line2D(
+            axes.pyplot().Line2D(
                 [],
                 [],
                 linestyle="none",
@@ -266,7 +266,7 @@ def swimmer(
                 markerfacecolor=col,
                 markeredgecolor="black",
                 markeredgewidth=0.3,
-                label=f"{label} ({c.count_text(int(ok.sum()), min_cell_size)})",
+                label=f"{label} ({annotate.count_text(int(ok.sum()), min_cell_size)})",
             )
         )
     from matplotlib.patches import Patch
@@ -285,30 +285,30 @@ def swimmer(
                 Patch(
                     color=g.color,
                     linewidth=0,
-                    label=f"{g.label} ({c.count_text(k, min_cell_size)})",
+                    label=f"{g.label} ({annotate.count_text(k, min_cell_size)})",
                 )
             )
 
     # axes
     ax.set_ylim(n + 0.7, 0.3)
-    ax.yaxis.set_major_locator(c.pyplot().FixedLocator(_lane_ticks(n, fig, ax)))
+    ax.yaxis.set_major_locator(axes.pyplot().FixedLocator(_lane_ticks(n, fig, ax)))
     ax.tick_params(axis="y", length=1.5)
     ax.spines["left"].set_visible(False)
-    ax.set_ylabel(_y_label(n, n_all, min_cell_size), fontsize=c.font())
-    ax.set_xlabel(c.TIME_LABELS["days"] if x == "day" else "Session", fontsize=c.font())
+    ax.set_ylabel(_y_label(n, n_all, min_cell_size), fontsize=axes.font())
+    ax.set_xlabel(annotate.TIME_LABELS["days"] if x == "day" else "Session", fontsize=axes.font())
     lo = min(0.0, float(np.nanmin(start)))
     hi = float(np.nanmax(end))
     _x_axis(ax, lanes, x, compress, lo, hi, lw)
 
     if own:
-        c.tight(fig, ignore=UserWarning)
+        axes.tight(fig, ignore=UserWarning)
     if legend:
-        c.legend_above(ax, handles, ncols=(3, 2, 1) if by is None else (4, 3, 2, 1))
+        annotate.legend_above(ax, handles, ncols=(3, 2, 1) if by is None else (4, 3, 2, 1))
     if own:
-        c.tight(fig, ignore=UserWarning)
-        if c.fit_ylabel(ax):
-            c.tight(fig, ignore=UserWarning)
-        ax.yaxis.set_major_locator(c.pyplot().FixedLocator(_lane_ticks(n, fig, ax)))
+        axes.tight(fig, ignore=UserWarning)
+        if axes.fit_ylabel(ax):
+            axes.tight(fig, ignore=UserWarning)
+        ax.yaxis.set_major_locator(axes.pyplot().FixedLocator(_lane_ticks(n, fig, ax)))
     return ax
 
 
@@ -388,17 +388,17 @@ def _order(lanes: pd.DataFrame, by, grp, sort: str) -> pd.DataFrame:
 def _y_label(n: int, n_all: int, min_cell_size) -> str:
     if n < n_all:
         return (
-            f"Patient (random {c.count_text(n, min_cell_size)} of "
-            f"{c.count_text(n_all, min_cell_size)})"
+            f"Patient (random {annotate.count_text(n, min_cell_size)} of "
+            f"{annotate.count_text(n_all, min_cell_size)})"
         )
-    return f"Patient (n = {c.count_text(n, min_cell_size)})"
+    return f"Patient (n = {annotate.count_text(n, min_cell_size)})"
 
 
 def _lane_ticks(n: int, fig, ax) -> list[int]:
     """Lane numbers to label: every k-th (k from 1, 2, 5, 10, ...) so labels do not touch."""
     height_pt = ax.get_position().height * fig.get_figheight() * 72
     pitch = height_pt / max(n, 1)  # points per lane
-    need = c.small_font() * 1.5 / pitch  # lanes one label needs
+    need = axes.small_font() * 1.5 / pitch  # lanes one label needs
     k = next((s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if s >= need), 1000)
     if k <= 2:
         return list(range(1, n + 1, k))
@@ -486,7 +486,7 @@ def _x_axis(ax, lanes, x, compress, lo, hi, lw) -> None:
 def _height_ratio(n: int) -> float:
     """Height for ``n`` lanes (at least 2.6 pt each), not below the style's, within the
     journal's maximum."""
-    style, w, h = c.current_style()
+    style, w, h = current_style()
     need = n * 2.6 / 72 + 1.0
     return min(max(h, need), style.max_height_in) / w
 

@@ -1,5 +1,5 @@
-"""Safety and tolerability figures: vital signs within the session, the CADSS course over
-sessions and adverse-event incidence.
+"""Safety and tolerability figures: the CADSS course over sessions and adverse-event
+incidence (vital signs within the session are in :mod:`ketanalysis.plots.vital_signs`).
 
 Every number drawn comes from :mod:`ketanalysis.stats`:
 :func:`~ketanalysis.stats.vitals_course` (vital signs by time point),
@@ -17,322 +17,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
-from ..outcomes import Outcomes
-from ..outcomes.safety import SafetyOutcomes, SafetyThresholds
+from ..outcomes import Outcomes, SafetyOutcomes
 from ..stats.safety import ANY_AE
-from . import _common as _c
+from . import annotate, axes, checks, grouping
+from .style import current_style
 
-__all__ = ["ae_incidence", "cadss_course", "vitals"]
+__all__ = ["ae_incidence", "cadss_course"]
 
-_GREY = "#555555"
-_LIMIT = "#8C8C8C"
-_MINUS = "\u2212"
 _EN_DASH = "\u2013"
-_MEASURE_NAMES = {
-    "sbp": ("Systolic blood pressure", "mmHg"),
-    "dbp": ("Diastolic blood pressure", "mmHg"),
-    "hr": ("Heart rate", "beats/min"),
-    "spo2": ("Oxygen saturation", "%"),
-}
-_SHORT = {"sbp": "Systolic", "dbp": "Diastolic", "hr": "Heart rate", "spo2": "SpO\u2082"}
-_TIMEPOINT_LABELS = {
-    "pre": "Pre-dose",
-    "peak": "Peak",
-    "post": "Post",
-    "discharge": "Discharge",
-    "max_post": "Highest\nafter dose",
-}
-
-
-# ---------------------------------------------------------------------------------------
-# vital signs
-# ---------------------------------------------------------------------------------------
-def vitals(
-    data,
-    *,
-    measure: str | Sequence[str] = "sbp",
-    by: str | None = "route",
-    session=None,
-    time: str = "timepoint",
-    unit: str = "patient",
-    ci: float | None = 0.95,
-    thresholds: SafetyThresholds | bool | None = None,
-    n_table: bool = True,
-    scale: str | None = None,
-    labels: Mapping | Sequence | None = None,
-    colors: Mapping | Sequence | None = None,
-    ax: Axes | None = None,
-    min_cell_size: int | None = None,
-) -> Axes:
-    """Mean vital sign with confidence intervals by time point within the session.
-
-    Parameters
-    ----------
-    data : DataFrame or SafetyOutcomes
-        The readings from :func:`ketanalysis.read_vitals` (pre-dose, ~40-minute
-        peak, later and discharge readings, with their minutes after the dose), or the
-        result of :func:`ketanalysis.derive_safety`, whose per-session table gives
-        the pre-dose, highest post-dose and discharge values (see
-        :func:`ketanalysis.stats.vitals_course`).
-    measure : {"sbp", "dbp", "hr", "spo2"} or pair, default "sbp"
-        The vital sign; ``("sbp", "dbp")`` draws both blood pressures (systolic filled,
-        diastolic open markers). ``"spo2"`` only from readings.
-    by : str or None, default "route"
-        Grouping column (``"route"``, ``"dose_group"``, ``"arm"``); one line per group.
-        The default falls back to all patients together when the data have no route.
-    session : value or list, optional
-        Use only these sessions (default: every session, pooled).
-    time : {"timepoint", "minutes"}, default "timepoint"
-        Time points evenly spaced and named (with the median minutes after the dose
-        under the name), or a minutes axis with one point per recorded minute (for
-        protocols that record planned times).
-    unit : {"patient", "reading"}, default "patient"
-        Average each patient's readings first (n = patients), or count every reading.
-    ci : float or None, default 0.95
-        Level of the t interval drawn as error bars; ``None`` draws means only.
-    thresholds : SafetyThresholds, bool or None
-        Limits drawn as dotted lines: the pre-dose limit over the pre-dose time point and
-        the post-dose limit over the later ones, each labelled. Default: the thresholds
-        of the SafetyOutcomes, or :class:`~ketanalysis.SafetyThresholds` (140/90
-        mmHg pre-dose, 180/110 mmHg after dosing). ``False`` draws none. Heart rate and
-        SpO2 have none.
-    n_table : bool, default True
-        Write the number of patients (readings with ``unit="reading"``) per time point
-        and group under the x-axis (of the first measure).
-    scale : None
-        Vital signs have no rating scale; only ``None`` is accepted.
-    labels, colors : dict or list, optional
-        Legend labels and colours of the groups (a dict by level or a list in level
-        order).
-    ax : Axes, optional
-        Axes to draw in (default: a new figure at the active journal size).
-    min_cell_size : int, optional
-        Counts from 1 to ``min_cell_size - 1`` are shown as ``"<k"``.
-
-    Returns
-    -------
-    Axes
-
-    Notes
-    -----
-    Means, counts and t intervals (``mean -/+ t_{n-1} sd / sqrt(n)``) are
-    :func:`ketanalysis.stats.vitals_course`. Groups are shifted sideways by a few points
-    so that their intervals do not hide each other; the data keep their x values. The
-    limits are those of :class:`~ketanalysis.SafetyThresholds` (pre-dose from the
-    SPRAVATO US label; post-dose 180/110 mmHg, grade 3 hypertension in the 2018 ESC/ESH
-    guidelines); they flag single readings, so a mean below a limit does not mean that no
-    patient crossed it (see ``derive_safety(...).summary()``).
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> import ketanalysis as ka
-    >>> from ketanalysis import read_vitals
-    >>> readings = read_vitals("data/sample/vitals.csv")
-    >>> with ka.plots.publication("nature", "single"):
-    ...     ax = ka.plots.vitals(readings, measure="sbp", by="route")
-    >>> ax.get_ylabel()
-    'Systolic blood pressure (mmHg)'
-    >>> plt.close("all")
-    """
-    _c.check_options(labels, colors, ax, min_cell_size)
-    _check_no_scale(scale)
-    level = _c.check_ci(ci)
-    _c.check_bool(n_table, "n_table")
-    if not isinstance(data, (pd.DataFrame, SafetyOutcomes)):
-        raise TypeError(
-            "data must be the vital signs from read_vitals (a DataFrame) or a SafetyOutcomes "
-            f"from derive_safety, not {type(data).__name__}"
-        )
-    if by is not None and not isinstance(by, str):
-        raise TypeError(f"by={by!r} must name one column or be None")
-    frame = data.sessions if isinstance(data, SafetyOutcomes) else data
-    if by == "route" and "route" not in frame.columns:
-        by = None
-    limits = _thresholds(thresholds, data)
-    tab = _stats.vitals_course(
-        data,
-        measure=measure,
-        by=by,
-        session=session,
-        time=time,
-        unit=unit,
-        level=level or 0.95,
-    )
-    measures = list(pd.unique(tab["measure"]))
-    grp = _c.groups(tab, by, labels=labels, colors=colors)
-    if time == "timepoint":
-        present = set(tab["timepoint"])
-        points = [p for p in _ordered_points(data) if p in present]
-        pos = np.arange(len(points), dtype=float)
-        key = "timepoint"
-    else:
-        points = sorted(pd.unique(tab["minutes"]))
-        pos = np.asarray(points, dtype=float)
-        key = "minutes"
-    where = {p: x for p, x in zip(points, pos, strict=True)}
-
-    created = ax is None
-    fig, ax = _c.new_axes(ax)
-    lw = float(plt.rcParams["lines.linewidth"])
-    for g in grp:
-        part = _c.subset(tab, by, g)
-        trans = _c.dodge(ax, g.index, len(grp))
-        for mi, m in enumerate(measures):
-            rows = part[part["measure"] == m]
-            xs = rows[key].map(where).to_numpy(dtype=float)
-            _c.interval_plot(
-                ax,
-                trans,
-                xs,
-                rows["mean"].to_numpy(dtype=float),
-                rows["ci_low"],
-                rows["ci_high"],
-                color=g.color,
-                ci={"label": f"_ci {g.label} {m}", "gid": f"ci:{m}:{g.index}"}
-                if level is not None
-                else None,
-                marker=g.marker,
-                markerfacecolor=g.color if mi == 0 else "white",
-                markeredgewidth=0.8 * lw if mi else 0.0,
-                linestyle=g.linestyle,
-                label=f"_{g.label} {m}",
-                gid=f"mean:{m}:{g.index}",
-                zorder=3,
-            )
-    ax.set_ylabel(_measure_label(measures))
-    if time == "timepoint":
-        ax.set_xlim(pos[0] - 0.4, pos[-1] + 0.4)
-        ax.set_xticks(pos)
-        mins = tab.drop_duplicates("timepoint").set_index("timepoint")["minutes"]
-        ax.set_xticklabels([_point_label(p, mins.get(p, np.nan)) for p in points])
-        ax.set_xlabel("Time point within the session")
-        boundary = 0.5 if len(pos) > 1 and points[0] == "pre" else None
-    else:
-        span = pos[-1] - pos[0] if len(pos) > 1 else 10.0
-        ax.set_xlim(pos[0] - 0.06 * span, pos[-1] + 0.06 * span)
-        ax.set_xlabel("Minutes after dose")
-        boundary = 0.0
-    ax.tick_params(axis="x", which="minor", bottom=False)
-    drawn_limits = _draw_limits(ax, limits, measures, boundary)
-    ax.autoscale_view(scalex=False)
-    if drawn_limits:
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(lo, hi + 0.08 * (hi - lo))
-    handles = []
-    if by is not None:
-        handles += [_c.handle(g, label=g.label) for g in grp]
-    if len(measures) > 1:
-        for mi, m in enumerate(measures):
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color="black",
-                    marker="o",
-                    linestyle="none",
-                    markerfacecolor="black" if mi == 0 else "white",
-                    markeredgewidth=0.8 * lw if mi else 0.0,
-                    label=_SHORT[m],
-                )
-            )
-    _c.freeze_ticks(fig)
-    if created:
-        _c.tight(fig)
-    if handles:
-        _c.legend_above(ax, handles, ncols=(len(handles), (len(handles) + 1) // 2, 1))
-    if n_table:
-        first = tab[tab["measure"] == measures[0]]
-        _n_table(ax, first, by, grp, key, points, pos, min_cell_size)
-    _c.finish(fig, ax, created)
-    return ax
-
-
-def _ordered_points(data) -> tuple[str, ...]:
-    from ..stats.vitals import SESSION_TIMEPOINTS
-    from ..validation import TIMEPOINTS
-
-    return SESSION_TIMEPOINTS if isinstance(data, SafetyOutcomes) else TIMEPOINTS
-
-
-def _point_label(point: str, minutes: float) -> str:
-    name = _TIMEPOINT_LABELS.get(point, str(point))
-    if np.isfinite(minutes) and "\n" not in name:
-        return f"{name}\n{_num(minutes)} min"
-    return name
-
-
-def _measure_label(measures: list[str]) -> str:
-    if len(measures) == 1:
-        name, unit = _MEASURE_NAMES[measures[0]]
-        return f"{name} ({unit})"
-    if set(measures) <= {"sbp", "dbp"}:
-        return "Blood pressure (mmHg)"
-    units = {_MEASURE_NAMES[m][1] for m in measures}
-    unit = units.pop() if len(units) == 1 else None
-    names = ", ".join(_SHORT[m] for m in measures)
-    return f"{names} ({unit})" if unit else names
-
-
-def _thresholds(thresholds, data) -> SafetyThresholds | None:
-    if thresholds is False:
-        return None
-    if thresholds is None or thresholds is True:
-        if isinstance(data, SafetyOutcomes):
-            return data.thresholds
-        return SafetyThresholds()
-    if isinstance(thresholds, SafetyThresholds):
-        return thresholds
-    raise TypeError(f"thresholds={thresholds!r} must be a SafetyThresholds, True, False or None")
-
-
-def _draw_limits(ax, th: SafetyThresholds | None, measures, boundary) -> bool:
-    """Pre-dose limits left of ``boundary``, post-dose limits right of it, labelled."""
-    if th is None:
-        return False
-    fs = _c.small_font()
-    lo, hi = ax.get_xlim()
-    drawn = False
-    for m in measures:
-        if m not in ("sbp", "dbp"):
-            continue
-        pre, post = (th.pre_sbp, th.post_sbp) if m == "sbp" else (th.pre_dbp, th.post_dbp)
-        spans = []
-        if boundary is None:  # no pre-dose time point: the post-dose limit only
-            spans.append(("post", post, lo, hi))
-        else:
-            spans += [("pre", pre, lo, boundary), ("post", post, boundary, hi)]
-        for phase, value, x0, x1 in spans:
-            ax.hlines(
-                value,
-                x0,
-                x1,
-                colors=_LIMIT,
-                linewidth=_c.thin_linewidth(),
-                linestyles=(0, (1.5, 1.5)),
-                zorder=1,
-                gid=f"limit:{phase}:{m}",
-            )
-            word = "Pre-dose" if phase == "pre" else "Post-dose"
-            left = phase == "pre"
-            ax.annotate(
-                f"{word} limit {_num(value)}",
-                xy=(x0 if left else x1, value),
-                xycoords="data",
-                xytext=(1.5 if left else -1.5, 1.0),
-                textcoords="offset points",
-                ha="left" if left else "right",
-                va="bottom",
-                fontsize=fs,
-                color=_GREY,
-                gid=f"limit_label:{phase}:{m}",
-            )
-            drawn = True
-    return drawn
 
 
 # ---------------------------------------------------------------------------------------
@@ -407,12 +102,12 @@ def cadss_course(
     'Infusion'
     >>> plt.close("all")
     """
-    _c.check_options(labels, colors, ax, min_cell_size)
+    checks.check_options(labels, colors, ax, min_cell_size)
     if scale is not None and scale != "CADSS":
         raise ValueError(f"scale={scale!r}: cadss_course draws the CADSS only")
-    level = _c.check_ci(ci)
-    _c.check_bool(n_table, "n_table")
-    _c.check_bool(trend, "trend")
+    level = checks.check_ci(ci)
+    checks.check_bool(n_table, "n_table")
+    checks.check_bool(trend, "trend")
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must name one column or be None")
     if not isinstance(time, str) or time not in ("infusion", "session"):
@@ -425,18 +120,18 @@ def cadss_course(
             f"not {type(data).__name__}"
         )
     tab = _stats.cadss_course(data, by=by, time=time, level=level or 0.95)
-    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    grp = grouping.groups(tab, by, labels=labels, colors=colors)
     points = sorted(pd.unique(tab[time]))
     pos = np.asarray(points, dtype=float)
 
     created = ax is None
-    fig, ax = _c.new_axes(ax)
+    fig, ax = axes.new_axes(ax)
     for g in grp:
-        part = _c.subset(tab, by, g)
+        part = grouping.subset(tab, by, g)
         xs = part[time].to_numpy(dtype=float)
-        _c.interval_plot(
+        axes.interval_plot(
             ax,
-            _c.dodge(ax, g.index, len(grp)),
+            axes.dodge(ax, g.index, len(grp)),
             xs,
             part["mean"].to_numpy(dtype=float),
             part["ci_low"],
@@ -449,10 +144,10 @@ def cadss_course(
             gid=f"mean:{g.index}",
             zorder=3,
         )
-    ax.set_ylabel(f"Peak {_c.scale_name('CADSS')} total score")
+    ax.set_ylabel(f"Peak {annotate.scale_name('CADSS')} total score")
     ax.set_xlim(pos[0] - 0.5, pos[-1] + 0.5)
     ax.set_xticks(pos)
-    ax.set_xticklabels([_num(p) for p in points])
+    ax.set_xticklabels([annotate.number_text(p) for p in points])
     ax.tick_params(axis="x", which="minor", bottom=False)
     ax.set_xlabel("Infusion" if time == "infusion" else "Session")
     ax.autoscale_view(scalex=False)
@@ -461,25 +156,27 @@ def cadss_course(
     if trend:
         fit = _stats.cadss_trend(data, by=by, time=time, max_time=max_time, level=level or 0.95)
         block = _trend_text(ax, fit, by, grp, time, level or 0.95, max_time)
-    _c.freeze_ticks(fig)
+    axes.freeze_ticks(fig)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     if by is not None:
-        _c.legend_above(ax, [_c.handle(g, label=g.label) for g in grp], ncols=(len(grp), 2, 1))
+        annotate.legend_above(
+            ax, [grouping.handle(g, label=g.label) for g in grp], ncols=(len(grp), 2, 1)
+        )
     if n_table:
-        _n_table(ax, tab, by, grp, time, points, pos, min_cell_size)
-    _c.finish(fig, ax, created)
+        annotate.group_count_table(ax, tab, by, grp, time, points, pos, min_cell_size)
+    axes.finish(fig, ax, created)
     if trend:
         _place_block(ax, block)
-        _c.freeze_ticks(fig)
+        axes.freeze_ticks(fig)
     return ax
 
 
 def _trend_text(ax, fit: pd.DataFrame, by, grp, time, level, max_time) -> list:
     """The trend per group as a block of texts (placed later by :func:`_place_block`)."""
-    fs = _c.small_font()
+    fs = axes.small_font()
     word = "infusion" if time == "infusion" else "session"
-    span = f", {word}s \u2264 {_num(max_time)}" if max_time is not None else ""
+    span = f", {word}s \u2264 {annotate.number_text(max_time)}" if max_time is not None else ""
     head = f"Ratio per {word} ({level * 100:g}% CI{span})"
     lines = [(head, "black", "trend_header")]
     for g in grp:
@@ -526,7 +223,7 @@ def _place_block(ax, texts, prefer=("upper right", "lower left", "upper left", "
     if not texts:
         return
     fig = ax.figure
-    step = _c.small_font() * 1.25
+    step = axes.small_font() * 1.25
     pad = 2.0
 
     def put(corner):
@@ -681,12 +378,12 @@ def ae_incidence(
     ['Any adverse event', 'Dizziness']
     >>> plt.close("all")
     """
-    _c.check_options(labels, colors, ax, min_cell_size)
-    _check_no_scale(scale)
-    _c.check_bool(counts, "counts")
+    checks.check_options(labels, colors, ax, min_cell_size)
+    checks.check_no_scale(scale)
+    checks.check_bool(counts, "counts")
     if ci is None:
         raise ValueError("ci=None: the incidence plot always draws intervals; give a level")
-    level = _c.check_ci(ci)
+    level = checks.check_ci(ci)
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must name one column or be None")
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer))):
@@ -707,21 +404,21 @@ def ae_incidence(
     terms = overall[overall["ae_term"] != ANY_AE]
     terms = terms.sort_values(["rate", "ae_term"], ascending=[False, True], kind="stable")
     order = [ANY_AE, *terms["ae_term"].tolist()[: top if top is not None else None]]
-    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    grp = grouping.groups(tab, by, labels=labels, colors=colors)
     if by is None and colors is None:  # one group: black unless a colour is given
-        grp = [_c.Group(None, grp[0].label, "black", "o", "-", 0)]
+        grp = [grouping.Group(None, grp[0].label, "black", "o", "-", 0)]
 
     created = ax is None
-    fig, ax = _c.new_axes(ax, height_ratio=_height_ratio(len(order), len(grp)))
+    fig, ax = axes.new_axes(ax, height_ratio=_height_ratio(len(order), len(grp)))
     lw = float(plt.rcParams["lines.linewidth"])
     rowpos = {t: float(i) for i, t in enumerate(order)}
     for g in grp:
-        part = _c.subset(tab, by, g)
+        part = grouping.subset(tab, by, g)
         part = part[part["ae_term"].isin(order)].copy()
         part["_y"] = part["ae_term"].map(rowpos)
         part = part.sort_values("_y", kind="stable")
         ys = part["_y"].to_numpy(dtype=float)
-        trans = _c.dodge(ax, g.index, len(grp), vertical=True)
+        trans = axes.dodge(ax, g.index, len(grp), vertical=True)
         ci_lines = ax.hlines(
             ys,
             100.0 * part["ci_low"].to_numpy(dtype=float),
@@ -759,16 +456,18 @@ def ae_incidence(
     ax.set_xlabel(f"{unit} with the event (%)")
     ax.grid(axis="x", color="#E0E0E0", linewidth=0.4, zorder=0)
     ax.set_axisbelow(True)
-    ax.axhline(0.5, color=_LIMIT, linewidth=_c.thin_linewidth(), zorder=1, gid="separator")
+    ax.axhline(
+        0.5, color=axes.LIMIT_COLOR, linewidth=axes.thin_linewidth(), zorder=1, gid="separator"
+    )
 
-    fs = _c.small_font()
+    fs = axes.small_font()
     count_texts = []
     if counts:
         for gi, g in enumerate(grp):
-            part = _c.subset(tab, by, g).set_index("ae_term")
+            part = grouping.subset(tab, by, g).set_index("ae_term")
             for t in order:
                 k, n = part.loc[t, "k"], part.loc[t, "n"]
-                text = f"{_c.count_text(k, min_cell_size)}/{_c.count_text(n, min_cell_size)}"
+                text = f"{annotate.count_text(k, min_cell_size)}/{annotate.count_text(n, min_cell_size)}"
                 count_texts.append(
                     (
                         gi,
@@ -801,17 +500,19 @@ def ae_incidence(
             gid="count_header",
         )
         _place_counts(ax, count_texts, header, len(grp))
-    _c.freeze_ticks(fig)
+    axes.freeze_ticks(fig)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     if by is not None:
-        _c.legend_above(
-            ax, [_c.handle(g, linestyle="none", label=g.label) for g in grp], ncols=(len(grp), 2, 1)
+        annotate.legend_above(
+            ax,
+            [grouping.handle(g, linestyle="none", label=g.label) for g in grp],
+            ncols=(len(grp), 2, 1),
         )
         if created:
-            _c.tight(fig)
+            axes.tight(fig)
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     return ax
 
 
@@ -828,8 +529,8 @@ def _term_label(term: str) -> str:
 
 
 def _height_ratio(n_rows: int, n_groups: int) -> float:
-    style, w, _ = _c.current_style()
-    fs = _c.small_font()
+    style, w, _ = current_style()
+    fs = axes.small_font()
     row_pt = fs * (1.7 + 0.75 * max(n_groups - 1, 0))
     extra_in = 0.45 + (0.25 if n_groups > 1 else 0.0)
     need_in = n_rows * row_pt / 72 + extra_in
@@ -858,21 +559,3 @@ def _place_counts(ax, count_texts, header, n_groups) -> None:
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
-def _check_no_scale(scale) -> None:
-    if scale is not None:
-        raise ValueError(f"scale={scale!r}: this figure draws no rating scale; leave it None")
-
-
-def _num(v: float) -> str:
-    text = f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
-    return text.replace("-", _MINUS)
-
-
-def _n_table(ax, tab, by, grp, key, points, pos, min_cell_size) -> None:
-    """Counts ``n`` of each group at each of ``points`` (values of ``key``) under the axis."""
-    table = []
-    for g in grp:
-        part = _c.subset(tab, by, g)
-        counts = dict(zip(part[key], part["n"], strict=True))
-        table.append((g.label if by is not None else "", [counts.get(p) for p in points], g.color))
-    _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)

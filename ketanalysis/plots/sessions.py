@@ -19,7 +19,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
-from . import _common as _c
+from . import annotate, axes, checks, grouping, session_axis
+from .style import LINESTYLES, MARKERS, PALETTE
 
 __all__ = ["lsmeans", "response_rates", "spaghetti", "trajectory"]
 
@@ -97,26 +98,26 @@ def trajectory(
     'Change in MADRS total score'
     >>> plt.close("all")
     """
-    _c.check_choice(y, _Y, "y")
-    _c.check_choice(x, _X, "x")
-    level = _c.check_ci(ci)
-    _c.check_bool(n_table, "n_table")
-    _c.check_options(labels, colors, ax, min_cell_size)
-    frame, out = _c.frames(data)
-    rows, scale = _c.pick_scale(frame, scale, out)
-    grp = _c.groups(rows, by, labels=labels, colors=colors)
+    checks.check_choice(y, _Y, "y")
+    checks.check_choice(x, _X, "x")
+    level = checks.check_ci(ci)
+    checks.check_bool(n_table, "n_table")
+    checks.check_options(labels, colors, ax, min_cell_size)
+    frame, out = checks.frames(data)
+    rows, scale = checks.pick_scale(frame, scale, out)
+    grp = grouping.groups(rows, by, labels=labels, colors=colors)
     tab = _stats.by_session(rows, by=by, value=y, scale=None, level=level or 0.95)
-    sessions = _sessions(rows)
-    fig, ax, created = _axes(ax)
-    pos = _positions(rows, sessions, x, ax, created)
+    sessions = session_axis.sessions_of(rows)
+    fig, ax, created = session_axis.open_axes(ax)
+    pos = session_axis.positions(rows, sessions, x, ax, created)
     factor = 100.0 if y == "pct_change" else 1.0
     for g in grp:
-        part = _aligned(_c.subset(tab, by, g), sessions)
+        part = session_axis.aligned(grouping.subset(tab, by, g), sessions)
         xs = pos[part["_ok"].to_numpy()]
         part = part[part["_ok"]]
-        _c.interval_plot(
+        axes.interval_plot(
             ax,
-            _c.dodge(ax, g.index, len(grp)),
+            axes.dodge(ax, g.index, len(grp)),
             xs,
             factor * part["mean"].to_numpy(dtype=float),
             factor * part["ci_low"],
@@ -130,19 +131,23 @@ def trajectory(
             zorder=3,
         )
     if y == "pct_change" or y == "change":
-        ax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
-    ax.set_ylabel(_c.score_label(scale, y))
-    _x_axis(ax, pos, sessions, x, out)
+        ax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
+    ax.set_ylabel(annotate.score_label(scale, y))
+    session_axis.draw_x_axis(ax, pos, sessions, x, out)
     ax.autoscale_view(scalex=False)
     if by is not None:
-        _legend_above(ax, [_c.handle(g) for g in grp], [g.label for g in grp])
+        session_axis.legend(ax, [grouping.handle(g) for g in grp], [g.label for g in grp])
     if n_table:
         table = [
-            (g.label if by is not None else "", _counts(_c.subset(tab, by, g), sessions), g.color)
+            (
+                g.label if by is not None else "",
+                session_axis.counts(grouping.subset(tab, by, g), sessions),
+                g.color,
+            )
             for g in grp
         ]
-        _c.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
-    _c.finish(fig, ax, created, freeze=True, draw_first=False)
+        annotate.count_table(ax, list(pos), table, min_cell_size=min_cell_size)
+    axes.finish(fig, ax, created, freeze=True, draw_first=False)
     return ax
 
 
@@ -208,9 +213,9 @@ def spaghetti(
     'Random sample of 60 of 150 patients drawn'
     >>> plt.close("all")
     """
-    _c.check_choice(y, _Y, "y")
-    _c.check_choice(x, _X, "x")
-    _c.check_options(labels, colors, ax, min_cell_size)
+    checks.check_choice(y, _Y, "y")
+    checks.check_choice(x, _X, "x")
+    checks.check_options(labels, colors, ax, min_cell_size)
     if max_patients is not None and (
         not isinstance(max_patients, (int, np.integer))
         or isinstance(max_patients, bool)
@@ -219,15 +224,15 @@ def spaghetti(
         raise ValueError(f"max_patients={max_patients!r} must be a positive integer or None")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed={seed!r} must be an integer")
-    frame, out = _c.frames(data)
-    rows, scale = _c.pick_scale(frame, scale, out)
+    frame, out = checks.frames(data)
+    rows, scale = checks.pick_scale(frame, scale, out)
     if x == "day" and "day" not in rows.columns:
         raise ValueError("x='day' needs a 'day' column in the data")
-    grp = _c.groups(rows, by, labels=labels, colors=colors)
+    grp = grouping.groups(rows, by, labels=labels, colors=colors)
     tab = _stats.by_session(rows, by=by, value=y, scale=None)
-    sessions = _sessions(rows)
-    fig, ax, created = _axes(ax)
-    pos = _positions(rows, sessions, x, ax, created)
+    sessions = session_axis.sessions_of(rows)
+    fig, ax, created = session_axis.open_axes(ax)
+    pos = session_axis.positions(rows, sessions, x, ax, created)
     factor = 100.0 if y == "pct_change" else 1.0
     ids = pd.unique(rows["patient_id"])
     n_all = len(ids)
@@ -243,7 +248,9 @@ def spaghetti(
     handles, texts = [], []
     lw_thin = 0.4
     for g in grp:
-        mine = _c.subset(rows_drawn, by, g).sort_values(["patient_id", "session"], kind="stable")
+        mine = grouping.subset(rows_drawn, by, g).sort_values(
+            ["patient_id", "session"], kind="stable"
+        )
         segs = []
         for _, one in mine.groupby("patient_id", sort=True):
             v = factor * one[y].to_numpy(dtype=float)
@@ -265,7 +272,7 @@ def spaghetti(
                 zorder=1,
             )
         )
-        part = _aligned(_c.subset(tab, by, g), sessions)
+        part = session_axis.aligned(grouping.subset(tab, by, g), sessions)
         ok = part["_ok"].to_numpy()
         ax.plot(
             pos[ok],
@@ -287,19 +294,19 @@ def spaghetti(
             gid=f"mean:{g.index}",
             zorder=3,
         )
-        n_group = _c.subset(rows, by, g)["patient_id"].nunique()
-        handles.append(_c.handle(g, linewidth=plt.rcParams["lines.linewidth"] * 1.4))
+        n_group = grouping.subset(rows, by, g)["patient_id"].nunique()
+        handles.append(grouping.handle(g, linewidth=plt.rcParams["lines.linewidth"] * 1.4))
         name = "Mean" if by is None else f"{g.label}, mean"
-        texts.append(f"{name} (n = {_c.count_text(n_group, min_cell_size)})")
+        texts.append(f"{name} (n = {annotate.count_text(n_group, min_cell_size)})")
     handles.append(Line2D([], [], color=_GREY, linewidth=lw_thin * 1.5, alpha=0.6))
     texts.append("Individual patients")
     if y in ("change", "pct_change"):
-        ax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
-    ax.set_ylabel(_c.score_label(scale, y))
-    _x_axis(ax, pos, sessions, x, out)
+        ax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
+    ax.set_ylabel(annotate.score_label(scale, y))
+    session_axis.draw_x_axis(ax, pos, sessions, x, out)
     ax.autoscale_view(scalex=False)
-    _legend_above(ax, handles, texts, title=note)
-    _c.finish(fig, ax, created, freeze=True, draw_first=False)
+    session_axis.legend(ax, handles, texts, title=note)
+    axes.finish(fig, ax, created, freeze=True, draw_first=False)
     return ax
 
 
@@ -370,40 +377,40 @@ def response_rates(
     if not isinstance(outcomes, Sequence) or not outcomes:
         raise TypeError(f"outcomes={outcomes!r} must be a non-empty sequence of names")
     for o in outcomes:
-        _c.check_choice(o, ("response", "remission"), "outcomes")
+        checks.check_choice(o, ("response", "remission"), "outcomes")
     if len(set(outcomes)) != len(outcomes):
         raise ValueError(f"outcomes={outcomes!r} names an outcome twice")
-    level = _c.check_ci(ci)
-    _c.check_bool(n_table, "n_table")
-    _c.check_options(labels, colors, ax, min_cell_size)
-    frame, out = _c.frames(data)
-    rows, scale = _c.pick_scale(frame, scale, out)
+    level = checks.check_ci(ci)
+    checks.check_bool(n_table, "n_table")
+    checks.check_options(labels, colors, ax, min_cell_size)
+    frame, out = checks.frames(data)
+    rows, scale = checks.pick_scale(frame, scale, out)
     if "post_baseline" in rows.columns:
         rows = rows[rows["post_baseline"].astype(bool).to_numpy()]
     keys = ["session"] + ([by] if by is not None else [])
     tabs = {
         o: _stats.rates(rows, outcome=o, by=keys, scale=None, level=level or 0.95) for o in outcomes
     }
-    sessions = _sessions(rows)
-    fig, ax, created = _axes(ax)
-    pos = _positions(rows, sessions, "session", ax, created)
+    sessions = session_axis.sessions_of(rows)
+    fig, ax, created = session_axis.open_axes(ax)
+    pos = session_axis.positions(rows, sessions, "session", ax, created)
     handles, texts = [], []
     if by is None:
         grp = _outcome_groups(outcomes, labels, colors)
         draws = [(o, g, None, len(outcomes), g.index) for o, g in zip(outcomes, grp, strict=True)]
-        handles = [_c.handle(g) for g in grp]
+        handles = [grouping.handle(g) for g in grp]
         texts = [g.label for g in grp]
-        table_rows = [("", _counts(tabs[outcomes[0]], sessions), "black")]
+        table_rows = [("", session_axis.counts(tabs[outcomes[0]], sessions), "black")]
     else:
-        grp = _c.groups(rows, by, labels=labels, colors=colors)
+        grp = grouping.groups(rows, by, labels=labels, colors=colors)
         styles = ("-", "--", ":", "-.")
         draws = []
         slots = len(grp) * len(outcomes)
         for g in grp:
             for j, o in enumerate(outcomes):
-                look = _c.Group(g.level, g.label, g.color, g.marker, styles[j % 4], g.index)
+                look = grouping.Group(g.level, g.label, g.color, g.marker, styles[j % 4], g.index)
                 draws.append((o, look, j, slots, g.index * len(outcomes) + j))
-        handles = [_c.handle(g, linestyle="none") for g in grp]
+        handles = [grouping.handle(g, linestyle="none") for g in grp]
         texts = [g.label for g in grp]
         for j, o in enumerate(outcomes):
             handles.append(
@@ -418,18 +425,25 @@ def response_rates(
             )
             texts.append(o.capitalize())
         table_rows = [
-            (g.label, _counts(_c.subset(tabs[outcomes[0]], by, g), sessions), g.color) for g in grp
+            (
+                g.label,
+                session_axis.counts(grouping.subset(tabs[outcomes[0]], by, g), sessions),
+                g.color,
+            )
+            for g in grp
         ]
     for o, g, j, slots, slot in draws:
         tab = tabs[o]
-        part = _aligned(_c.subset(tab, by, g) if by is not None else tab, sessions)
+        part = session_axis.aligned(
+            grouping.subset(tab, by, g) if by is not None else tab, sessions
+        )
         ok = part["_ok"].to_numpy() & part["n"].gt(0).to_numpy()
         xs = pos[ok]
         part = part[ok]
         ci = {"label": f"_ci {o} {g.label}", "gid": f"ci:{o}:{g.index}"}
-        _c.interval_plot(
+        axes.interval_plot(
             ax,
-            _c.dodge(ax, slot, slots),
+            axes.dodge(ax, slot, slots),
             xs,
             100.0 * part["rate"].to_numpy(dtype=float),
             100.0 * part["ci_low"],
@@ -446,11 +460,11 @@ def response_rates(
     ax.set_ylabel("Patients (%)")
     ax.set_ylim(0, 100)
     ax.set_yticks([0, 25, 50, 75, 100])
-    _x_axis(ax, pos, sessions, "session", out)
-    _legend_above(ax, handles, texts)
+    session_axis.draw_x_axis(ax, pos, sessions, "session", out)
+    session_axis.legend(ax, handles, texts)
     if n_table:
-        _c.count_table(ax, list(pos), table_rows, min_cell_size=min_cell_size)
-    _c.finish(fig, ax, created, freeze=True, draw_first=False)
+        annotate.count_table(ax, list(pos), table_rows, min_cell_size=min_cell_size)
+    axes.finish(fig, ax, created, freeze=True, draw_first=False)
     return ax
 
 
@@ -539,30 +553,30 @@ def lsmeans(
                 f"by={by!r} is not a categorical factor of the model other than the "
                 f"session; factors: {[f for f in factors if f != session]}"
             )
-    _c.check_bool(difference, "difference")
+    checks.check_bool(difference, "difference")
     if difference and by is None:
         raise ValueError("difference=True needs by= (the arm factor)")
-    level = _c.check_ci(ci)
+    level = checks.check_ci(ci)
     if level is None:
         raise ValueError("ci=None: lsmeans always draws intervals; give a level")
-    _c.check_options(labels, colors, ax, min_cell_size)
+    checks.check_options(labels, colors, ax, min_cell_size)
     if by is None:
         tab = result.lsmeans(session, level=level)
     else:
         tab = result.lsmeans(session, by=by, level=level)
     sessions = list(factors[session])
-    grp = _c.groups(tab, by, labels=labels, colors=colors)
+    grp = grouping.groups(tab, by, labels=labels, colors=colors)
     created = ax is None
-    fig, ax = _c.new_axes(ax)
+    fig, ax = axes.new_axes(ax)
     numeric = all(isinstance(s, (int, float, np.number)) for s in sessions)
     pos = np.asarray(sessions if numeric else range(len(sessions)), dtype=float)
     for g in grp:
-        part = _aligned(_c.subset(tab, by, g), sessions)
+        part = session_axis.aligned(grouping.subset(tab, by, g), sessions)
         ok = part["_ok"].to_numpy()
         part = part[ok]
-        _c.interval_plot(
+        axes.interval_plot(
             ax,
-            _c.dodge(ax, g.index, len(grp)),
+            axes.dodge(ax, g.index, len(grp)),
             pos[ok],
             part["estimate"].to_numpy(dtype=float),
             part["ci_low"],
@@ -578,73 +592,46 @@ def lsmeans(
     response = result.formula.split("~")[0].strip()
     ax.set_ylabel(_lsmean_label(scale, response))
     if response in ("change", "pct_change"):
-        ax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
+        ax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
     fit_n = (
-        f"MMRM: n = {_c.count_text(result.n_subjects, min_cell_size)} patients, "
-        f"{_c.count_text(result.n_obs, min_cell_size)} assessments"
+        f"MMRM: n = {annotate.count_text(result.n_subjects, min_cell_size)} patients, "
+        f"{annotate.count_text(result.n_obs, min_cell_size)} assessments"
     )
     diff_ax = None
     if difference:
         diff_ax = _difference_panel(ax, result, by, session, sessions, pos, level)
     bottom = diff_ax if diff_ax is not None else ax
-    _x_axis(bottom, pos, sessions, "session", None)
+    session_axis.draw_x_axis(bottom, pos, sessions, "session", None)
     if diff_ax is not None:
         ax.set_xlabel("")
         ax.tick_params(axis="x", labelbottom=False)
     ax.autoscale_view(scalex=False)
-    handles = [_c.handle(g) for g in grp] if by is not None else []
+    handles = [grouping.handle(g) for g in grp] if by is not None else []
     texts = [g.label for g in grp] if by is not None else []
-    _legend_above(ax, handles, texts, title=fit_n)
-    _c.freeze_ticks(fig)
+    session_axis.legend(ax, handles, texts, title=fit_n)
+    axes.freeze_ticks(fig)
     if created:
-        _c.tight(fig)
-    _c.fit_ylabel(ax, draw=True)
+        axes.tight(fig)
+    axes.fit_ylabel(ax, draw=True)
     if diff_ax is not None:
-        _c.fit_ylabel(diff_ax, draw=True)
+        axes.fit_ylabel(diff_ax, draw=True)
         fig.align_ylabels([ax, diff_ax])
     if created:
-        _c.tight(fig)
+        axes.tight(fig)
     return ax
 
 
 # ---------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------
-def _axes(ax):
-    created = ax is None
-    fig, ax = _c.new_axes(ax)
-    return fig, ax, created
-
-
-def _sessions(rows: pd.DataFrame) -> list:
-    col = rows["session"]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        present = set(col.dropna())
-        return [c for c in col.cat.categories if c in present]
-    return sorted(pd.unique(col.dropna()))
-
-
-def _aligned(part: pd.DataFrame, sessions: list) -> pd.DataFrame:
-    """Rows of a per-session table in ``sessions`` order (missing sessions flagged)."""
-    idx = part.drop_duplicates("session").set_index("session")
-    res = idx.reindex(sessions)
-    res["_ok"] = res.index.isin(idx.index) & res.index.notna()
-    return res
-
-
-def _counts(part: pd.DataFrame, sessions: list) -> list:
-    res = _aligned(part, sessions)
-    return [int(n) if ok else None for n, ok in zip(res["n"], res["_ok"], strict=True)]
-
-
-def _outcome_groups(outcomes, labels, colors) -> list[_c.Group]:
+def _outcome_groups(outcomes, labels, colors) -> list[grouping.Group]:
     """Looks of the outcomes when they are the groups (``labels``/``colors`` by outcome)."""
     for name, value in (("labels", labels), ("colors", colors)):
         if value is not None and not isinstance(value, Mapping) and len(value) != len(outcomes):
             raise ValueError(f"{name} has {len(value)} entries for {len(outcomes)} outcomes")
     out = []
     for i, o in enumerate(outcomes):
-        label, color = o.capitalize(), _c.PALETTE[i % len(_c.PALETTE)]
+        label, color = o.capitalize(), PALETTE[i % len(PALETTE)]
         if isinstance(labels, Mapping):
             label = str(labels.get(o, label))
         elif labels is not None:
@@ -653,122 +640,14 @@ def _outcome_groups(outcomes, labels, colors) -> list[_c.Group]:
             color = colors.get(o, color)
         elif colors is not None:
             color = list(colors)[i]
-        marker = _c.MARKERS[i % len(_c.MARKERS)]
-        out.append(_c.Group(o, label, color, marker, _c.LINESTYLES[i % len(_c.LINESTYLES)], i))
+        marker = MARKERS[i % len(MARKERS)]
+        out.append(grouping.Group(o, label, color, marker, LINESTYLES[i % len(LINESTYLES)], i))
     return out
-
-
-def _positions(rows, sessions, x, ax, created) -> np.ndarray:
-    """x position of each session: its value (or rank), or its mean day."""
-    if x == "session":
-        numeric = all(isinstance(s, (int, float, np.number)) for s in sessions)
-        return np.asarray(sessions if numeric else range(len(sessions)), dtype=float)
-    if "day" not in rows.columns:
-        raise ValueError("x='day' needs a 'day' column in the data")
-    days = _stats.by_session(rows, value="day", scale=None)
-    days = _aligned(days, sessions)
-    if not days["_ok"].all() or days["mean"].isna().any():
-        raise ValueError("x='day': some sessions have no days")
-    pos = days["mean"].to_numpy(dtype=float)
-    if np.any(np.diff(pos) <= 0):
-        raise ValueError("x='day': the mean days of the sessions are not increasing")
-    _day_scale(ax, pos, created)
-    return pos
-
-
-def _day_scale(ax, days: np.ndarray, created: bool) -> None:
-    """Stretch the day axis piecewise linearly so that neighbouring sessions are apart."""
-    if len(days) < 2:
-        return
-    fig = ax.figure
-    width_pt = fig.get_size_inches()[0] * 72 * (0.72 if created else ax.get_position().width)
-    need = (3 * 0.6 * _c.small_font() + 3.0) / width_pt  # a 3-digit count and a gap
-    gaps = np.diff(days)
-    span = 0.9  # share of the axis between the first and last session
-    if need * len(gaps) >= span:
-        widths = np.full(len(gaps), span / len(gaps))
-    else:
-        lo_k, hi_k = 0.0, span / gaps.min()
-        for _ in range(100):
-            k = (lo_k + hi_k) / 2
-            if np.maximum(gaps * k, need).sum() > span:
-                hi_k = k
-            else:
-                lo_k = k
-        widths = np.maximum(gaps * lo_k, need)
-    if np.allclose(widths / gaps, (widths / gaps)[0]):
-        return  # linear already
-    knots_u = np.concatenate([[0.0], np.cumsum(widths)])
-    slope_lo = widths[0] / gaps[0]
-    slope_hi = widths[-1] / gaps[-1]
-
-    def forward(v):
-        v = np.asarray(v, dtype=float)
-        out = np.interp(v, days, knots_u)
-        out = np.where(v < days[0], (v - days[0]) * slope_lo, out)
-        return np.where(v > days[-1], knots_u[-1] + (v - days[-1]) * slope_hi, out)
-
-    def inverse(u):
-        u = np.asarray(u, dtype=float)
-        out = np.interp(u, knots_u, days)
-        out = np.where(u < 0, days[0] + u / slope_lo, out)
-        return np.where(u > knots_u[-1], days[-1] + (u - knots_u[-1]) / slope_hi, out)
-
-    ax.set_xscale("function", functions=(forward, inverse))
-
-
-def _x_axis(ax, pos, sessions, x, out) -> None:
-    pad = 0.5 if x == "session" else None
-    if x == "session":
-        ax.set_xlim(pos[0] - pad, pos[-1] + pad)
-        ax.set_xticks(pos)
-        ax.set_xticklabels([str(s) for s in sessions])
-        ax.set_xlabel(_c.time_label(out, "session"))
-    else:
-        fwd = ax.xaxis.get_transform()
-        u = fwd.transform(np.asarray(pos, dtype=float))
-        margin = 0.05 * (u[-1] - u[0])
-        inv = fwd.inverted()
-        ax.set_xlim(*inv.transform(np.array([u[0] - margin, u[-1] + margin])))
-        ticks = np.unique(np.round(pos))
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([f"{t:.0f}" for t in ticks])
-        ax.set_xlabel(_c.time_label(out, "day"))
-    ax.tick_params(axis="x", which="minor", bottom=False)
-
-
-def _legend_above(ax, handles, texts, *, title=None) -> None:
-    """Legend above the axes, in as many columns as fit in the figure's width."""
-    if not handles and not title:
-        return
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    width = ax.get_window_extent(renderer).width
-    for ncol in range(max(len(handles), 1), 0, -1):
-        leg = ax.legend(
-            handles,
-            texts,
-            title=title,
-            loc="lower left",
-            bbox_to_anchor=(0.0, 1.02),
-            borderaxespad=0.0,
-            ncol=ncol,
-            frameon=False,
-            handlelength=2.4,
-            handletextpad=0.5,
-            columnspacing=1.2,
-            borderpad=0.2,
-            alignment="left",
-        )
-        if leg.get_window_extent(renderer).width <= width:
-            break
-    if title:
-        leg.get_title().set_fontsize(_c.small_font())
 
 
 def _lsmean_label(scale, response: str) -> str:
     if scale is not None:
-        label = _c.score_label(scale, response)
+        label = annotate.score_label(scale, response)
         return "LS-mean " + label[0].lower() + label[1:]
     return f"LS-mean {response}"
 
@@ -782,17 +661,17 @@ def _difference_panel(ax, result, by, session, sessions, pos, level) -> Axes:
     dax = divider.append_axes("bottom", size="45%", pad=0.08, sharex=ax)
     names = list(pd.unique(con["contrast"]))
     for i, name in enumerate(names):
-        part = _aligned(con[con["contrast"] == name], sessions)
+        part = session_axis.aligned(con[con["contrast"] == name], sessions)
         ok = part["_ok"].to_numpy()
         part = part[ok]
-        _c.interval_plot(
+        axes.interval_plot(
             dax,
-            _c.dodge(dax, i, len(names)),
+            axes.dodge(dax, i, len(names)),
             pos[ok],
             part["estimate"].to_numpy(dtype=float),
             part["ci_low"],
             part["ci_high"],
-            color="black" if len(names) == 1 else _c.PALETTE[(i + 2) % len(_c.PALETTE)],
+            color="black" if len(names) == 1 else PALETTE[(i + 2) % len(PALETTE)],
             ci={"gid": f"diff_ci:{i}"},
             marker="o",
             linestyle="none",
@@ -800,9 +679,9 @@ def _difference_panel(ax, result, by, session, sessions, pos, level) -> Axes:
             gid=f"diff:{i}",
             zorder=3,
         )
-    dax.axhline(0.0, color=_GREY, linewidth=_c.thin_linewidth(), zorder=0, label="_zero")
+    dax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
     dax.autoscale_view(scalex=False)
     dax.yaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
-    dax.set_ylabel("Difference", fontsize=_c.font())
-    dax.legend(loc="best", fontsize=_c.small_font(), frameon=False, ncol=1, handlelength=1.5)
+    dax.set_ylabel("Difference", fontsize=axes.font())
+    dax.legend(loc="best", fontsize=axes.small_font(), frameon=False, ncol=1, handlelength=1.5)
     return dax

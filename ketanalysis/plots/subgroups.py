@@ -15,7 +15,8 @@ import pandas as pd
 from .. import stats as _stats
 from ..outcomes import Outcomes
 from ..stats.subgroups import OVERALL
-from . import _common as c
+from . import annotate, axes, checks, grouping
+from .style import current_style
 
 __all__ = ["forest"]
 
@@ -130,7 +131,7 @@ def forest(
     'Patients with MADRS response (%)'
     >>> plt.close("all")
     """
-    c.check_min_cell_size(min_cell_size)
+    checks.check_min_cell_size(min_cell_size)
     for name, value in (("overall", overall), ("estimates", estimates)):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, got {value!r}")
@@ -172,7 +173,7 @@ def forest(
     if percent is None:
         percent = measure_used in ("rate", *_DIFF)
     per_arm = by is not None and by in tab.columns and not is_diff
-    grp = c.groups(tab, by if per_arm else None, labels=labels, colors=colors)
+    grp = grouping.groups(tab, by if per_arm else None, labels=labels, colors=colors)
     if not per_arm:
         grp = [g.__class__(g.level, g.label, "black", "s", "-", 0) for g in grp]
     arm_names = _arm_names(tab, by, labels) if is_diff else None
@@ -180,9 +181,9 @@ def forest(
     rows = _rows(tab, per_arm, by, subgroup_labels)
     n_rows = len(rows)
     own = ax is None
-    fig, ax = c.new_axes(ax, height_ratio=_height_ratio(n_rows))
-    lw = float(c.pyplot().rcParams["lines.linewidth"])
-    fs = c.small_font()
+    fig, ax = axes.new_axes(ax, height_ratio=_height_ratio(n_rows))
+    lw = float(axes.pyplot().rcParams["lines.linewidth"])
+    fs = axes.small_font()
 
     # estimates and intervals, one set per arm (one set without per-arm rates)
     dodge = _dodge(len(grp)) if per_arm else [0.0]
@@ -239,7 +240,7 @@ def forest(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _num(v * 100, 0)))
     ax.set_xlabel(
         xlabel if xlabel is not None else _x_label(scale_key, outcome_used, is_diff, arm_names),
-        fontsize=c.font(),
+        fontsize=axes.font(),
     )
     _pad_x(ax, ref)
 
@@ -285,7 +286,7 @@ def forest(
 
     if per_arm and len(grp) > 1:
         handles = [
-            c.pyplot().Line2D(
+            axes.pyplot().Line2D(
                 [],
                 [],
                 color=g.color,
@@ -297,12 +298,12 @@ def forest(
             for g in grp
         ]
         if own:
-            c.tight(fig, ignore=UserWarning)
-        c.legend_above(ax, handles, ncols=(len(handles), 2, 1))
+            axes.tight(fig, ignore=UserWarning)
+        annotate.legend_above(ax, handles, ncols=(len(handles), 2, 1))
     if own:
-        c.tight(fig, ignore=UserWarning)
+        axes.tight(fig, ignore=UserWarning)
         _fit_xlabel(ax)
-        c.tight(fig, ignore=UserWarning)
+        axes.tight(fig, ignore=UserWarning)
         if is_diff:
             _favours(ax, ref, arm_names, header_y, fs)
     elif is_diff:
@@ -379,7 +380,7 @@ def _rows(tab: pd.DataFrame, per_arm: bool, by, subgroup_labels) -> list[dict]:
         if row["n"] is not None and n[i] is not None:
             row["n"][arm] = n[i]
     if per_arm:  # one count per arm in arm order, 0 where an arm has no patient
-        arms = c.groups(tab, by)
+        arms = grouping.groups(tab, by)
         for row in rows:
             if row["n"] is not None:
                 row["n"] = [row["n"].get(g.level, 0) for g in arms]
@@ -391,7 +392,7 @@ def _rows(tab: pd.DataFrame, per_arm: bool, by, subgroup_labels) -> list[dict]:
 
 
 def _n_text(ns, min_cell_size) -> str:
-    return " / ".join(c.count_text(v, min_cell_size) if v is not None else "0" for v in ns)
+    return " / ".join(annotate.count_text(v, min_cell_size) if v is not None else "0" for v in ns)
 
 
 def _arm_names(tab, by, labels) -> tuple[str, str]:
@@ -414,8 +415,8 @@ def _arm_names(tab, by, labels) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------
 def _height_ratio(n_rows: int) -> float:
     """Figure height from the number of rows (about 2.3 lines of small type per row)."""
-    style, w, _ = c.current_style()
-    need_in = (n_rows + 1.5) * c.small_font() * 2.3 / 72 + 0.5
+    style, w, _ = current_style()
+    need_in = (n_rows + 1.5) * axes.small_font() * 2.3 / 72 + 0.5
     return min(need_in, style.max_height_in) / w
 
 
@@ -469,7 +470,7 @@ def _est_header(measure, percent: bool, level: float, outcome=None) -> str:
 
 
 def _x_label(scale, outcome, is_diff, arms) -> str:
-    name = c.scale_name(scale) + " " if scale else ""
+    name = annotate.scale_name(scale) + " " if scale else ""
     word = _OUTCOME_WORDS.get(outcome, str(outcome).replace("_", " ")) if outcome else ""
     if is_diff:
         return f"Difference in {name}{word}, {arms[0]} {_MINUS} {arms[1]} (percentage points)"

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .. import stats as _stats
 from ..outcomes import Outcomes
-from . import _common as c
+from . import annotate, axes, checks, grouping
+from .style import current_style
 
 __all__ = ["kaplan_meier"]
 
@@ -125,7 +126,7 @@ def kaplan_meier(
     'Patients with MADRS response (%)'
     >>> plt.close("all")
     """
-    c.check_min_cell_size(min_cell_size)
+    checks.check_min_cell_size(min_cell_size)
     for name, value in (
         ("at_risk", at_risk),
         ("logrank", logrank),
@@ -147,7 +148,7 @@ def kaplan_meier(
             f"data must be an Outcomes from ka.derive or a DataFrame, not {type(data).__name__}"
         )
     km = _stats.kaplan_meier(data, event=event, by=by, scale=scale, level=level)
-    grp = c.groups(km.groups, by, labels=labels, colors=colors)
+    grp = grouping.groups(km.groups, by, labels=labels, colors=colors)
     if ci is None:
         ci = len(grp) <= 2
     xmax = _max_time(km, max_time)
@@ -155,8 +156,8 @@ def kaplan_meier(
     xmax = max(xmax, float(ticks[-1]), 1e-9)
 
     own = ax is None
-    fig, ax = c.new_axes(ax)
-    lw = float(c.pyplot().rcParams["lines.linewidth"])
+    fig, ax = axes.new_axes(ax)
+    lw = float(axes.pyplot().rcParams["lines.linewidth"])
     medians = km.median
     unit = {"days": " days", "sessions": " sessions"}.get(km.time_unit, "")
     handles = []
@@ -166,7 +167,7 @@ def kaplan_meier(
         x = np.r_[0.0, t]
         y = _y(np.r_[1.0, s], cumulative)
         n = int(_row(km.groups, by, g.level)["n"])
-        label = f"{g.label} (n = {c.count_text(n, min_cell_size)}"
+        label = f"{g.label} (n = {annotate.count_text(n, min_cell_size)}"
         if median:
             m = float(_row(medians, by, g.level)["estimate"])
             label += (
@@ -225,8 +226,8 @@ def kaplan_meier(
     ax.set_xticklabels([_fmt_time(t) for t in ticks])
     ax.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
     ax.set_yticklabels(["0", "25", "50", "75", "100"])
-    ax.set_ylabel(_y_label(km, event, cumulative), fontsize=c.font())
-    ax.set_xlabel(_x_label(data, km, event), fontsize=c.font())
+    ax.set_ylabel(_y_label(km, event, cumulative), fontsize=axes.font())
+    ax.set_xlabel(_x_label(data, km, event), fontsize=axes.font())
 
     if at_risk:
         table = km.at_risk(ticks)
@@ -235,23 +236,25 @@ def kaplan_meier(
             sub = table if by is None else table.loc[_match(table[by], g.level)]
             counts = sub["n_at_risk"].to_numpy()
             rows.append((g.label if by is not None else "", list(counts), g.color))
-        c.count_table(ax, list(ticks), rows, title="No. at risk", min_cell_size=min_cell_size)
+        annotate.count_table(
+            ax, list(ticks), rows, title="No. at risk", min_cell_size=min_cell_size
+        )
 
     if own:
-        c.tight(fig, ignore=UserWarning)
+        axes.tight(fig, ignore=UserWarning)
         if at_risk:
             _pad_left(ax, xmax, min_cell_size)
     title = None
     if logrank and by is not None and len(grp) >= 2:
         p = float(_stats.logrank(data, event=event, by=by, scale=scale)["p_value"].iloc[0])
-        title = "Log-rank " + c.format_p(p)
+        title = "Log-rank " + annotate.format_p(p)
     if legend:
         prefer = _CUMULATIVE_CORNERS if cumulative else _SURVIVAL_CORNERS
         place_legend(ax, handles, title=title, prefer=prefer, layout=own)
     if own:
-        c.tight(fig, ignore=UserWarning)
-        if c.fit_ylabel(ax):
-            c.tight(fig, ignore=UserWarning)
+        axes.tight(fig, ignore=UserWarning)
+        if axes.fit_ylabel(ax):
+            axes.tight(fig, ignore=UserWarning)
     return ax
 
 
@@ -314,7 +317,7 @@ def _ticks(km, times, hi: float) -> np.ndarray:
         return t
     from matplotlib.ticker import MaxNLocator
 
-    _, w, _ = c.current_style()
+    _, w, _ = current_style()
     nbins = int(np.clip(w * 25.4 / 14, 4, 8))
     if km.time_unit == "days":
         for step in (7.0, 14.0):  # weeks while they fit
@@ -326,7 +329,7 @@ def _ticks(km, times, hi: float) -> np.ndarray:
 
 
 def _y_label(km, event, cumulative) -> str:
-    name = c.scale_name(km.scale) + " " if km.scale else ""
+    name = annotate.scale_name(km.scale) + " " if km.scale else ""
     if cumulative:
         return f"Patients with {name}{event} (%)"
     return f"Patients free of {name}{event} (%)"
@@ -337,7 +340,9 @@ def _x_label(data, km, event) -> str:
     if event != "relapse":
         if km.time_unit == "sessions":
             return "Sessions since baseline"
-        return c.TIME_LABELS["days"] if km.time_unit == "days" else "Time since first infusion"
+        return (
+            annotate.TIME_LABELS["days"] if km.time_unit == "days" else "Time since first infusion"
+        )
     if isinstance(data, Outcomes):
         rl = data.criteria.relapse
         if rl.anchor is not None:
@@ -351,7 +356,7 @@ def _pad_left(ax, xmax: float, min_cell_size) -> None:
     fig = ax.figure
     width_pt = ax.get_position().width * fig.get_figwidth() * 72.0
     digits = max(3, len(f"<{min_cell_size}") if min_cell_size else 3)
-    need_pt = 0.6 * c.small_font() * digits / 2 + 4.0  # half a count plus the label gap
+    need_pt = 0.6 * axes.small_font() * digits / 2 + 4.0  # half a count plus the label gap
     frac = min(need_pt / max(width_pt, 1.0), 0.2)
     right = xmax * 1.02
     ax.set_xlim(-frac * right / (1 - frac), right)
@@ -363,7 +368,7 @@ def place_legend(ax, handles, *, title=None, prefer=("upper right",), layout=Tru
     Data are the lines (their drawn steps), markers and filled bands of ``ax``. When no
     corner is free the legend goes above the axes, outside the data.
     """
-    fs = c.small_font()
+    fs = axes.small_font()
     opts = {
         "fontsize": fs,
         "title_fontsize": fs,
@@ -376,7 +381,7 @@ def place_legend(ax, handles, *, title=None, prefer=("upper right",), layout=Tru
     opts.update(kw)
     fig = ax.figure
     if layout:
-        c.tight(fig, ignore=UserWarning)
+        axes.tight(fig, ignore=UserWarning)
     renderer = fig.canvas.get_renderer()
     paths = _data_paths(ax)
     for loc in prefer:
@@ -386,7 +391,7 @@ def place_legend(ax, handles, *, title=None, prefer=("upper right",), layout=Tru
             leg.set_zorder(5)
             return leg
         leg.remove()
-    return c.legend_above(ax, handles, title=title, ncols=(len(handles), 1), **opts)
+    return annotate.legend_above(ax, handles, title=title, ncols=(len(handles), 1), **opts)
 
 
 def _data_paths(ax):

@@ -386,7 +386,7 @@ def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
     """Derive the outcomes once and resolve the settings that depend on the data."""
     import ketanalysis as ka
 
-    from . import tables as T
+    from .descriptive import covariates
 
     a = cfg.analysis
     crit = cfg.outcome_criteria()
@@ -424,7 +424,7 @@ def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
     group = a.group or arm
     if group and group not in columns:
         raise ConfigError("analysis.group", _missing_column(group, columns))
-    covs = [c for c in T.covariates(frame) if c != group]
+    covs = [c for c in covariates(frame) if c != group]
     if a.table1:
         for c in a.table1:
             if c not in columns:

@@ -280,7 +280,7 @@ def _safety_text(ctx, cite) -> str:
     data = getattr(ctx, "safety", None)
     if data is None:
         return ""
-    from ..outcomes.safety import SafetyThresholds
+    from ..outcomes import SafetyThresholds
     from .safety import changed_limits
 
     th = data.outcomes.thresholds

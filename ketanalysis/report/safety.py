@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..config import ConfigError
 from .privacy import Privacy, Rule
-from .tables import _CI, LABELS, _labels, _table, rate_formats, rate_rules
+from .table_format import CI_COLUMNS, LABELS, column_labels, make_table, rate_formats, rate_rules
 from .tabular import Table
 
 __all__ = [
@@ -172,7 +172,7 @@ def _groups(frame: pd.DataFrame, group, privacy: Privacy) -> list[tuple[str, np.
 def changed_limits(thresholds) -> tuple[str, ...]:
     """The settings of ``thresholds`` that differ from the defaults of
     :class:`~ketanalysis.SafetyThresholds` (set in ``[safety]``), in field order."""
-    from ..outcomes.safety import SafetyThresholds
+    from ..outcomes import SafetyThresholds
 
     default = SafetyThresholds()
     return tuple(
@@ -185,7 +185,7 @@ def changed_limits(thresholds) -> tuple[str, ...]:
 def thresholds_table(thresholds) -> Table:
     """The limits used (:meth:`SafetyThresholds.describe`), their source as the note; the
     limits set in the configuration (``[safety]``) are named as such, with the defaults."""
-    from ..outcomes.safety import SafetyThresholds
+    from ..outcomes import SafetyThresholds
 
     changed = changed_limits(thresholds)
     note = "Sources: " + thresholds.source
@@ -262,7 +262,7 @@ def threshold_table(safety, *, group, privacy: Privacy) -> Table:
                 np.where(n > 0, tab[f"{unit}_k"] / np.where(n > 0, n, 1), np.nan),
             )
     counts = ("sessions_k", "sessions_n", "patients_k", "patients_n")
-    return _table(
+    return make_table(
         "safety_flags",
         "Safety: sessions and patients crossing the blood-pressure limits"
         + (f" by {group}" if group else ""),
@@ -315,7 +315,7 @@ def rise_table(safety, *, group, privacy: Privacy) -> Table:
             )
             rows.append(row)
     stats = ("mean_pre", "mean_peak", "mean", "sd", "median", "q1", "q3")
-    return _table(
+    return make_table(
         "safety_rises",
         "Safety: rise of vital signs from pre-dose to the highest reading after dosing"
         + (f" by {group}" if group else ""),
@@ -380,14 +380,14 @@ def ae_table(safety, *, group, level, privacy: Privacy, top: int = TOP_TERMS) ->
         if n_terms > len(terms)
         else f"all {n_terms} terms"
     )
-    return _table(
+    return make_table(
         "ae_incidence",
         "Adverse events: patients with the event" + (f" by {group}" if group else ""),
         tab,
         privacy,
         rate_rules(("n_events",), n_also=("n_events",)),
         formats=rate_formats(("n_events",)),
-        labels={**_labels(level, pct=True), "ae_term": "adverse event"},
+        labels={**column_labels(level, pct=True), "ae_term": "adverse event"},
         note="Patients with the event at one session or more among the patients treated "
         "(in the group), with Wilson score intervals (ketanalysis.stats.ae_incidence); "
         f"{shown}, ordered by incidence in all patients. Events: every event counted.",
@@ -410,7 +410,7 @@ def exclusion_table(safety, privacy: Privacy) -> Table:
         g = a.groupby(["data", "reason"], sort=True)
         tab = pd.DataFrame({"rows": g.size(), "patients": g["patient_id"].nunique()})
         tab = tab.reset_index()
-    return _table(
+    return make_table(
         "safety_exclusions",
         "Safety: rows excluded by reason",
         tab,
@@ -436,8 +436,8 @@ def cadss_trend_table(data, *, group, level, privacy: Privacy):
     if group is not None:
         tab[group] = [_text(v) for v in tab[group].tolist()]
     tab["converged"] = tab["converged"].map({True: "yes", False: "no"})
-    dep = ("estimate", "se", *_CI, "p_value")
-    table = _table(
+    dep = ("estimate", "se", *CI_COLUMNS, "p_value")
+    table = make_table(
         "cadss_trend",
         "Dissociation (CADSS): change per infusion" + (f" by {group}" if group else ""),
         tab,
@@ -453,7 +453,7 @@ def cadss_trend_table(data, *, group, level, privacy: Privacy):
             "n_obs": "count",
         },
         labels={
-            **_labels(level),
+            **column_labels(level),
             "estimate": "ratio per infusion",
             "se": "SE (log)",
             "n": "patients",
@@ -505,8 +505,8 @@ def dissociation_response_table(
                 rows = pd.concat([rows.iloc[[0]], row, rows.iloc[1:]], ignore_index=True)
     for w in caught:
         notes.append(str(w.message))
-    dep = ("estimate", "se", *_CI, "p_value")
-    table = _table(
+    dep = ("estimate", "se", *CI_COLUMNS, "p_value")
+    table = make_table(
         "dissociation_response",
         "Dissociation at the first infusion and response",
         rows,
@@ -523,7 +523,7 @@ def dissociation_response_table(
         },
         labels={
             **LABELS,
-            **_labels(level),
+            **column_labels(level),
             "se": "SE (log OR or Fisher z)",
             "n": "patients",
             "n_responders": "responders",

@@ -3,8 +3,9 @@
 Each :class:`SectionSpec` has a key (the HTML anchor), a title and a function of the build
 context returning a :class:`Section` (paragraphs, tables and the place of the section's
 figures) or None when the section does not apply. Tables are computed here by
-:mod:`.tables` (which calls :mod:`ketanalysis.stats`); the figures are drawn later, after
-every section ran, and placed where a section has a ``("figures",)`` block.
+:mod:`.descriptive`, :mod:`.by_session`, :mod:`.rates`, :mod:`.tables` and :mod:`.safety`
+(which call :mod:`ketanalysis.stats`); the figures are drawn later, after every section
+ran, and placed where a section has a ``("figures",)`` block.
 
 Adding a section means adding a :class:`SectionSpec` to
 :data:`SECTIONS` at the right place: its function gets the context with the outcomes
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import scales as _scales
+from . import by_session, descriptive, rates
 from . import tables as T
 from .methods import methods as _methods
 
@@ -67,13 +69,13 @@ def data_section(ctx) -> Section:
     if rep.allowed_identifiers:
         text += f" Columns allowed although they look like identifiers: {', '.join(rep.allowed_identifiers)}."
     s.blocks.append(("p", text))
-    _add_tables(ctx, s, T.data_tables(rep, ctx.privacy))
+    _add_tables(ctx, s, descriptive.data_tables(rep, ctx.privacy))
     return s
 
 
 def table1_section(ctx) -> Section:
     s = Section("table1", "Baseline characteristics")
-    tab = T.table1(
+    tab = descriptive.table1(
         ctx.out,
         group=ctx.group,
         variables=ctx.table1_variables,
@@ -88,7 +90,11 @@ def sessions_section(ctx) -> Section:
     s = Section("sessions", "Outcomes by session")
     s.blocks.append(("figures",))
     _add_tables(
-        ctx, s, T.by_session_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
+        ctx,
+        s,
+        by_session.by_session_tables(
+            ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy
+        ),
     )
     return s
 
@@ -96,9 +102,9 @@ def sessions_section(ctx) -> Section:
 def rates_section(ctx) -> Section:
     s = Section("rates", "Response and remission")
     s.blocks.append(("figures",))
-    tabs = T.rate_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
+    tabs = rates.rate_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy)
     if ctx.arm is not None:
-        tabs += T.difference_tables(ctx.out, arm=ctx.arm, level=ctx.level, privacy=ctx.privacy)
+        tabs += rates.difference_tables(ctx.out, arm=ctx.arm, level=ctx.level, privacy=ctx.privacy)
     if ctx.endpoint is not None:
         tabs += T.endpoint_tables(
             ctx.out, endpoint=ctx.endpoint, group=ctx.group, level=ctx.level, privacy=ctx.privacy
@@ -220,7 +226,9 @@ def reliable_change_section(ctx) -> Section:
     _add_tables(
         ctx,
         s,
-        T.reliable_change_tables(ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy),
+        rates.reliable_change_tables(
+            ctx.out, group=ctx.group, level=ctx.level, privacy=ctx.privacy
+        ),
     )
     return s
 
@@ -233,7 +241,7 @@ def dissociation_section(ctx) -> Section | None:
     _add_tables(
         ctx,
         s,
-        T.cadss_tables(
+        by_session.cadss_tables(
             ctx.report,
             ctx.out,
             group=ctx.group,

@@ -309,7 +309,7 @@ def sample_files(long: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
 
 def sample_readme(readme: str, vitals: pd.DataFrame, adverse: pd.DataFrame, seed: int) -> str:
     """The sample README with the two safety files listed and described."""
-    from ..outcomes.safety import derive_safety
+    from ..outcomes import derive_safety
 
     out = derive_safety(vitals, adverse)
     s, p = out.sessions, out.patients
