@@ -157,29 +157,34 @@ class PrimaryMMRM:
         Returns
         -------
         PrimaryFit
-            The fit (``result`` None when it failed), whether it converged and a message
-            (the warnings of the fit; ``"refitted from a diagonal start"`` after a
-            successful retry; why it failed otherwise).
+            The fit, whether it converged and a message (the warnings of the fit;
+            ``"refitted from a diagonal start"`` after a successful retry; why it failed
+            otherwise).
 
         Notes
         -----
         Errors of the fit (``ValueError``, ``numpy.linalg.LinAlgError``, e.g. too few
         patients for the covariance parameters) do not propagate: the result is
-        ``result=None`` with ``"could not be fitted: ..."``. Warnings of the fit are
-        recorded in ``PrimaryFit.warnings``, not shown.
+        ``result=None``, ``error`` the exception and ``message`` ``"could not be fitted:
+        ..."``. Warnings of the fit are recorded in ``PrimaryFit.warnings``, not shown.
         """
         reference = self.reference if reference is _UNSET else reference
         n = int(data["patient_id"].nunique()) if "patient_id" in data.columns else 0
-        result, problem, caught = self._attempt(data, arm, start=None)
-        if result is None and retry and problem.startswith("did not converge"):
+        result, problem, caught, error = self._attempt(data, arm, start=None)
+        converged = error is None and not problem.startswith("did not converge")
+        if not converged and error is None and retry:
             var = data.groupby(self.session, sort=True)[self.response].var().to_numpy(dtype=float)
             fallback = np.nanmean(var) if np.isfinite(var).any() else 1.0
             var = np.where(np.isfinite(var) & (var > 0), var, fallback)
-            result, second, caught = self._attempt(data, arm, start=np.diag(var))
-            problem = (
-                "refitted from a diagonal start" if result is not None else f"{problem}; {second}"
+            second, second_problem, second_caught, second_error = self._attempt(
+                data, arm, start=np.diag(var)
             )
-        if result is not None and reference is None:
+            if second_error is None and not second_problem.startswith("did not converge"):
+                result, caught, converged = second, second_caught, True
+                problem = "refitted from a diagonal start"
+            else:
+                problem = f"{problem}; {second_problem}"
+        if reference is None and arm in data.columns:
             levels = sorted(pd.unique(data[arm].dropna()).tolist())
             reference = levels[-1] if levels else None
         return PrimaryFit(
@@ -187,14 +192,16 @@ class PrimaryMMRM:
             arm=arm,
             reference=reference,
             result=result,
-            converged=result is not None,
+            converged=converged,
             message=problem,
             n_patients=n,
             warnings=tuple(caught),
+            error=error,
         )
 
     def _attempt(self, data, arm, start):
-        """One fit: (result, notes) or (None, what went wrong), and the warnings."""
+        """One fit: the result (None on an error), the notes or what went wrong, the
+        warnings recorded and the error."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -206,14 +213,14 @@ class PrimaryMMRM:
                     control=MMRMControl(start=start),
                 )
             except (ValueError, np.linalg.LinAlgError) as exc:
-                return None, f"could not be fitted: {type(exc).__name__}: {exc}", caught
+                return None, f"could not be fitted: {type(exc).__name__}: {exc}", caught, exc
         notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
         converged = res.converged and not any(
             issubclass(w.category, MMRMConvergenceWarning) for w in caught
         )
         if not converged:
-            return None, "did not converge: " + "; ".join(notes), caught
-        return res, "; ".join(notes), caught
+            return res, "did not converge: " + "; ".join(notes), caught, None
+        return res, "; ".join(notes), caught, None
 
     def contrast(
         self, result: MMRMResult, *, arm: str = "arm", reference=_UNSET, at=_UNSET, level=0.95
@@ -271,16 +278,22 @@ class PrimaryFit:
         Control arm of :meth:`contrast` (resolved: the definition's, else the last arm in
         sort order).
     result : MMRMResult or None
-        The fit, None when it failed.
+        The fit (the one from the default start when neither converged); None when it
+        could not be fitted.
     converged : bool
         Whether a converged fit was obtained (from the default or the diagonal start).
+        Power by simulation counts a trial whose fit did not converge as failed; the
+        report shows the fit with a warning.
     message : str
         Warnings of the fit joined by ``"; "``, ``"refitted from a diagonal start"``, or why
         the fit failed (``"could not be fitted: ..."``, ``"did not converge: ..."``).
     n_patients : int
         Patients in the data.
     warnings : tuple of warnings.WarningMessage
-        Warnings recorded during the (last) fit.
+        Warnings recorded during the fit kept.
+    error : Exception or None
+        The error of a fit that could not be fitted (``ValueError`` or
+        ``numpy.linalg.LinAlgError``).
     """
 
     definition: PrimaryMMRM
@@ -291,6 +304,7 @@ class PrimaryFit:
     message: str
     n_patients: int
     warnings: tuple = field(default=(), repr=False)
+    error: Exception | None = field(default=None, repr=False)
 
     @property
     def formula(self) -> str:
@@ -307,6 +321,8 @@ class PrimaryFit:
         """
         if self.result is None:
             raise ValueError(f"the MMRM {self.message}")
+        if not self.converged:
+            warnings.warn(f"the MMRM {self.message}", MMRMConvergenceWarning, stacklevel=2)
         return self.definition.contrast(
             self.result, arm=self.arm, reference=self.reference, at=at, level=level
         )
