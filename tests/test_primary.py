@@ -208,3 +208,18 @@ def test_data_names_missing_columns():
     out = ka.derive(simulate_cohort(10, 1, items=False), scale="MADRS")
     with pytest.raises(ValueError, match=r"outcomes: .*\['arm'\]"):
         PrimaryMMRM().data(out, scale="MADRS", arm="arm")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"covariance": "un"}, "covariance"),
+        ({"df": "kr"}, "df"),
+        ({"until": True}, "until"),
+        ({"until": [7]}, "until"),
+        ({"response": "change from baseline"}, "response"),
+    ],
+)
+def test_bad_definitions_name_the_parameter(kwargs, param):
+    with pytest.raises(ValueError, match=rf"^{param}:"):
+        PrimaryMMRM(**kwargs)

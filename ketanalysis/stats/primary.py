@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .mmrm.covariance import STRUCTURES
+from .mmrm.degrees_of_freedom import DF_METHODS
 from .mmrm.model import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
 
 __all__ = ["PrimaryFit", "PrimaryMMRM"]
@@ -43,9 +45,9 @@ class PrimaryMMRM:
     df : str, default "kenward-roger"
         Degrees-of-freedom method (``"kenward-roger"``, ``"satterthwaite"``,
         ``"residual"``, ``"between-within"``).
-    until : int, float or None, default None
-        Last session in the model (the sessions after baseline up to and including it);
-        None: every session after baseline. It is also the session of :meth:`contrast`
+    until : int, float, str or None, default None
+        Last session in the model (the sessions after baseline up to and including it; a
+        label for ordered categorical sessions); None: every session after baseline. It is also the session of :meth:`contrast`
         by default (the primary endpoint).
     reference : str or None, default None
         Control arm of the primary contrast (treatment minus control). None: the last arm
@@ -54,6 +56,12 @@ class PrimaryMMRM:
     response, baseline, session : str
         Columns of the change from baseline, the baseline score and the session (as in
         :attr:`ketanalysis.Outcomes.assessments`).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and the bad value: an unknown ``covariance`` or ``df``, an
+        ``until`` that is not a session value, a column name that is not a plain name.
 
     Examples
     --------
@@ -80,6 +88,22 @@ class PrimaryMMRM:
     response: str = "change"
     baseline: str = "baseline"
     session: str = "session"
+
+    def __post_init__(self):
+        if self.covariance not in STRUCTURES:
+            raise ValueError(
+                f"covariance: expected one of {', '.join(STRUCTURES)}, got {self.covariance!r}"
+            )
+        if self.df not in DF_METHODS:
+            raise ValueError(f"df: expected one of {', '.join(DF_METHODS)}, got {self.df!r}")
+        if self.until is not None and (
+            isinstance(self.until, bool) or not isinstance(self.until, (int, float, np.number, str))
+        ):
+            raise ValueError(f"until: expected a session value or None, got {self.until!r}")
+        for name in ("response", "baseline", "session"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.isidentifier():
+                raise ValueError(f"{name}: expected a column name, got {value!r}")
 
     def formula(self, arm: str = "arm") -> str:
         """The model formula with ``arm`` the column of the arms.
