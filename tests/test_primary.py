@@ -73,7 +73,7 @@ def test_report_and_power_fit_the_same_model(run, tmp_path):
     assert report.formula == simulated.formula == mmrm_formula(ctx) == REPORT_FORMULA
     assert report_fit.formula == simulated.result.formula == REPORT_FORMULA
     mine, theirs = report.definition, simulated.definition
-    for name in ("covariance", "df", "until", "response", "baseline", "session"):
+    for name in ("covariance", "df", "until", "response", "baseline"):
         assert getattr(mine, name) == getattr(theirs, name), name
     assert (mine.covariance, mine.df, mine.until) == ("us", "kenward-roger", 7)
     assert report_fit.covariance_type == simulated.result.covariance_type

@@ -11,7 +11,7 @@ power simulation analyses each simulated trial as the report analyses the real o
 The model is ``change ~ baseline*C(session) + arm*C(session)``: a mean per arm and session
 adjusted for a baseline effect per session, SAS's ``MODEL CHANGE = BASVAL*VISIT
 THERAPY*VISIT`` (Mallinckrodt CH et al. Drug Inf J 2008;42:303-319), which
-``tests/test_mmrm_reference.py`` checks against SAS PROC MIXED.
+``tests/test_mmrm.py`` checks against SAS PROC MIXED.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from .mmrm.model import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
 __all__ = ["PrimaryFit", "PrimaryMMRM"]
 
 _UNSET = object()
+#: The session column (that of :attr:`ketanalysis.Outcomes.assessments` and the default of
+#: :func:`ketanalysis.stats.mmrm`).
+_SESSION = "session"
 _CONTRAST_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "p_value")
 
 
@@ -47,15 +50,15 @@ class PrimaryMMRM:
         ``"residual"``, ``"between-within"``).
     until : int, float, str or None, default None
         Last session in the model (the sessions after baseline up to and including it; a
-        label for ordered categorical sessions); None: every session after baseline. It is also the session of :meth:`contrast`
-        by default (the primary endpoint).
+        label for ordered categorical sessions); None: every session after baseline. It is
+        also the session of :meth:`contrast` by default (the primary endpoint).
     reference : str or None, default None
         Control arm of the primary contrast (treatment minus control). None: the last arm
         in sort order, so that with two arms the contrast is the first minus the second
         arm, the row of the pairwise differences (``MMRMResult.contrasts``).
-    response, baseline, session : str
-        Columns of the change from baseline, the baseline score and the session (as in
-        :attr:`ketanalysis.Outcomes.assessments`).
+    response, baseline : str
+        Columns of the change from baseline and of the baseline score (as in
+        :attr:`ketanalysis.Outcomes.assessments`); the sessions are in ``session``.
 
     Raises
     ------
@@ -87,7 +90,6 @@ class PrimaryMMRM:
     reference: str | None = None
     response: str = "change"
     baseline: str = "baseline"
-    session: str = "session"
 
     def __post_init__(self):
         if self.covariance not in STRUCTURES:
@@ -100,7 +102,7 @@ class PrimaryMMRM:
             isinstance(self.until, bool) or not isinstance(self.until, (int, float, np.number, str))
         ):
             raise ValueError(f"until: expected a session value or None, got {self.until!r}")
-        for name in ("response", "baseline", "session"):
+        for name in ("response", "baseline"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.isidentifier():
                 raise ValueError(f"{name}: expected a column name, got {value!r}")
@@ -119,7 +121,7 @@ class PrimaryMMRM:
             ``"change ~ baseline*C(session) + arm*C(session)"`` (patsy's hierarchical
             form of SAS's ``BASVAL*VISIT THERAPY*VISIT``; the same columns).
         """
-        s = self.session
+        s = _SESSION
         return f"{self.response} ~ {self.baseline}*C({s}) + {arm}*C({s})"
 
     def data(self, outcomes, *, scale: str, arm: str, until=_UNSET) -> pd.DataFrame:
@@ -148,7 +150,7 @@ class PrimaryMMRM:
         a = outcomes.assessments
         missing = [
             c
-            for c in ("scale", "post_baseline", self.response, self.baseline, self.session, arm)
+            for c in ("scale", "post_baseline", self.response, self.baseline, _SESSION, arm)
             if c not in a.columns
         ]
         if missing:
@@ -156,8 +158,8 @@ class PrimaryMMRM:
         keep = (a["scale"] == scale).to_numpy() & a["post_baseline"].to_numpy(dtype=bool)
         keep &= a[self.response].notna().to_numpy() & a[arm].notna().to_numpy()
         if until is not None:
-            keep &= (a[self.session] <= until).to_numpy(dtype=bool)
-        cols = ["patient_id", self.session, self.response, self.baseline, arm]
+            keep &= (a[_SESSION] <= until).to_numpy(dtype=bool)
+        cols = ["patient_id", _SESSION, self.response, self.baseline, arm]
         return a.loc[keep, cols].reset_index(drop=True)
 
     def fit(
@@ -197,7 +199,7 @@ class PrimaryMMRM:
         result, problem, caught, error = self._attempt(data, arm, start=None)
         converged = error is None and not problem.startswith("did not converge")
         if not converged and error is None and retry:
-            var = data.groupby(self.session, sort=True)[self.response].var().to_numpy(dtype=float)
+            var = data.groupby(_SESSION, sort=True)[self.response].var().to_numpy(dtype=float)
             fallback = np.nanmean(var) if np.isfinite(var).any() else 1.0
             var = np.where(np.isfinite(var) & (var > 0), var, fallback)
             second, second_problem, second_caught, second_error = self._attempt(
@@ -276,14 +278,14 @@ class PrimaryMMRM:
         if at is None:
             at = result.sessions[-1]
         if reference is None:
-            lsm = result.lsmeans(arm, by=self.session, at={self.session: [at]}, level=level)
+            lsm = result.lsmeans(arm, by=_SESSION, at={_SESSION: [at]}, level=level)
             reference = sorted(lsm[arm].tolist())[-1]
         return result.contrasts(
             arm,
-            by=self.session,
+            by=_SESSION,
             method="trt.vs.ctrl",
             ref=reference,
-            at={self.session: [at]},
+            at={_SESSION: [at]},
             level=level,
         )
 
