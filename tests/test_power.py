@@ -58,7 +58,7 @@ def test_t_test_power_matches_closed_form(n, d):
     """
     from statsmodels.stats.power import TTestIndPower
 
-    res = power(n, endpoint="t_test", simulate=normal_outcome(d), n_sim=N_SIM, n_jobs=1)
+    res = power(n, analysis="t_test", simulate=normal_outcome(d), n_sim=N_SIM, n_jobs=1)
     reference = TTestIndPower().power(effect_size=d, nobs1=n, alpha=0.05, ratio=1)
     _within_mc_error(res.power, reference, N_SIM)
     assert res.ci_low <= res.power <= res.ci_high
@@ -78,7 +78,7 @@ def test_two_proportion_power_matches_closed_form(n, p1, p2):
     from statsmodels.stats.proportion import proportion_effectsize
 
     res = power(
-        n, endpoint="two_proportion", simulate=binary_outcome(p1, p2), n_sim=N_SIM, n_jobs=1
+        n, analysis="two_proportion", simulate=binary_outcome(p1, p2), n_sim=N_SIM, n_jobs=1
     )
     approx = NormalIndPower().power(
         effect_size=proportion_effectsize(p1, p2), nobs1=n, alpha=0.05, ratio=1
@@ -89,12 +89,12 @@ def test_two_proportion_power_matches_closed_form(n, p1, p2):
 
 def test_type_one_error_is_alpha():
     """No effect: the rejection rate is alpha (t test exact under the null)."""
-    res = power(25, endpoint="t_test", simulate=normal_outcome(0.0), n_sim=N_SIM, n_jobs=1)
+    res = power(25, analysis="t_test", simulate=normal_outcome(0.0), n_sim=N_SIM, n_jobs=1)
     _within_mc_error(res.power, 0.05, N_SIM)
 
 
 def test_result_fields_and_clopper_pearson_interval():
-    res = power(15, endpoint="t_test", simulate=normal_outcome(0.7), n_sim=300, n_jobs=1)
+    res = power(15, analysis="t_test", simulate=normal_outcome(0.7), n_sim=300, n_jobs=1)
     assert isinstance(res, PowerResult)
     k, n = res.n_rejected, res.n_sim
     assert res.power == k / n
@@ -120,8 +120,29 @@ def test_result_fields_and_clopper_pearson_interval():
     assert int(sims["reject"].sum()) == k
     assert (sims["reject"] == (sims["p_value"] < 0.05)).all()
     assert (sims["n"] == 30).all()
-    summary = res.summary()
-    assert summary.shape == (1, 10)
+    tidy = res.tidy()
+    assert list(tidy.columns) == [
+        "n_per_arm",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "mcse",
+        "n_sim",
+        "n_rejected",
+        "n_failed",
+    ]
+    assert tidy.iloc[0].tolist() == [15, res.power, res.ci_low, res.ci_high, res.mcse, 300, k, 0]
+    glance = res.glance()
+    assert glance.iloc[0].to_dict() == {
+        "analysis": "t_test",
+        "alpha": 0.05,
+        "level": 0.95,
+        "seed": 0,
+        "n_jobs": 1,
+    }
+    text = res.summary()
+    assert isinstance(text, str)
+    assert f"{res.power:.3f} with 15 per arm" in text and "Clopper-Pearson" in text
     assert "Clopper-Pearson" in res._repr_html_()
     with pytest.raises(AttributeError):
         res.power = 0.5  # frozen
@@ -130,7 +151,7 @@ def test_result_fields_and_clopper_pearson_interval():
 def test_single_trial_matches_scipy():
     """Each simulated trial's t test equals scipy.stats.ttest_ind on the same data."""
     design = normal_outcome(0.4, sd=2.0)
-    res = power(12, endpoint="t_test", simulate=design, n_sim=5, n_jobs=1, seed=4)
+    res = power(12, analysis="t_test", simulate=design, n_sim=5, n_jobs=1, seed=4)
     for _, row in res.simulations.iterrows():
         frame = design(12, np.random.default_rng(int(row["seed"])))
         a = frame.loc[frame["arm"] == "ketamine", "value"]
@@ -146,58 +167,63 @@ def _frame_path_normal(n_per_arm, rng):
 
 
 def test_vectorised_and_frame_paths_agree():
-    fast = power(10, endpoint="t_test", simulate=normal_outcome(0.6), n_sim=50, n_jobs=1)
-    slow = power(10, endpoint="t_test", simulate=_frame_path_normal, n_sim=50, n_jobs=1)
+    fast = power(10, analysis="t_test", simulate=normal_outcome(0.6), n_sim=50, n_jobs=1)
+    slow = power(10, analysis="t_test", simulate=_frame_path_normal, n_sim=50, n_jobs=1)
     pd.testing.assert_frame_equal(fast.simulations, slow.simulations)
 
 
 def test_n_jobs_does_not_change_the_result():
-    kw = {"endpoint": "t_test", "simulate": normal_outcome(0.5), "n_sim": 200, "seed": 9}
+    kw = {"analysis": "t_test", "simulate": normal_outcome(0.5), "n_sim": 200, "seed": 9}
     one = power(20, n_jobs=1, **kw)
     two = power(20, n_jobs=2, chunk_size=7, **kw)
     pd.testing.assert_frame_equal(one.simulations, two.simulations)
     assert (one.power, one.ci_low, one.ci_high) == (two.power, two.ci_low, two.ci_high)
 
 
-def test_n_jobs_identical_on_the_response_endpoint():
-    one = power(10, endpoint="response", n_sim=8, n_jobs=1, seed=2)
-    two = power(10, endpoint="response", n_sim=8, n_jobs=2, seed=2)
+def test_n_jobs_identical_on_the_response_analysis():
+    one = power(10, analysis="response", n_sim=8, n_jobs=1, seed=2)
+    two = power(10, analysis="response", n_sim=8, n_jobs=2, seed=2)
     pd.testing.assert_frame_equal(one.simulations, two.simulations)
     assert one.n_failed == 0
     assert one.simulations["estimate"].between(-1, 1).all()
 
 
 def test_seed_reproducible_and_distinct():
-    kw = {"endpoint": "t_test", "simulate": normal_outcome(0.5), "n_sim": 100, "n_jobs": 1}
+    kw = {"analysis": "t_test", "simulate": normal_outcome(0.5), "n_sim": 100, "n_jobs": 1}
     a, b, c = power(20, seed=1, **kw), power(20, seed=1, **kw), power(20, seed=2, **kw)
     pd.testing.assert_frame_equal(a.simulations, b.simulations)
     assert not a.simulations["seed"].equals(c.simulations["seed"])
     assert a.settings["seed"] == 1
 
 
-def test_mmrm_endpoint_small_case():
+def test_mmrm_analysis_small_case():
     """The esketamine-style MMRM runs and its contrast is ketamine minus midazolam."""
-    res = power(20, endpoint="mmrm", n_sim=3, n_jobs=1, seed=5)
-    assert res.n_sim == 3 and res.endpoint == "mmrm"
+    res = power(20, analysis="mmrm", n_sim=3, n_jobs=1, seed=5)
+    assert res.n_sim == 3 and res.analysis == "mmrm"
+    primary = res.settings["primary"]
+    assert (primary.until, primary.reference) == (7, "midazolam")
     sims = res.simulations
     ok = ~sims["failed"]
     assert ok.any()
-    # ketamine improves more: change from baseline is more negative
-    assert (sims.loc[ok, "estimate"] < 0).all()
+    # ketamine improves more: change from baseline is more negative on average (one of the
+    # three small trials has a slightly positive difference under the report's model,
+    # 0.27 with SE 2.97; tests/test_primary.py checks each estimate against a direct fit)
+    assert sims.loc[ok, "estimate"].mean() < 0
     assert (sims.loc[ok, "ci_low"] < sims.loc[ok, "estimate"]).all()
+    assert (sims.loc[ok, "estimate"] < sims.loc[ok, "ci_high"]).all()
     assert (sims["n"] <= 40).all()
 
 
-def test_callable_endpoint_and_extra_columns():
-    def endpoint(frame):
+def test_callable_analysis_and_extra_columns():
+    def analysis(frame):
         a = frame.loc[frame["arm"] == "ketamine", "value"]
         b = frame.loc[frame["arm"] == "midazolam", "value"]
         return {"p_value": stats.mannwhitneyu(a, b).pvalue, "median_a": a.median()}
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # not picklable: runs in-process
-        res = power(15, endpoint=endpoint, simulate=normal_outcome(1.0), n_sim=40, n_jobs=1)
-    assert res.endpoint == "endpoint"
+        res = power(15, analysis=analysis, simulate=normal_outcome(1.0), n_sim=40, n_jobs=1)
+    assert res.analysis == "analysis"
     assert "median_a" in res.simulations.columns
     assert res.power > 0.5
 
@@ -206,7 +232,7 @@ def test_unpicklable_function_runs_in_process_with_warning():
     with pytest.warns(RuntimeWarning, match="cannot be sent to worker processes"):
         res = power(
             10,
-            endpoint="t_test",
+            analysis="t_test",
             simulate=lambda n, rng: normal_outcome(0.5)(n, rng),
             n_sim=20,
             n_jobs=2,
@@ -215,7 +241,7 @@ def test_unpicklable_function_runs_in_process_with_warning():
 
 
 def test_power_curve_rows_equal_single_runs():
-    kw = {"endpoint": "t_test", "simulate": normal_outcome(0.5), "n_sim": 300, "n_jobs": 1}
+    kw = {"analysis": "t_test", "simulate": normal_outcome(0.5), "n_sim": 300, "n_jobs": 1}
     curve = power_curve([10, 40, 25], **kw)
     assert list(curve.columns) == [
         "n_per_arm",
@@ -237,7 +263,7 @@ def test_sample_size_against_closed_form():
     """TTestIndPower().solve_power(effect_size=0.8, power=0.8, alpha=0.05) = 25.5 per arm."""
     ss = sample_size(
         0.8,
-        endpoint="t_test",
+        analysis="t_test",
         simulate=normal_outcome(0.8),
         n_sim=2000,
         n_min=5,
@@ -253,7 +279,7 @@ def test_sample_size_against_closed_form():
     for _, row in ss.iterrows():
         single = power(
             int(row["n_per_arm"]),
-            endpoint="t_test",
+            analysis="t_test",
             simulate=normal_outcome(0.8),
             n_sim=2000,
             n_jobs=1,
@@ -264,7 +290,7 @@ def test_sample_size_against_closed_form():
 def test_sample_size_warns_when_target_out_of_reach():
     with pytest.warns(RuntimeWarning, match="raise n_max"):
         ss = sample_size(
-            0.9, endpoint="t_test", simulate=normal_outcome(0.2), n_sim=100, n_max=10, n_jobs=1
+            0.9, analysis="t_test", simulate=normal_outcome(0.2), n_sim=100, n_max=10, n_jobs=1
         )
     assert not ss["selected"].any()
 
@@ -281,15 +307,15 @@ def test_sample_size_warns_when_target_out_of_reach():
         ({"n_jobs": 0}, "n_jobs"),
         ({"n_jobs": -3}, "n_jobs"),
         ({"chunk_size": 0}, "chunk_size"),
-        ({"endpoint": "anova"}, "endpoint"),
+        ({"analysis": "anova"}, "analysis"),
         ({"arms": ("a", "a")}, "arms"),
         ({"arms": "ab"}, "arms"),
         ({"simulate": 3}, "simulate"),
         ({"simulate": {"seed": 1}}, "simulate"),
         ({"simulate": {"n_arms": 3}}, "simulate"),
         ({"simulate": {"maintenance_months": -1}}, "simulate"),
-        ({"endpoint": "t_test"}, "endpoint"),
-        ({"endpoint": "mmrm", "simulate": normal_outcome(0.5)}, "endpoint"),
+        ({"analysis": "t_test"}, "analysis"),
+        ({"analysis": "mmrm", "simulate": normal_outcome(0.5)}, "analysis"),
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs, param):
@@ -302,8 +328,8 @@ def test_bad_arguments_name_the_parameter(kwargs, param):
 @pytest.mark.parametrize(
     ("call", "param"),
     [
-        (lambda: power_curve([], endpoint="t_test", simulate=normal_outcome(0.5)), "n_values"),
-        (lambda: power_curve([10, 1], endpoint="t_test"), "n_values"),
+        (lambda: power_curve([], analysis="t_test", simulate=normal_outcome(0.5)), "n_values"),
+        (lambda: power_curve([10, 1], analysis="t_test"), "n_values"),
         (lambda: sample_size(1.2), "target"),
         (lambda: sample_size(0.8, n_min=20, n_max=10), "n_max"),
         (lambda: sample_size(0.8, step=0), "step"),
@@ -316,3 +342,51 @@ def test_bad_arguments_name_the_parameter(kwargs, param):
 def test_bad_arguments_of_helpers(call, param):
     with pytest.raises(ValueError, match=rf"^{param}:"):
         call()
+
+
+def _clopper_pearson_by_hand(k, n, level):
+    """The interval PowerResult computed before statsmodels (beta quantiles)."""
+    a = 1 - level
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
+    return lo, hi
+
+
+def _wilson_by_hand(k, n, level):
+    """The Wilson interval the two-proportion analyses computed before statsmodels."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    z = stats.norm.ppf(0.5 + level / 2)
+    centre = (k + z * z / 2) / (n + z * z)
+    half = z / (n + z * z) * np.sqrt(k * (n - k) / n + z * z / 4)
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+_GRID = [(k, n) for n in (1, 2, 5, 17, 100, 1000) for k in sorted({0, 1, n // 3, n - 1, n})]
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9, 0.99])
+def test_library_intervals_equal_the_hand_written_ones(level):
+    """proportion_confint(method="beta" / "wilson") equals the former formulas to 1e-12."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    from ketanalysis.simulate.analyses import wilson
+
+    k = np.array([g[0] for g in _GRID], dtype=float)
+    n = np.array([g[1] for g in _GRID], dtype=float)
+    for ki, ni in _GRID:
+        new = proportion_confint(ki, ni, alpha=1 - level, method="beta")
+        np.testing.assert_allclose(new, _clopper_pearson_by_hand(ki, ni, level), atol=1e-12)
+    np.testing.assert_allclose(wilson(k, n, level), _wilson_by_hand(k, n, level), atol=1e-12)
+    assert proportion_confint(0, 5, method="beta")[0] == 0.0
+    assert proportion_confint(5, 5, method="beta")[1] == 1.0
+
+
+def test_power_interval_is_clopper_pearson_at_zero_and_all():
+    """k = 0 and k = n_sim: the interval reaches 0 and 1, as the hand-written one did."""
+    none = power(10, analysis="t_test", simulate=normal_outcome(0.0), n_sim=3, n_jobs=1, seed=1)
+    every = power(30, analysis="t_test", simulate=normal_outcome(3.0), n_sim=20, n_jobs=1)
+    assert none.n_rejected == 0 and every.n_rejected == 20
+    for res in (none, every):
+        expected = _clopper_pearson_by_hand(res.n_rejected, res.n_sim, res.level)
+        np.testing.assert_allclose((res.ci_low, res.ci_high), expected, atol=1e-12)
+    assert none.ci_low == 0.0 and every.ci_high == 1.0

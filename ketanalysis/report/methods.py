@@ -232,7 +232,7 @@ def methods(ctx) -> Methods:
         surv += f"; hazard ratios between arms from Cox models {cite('cox1972')}"
     stats.append(surv + ".")
     if ctx.results.get("mmrm") is not None:
-        m = cfg.mmrm
+        m = ctx.results["mmrm_primary"].definition
         stats.append(
             "Change from baseline was analysed with a mixed model for repeated measures "
             f"(MMRM) with fixed effects of baseline score, session, {ctx.arm} and their "

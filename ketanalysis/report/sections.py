@@ -134,35 +134,60 @@ def rates_section(ctx) -> Section:
 MMRM_MANY_SESSIONS = 12
 
 
+def primary_mmrm(ctx):
+    """The primary MMRM of the report: ``[mmrm]`` of the configuration mapped onto
+    :class:`ketanalysis.stats.primary.PrimaryMMRM`.
+
+    ``covariance`` and ``df`` as configured; ``until`` is ``mmrm.until``, else
+    ``analysis.endpoint`` (else every session); no control arm is configured, so the
+    primary contrast is the first minus the second arm in sort order (the report's
+    pairwise differences).
+    """
+    from ..stats.primary import PrimaryMMRM
+
+    m = ctx.config.mmrm
+    until = m.until if m.until is not None else ctx.endpoint
+    return PrimaryMMRM(covariance=m.covariance, df=m.df, until=until)
+
+
 def mmrm_formula(ctx) -> str:
-    return f"change ~ baseline*C(session) + {ctx.arm}*C(session)"
+    """The formula of the report's MMRM (:meth:`PrimaryMMRM.formula` with ``ctx.arm``)."""
+    return primary_mmrm(ctx).formula(ctx.arm)
 
 
 def fit_mmrm(ctx):
     """The report's primary MMRM, fitted once and kept in ``ctx.results["mmrm"]``.
 
     Change from baseline of the primary scale at the sessions after baseline up to
-    ``mmrm.until`` (default: the endpoint), ``baseline*C(session) + arm*C(session)``.
-    Raises ValueError when it cannot be fitted; needs ``ctx.arm``.
+    ``mmrm.until`` (default: the endpoint), ``baseline*C(session) + arm*C(session)``: the
+    definition of :func:`primary_mmrm`, fitted by :meth:`PrimaryMMRM.fit` (refitted once
+    from a diagonal start when it does not converge, as in power by simulation). The
+    :class:`~ketanalysis.stats.primary.PrimaryFit` is kept in
+    ``ctx.results["mmrm_primary"]``. Raises ValueError when it cannot be fitted; needs
+    ``ctx.arm``.
     """
     if ctx.results.get("mmrm") is not None:
         return ctx.results["mmrm"]
-    from .. import stats
+    import warnings
 
-    m = ctx.config.mmrm
-    until = m.until if m.until is not None else ctx.endpoint
-    data = T.mmrm_data(ctx.out, scale=ctx.primary, arm=ctx.arm, until=until)
+    primary = primary_mmrm(ctx)
+    data = primary.data(ctx.out, scale=ctx.primary, arm=ctx.arm)
     n_sessions = data["session"].nunique()
-    if m.covariance == "us" and n_sessions > MMRM_MANY_SESSIONS:
+    if primary.covariance == "us" and n_sessions > MMRM_MANY_SESSIONS:
         ctx.log(
             f"the MMRM has {n_sessions} sessions with an unstructured covariance "
             f"({n_sessions * (n_sessions + 1) // 2} parameters); on large cohorts this can take "
             "minutes: set analysis.endpoint or mmrm.until to model the sessions up to the "
             "primary endpoint"
         )
-    fit = stats.mmrm(data, mmrm_formula(ctx), covariance=m.covariance, df=m.df)
-    ctx.results["mmrm"] = fit
-    return fit
+    fitted = primary.fit(data, arm=ctx.arm)
+    for w in fitted.warnings:  # shown as a direct fit would show them
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if fitted.error is not None:
+        raise fitted.error
+    ctx.results["mmrm"] = fitted.result
+    ctx.results["mmrm_primary"] = fitted
+    return fitted.result
 
 
 def mmrm_section(ctx) -> Section | None:
@@ -181,17 +206,18 @@ def mmrm_section(ctx) -> Section | None:
     except ValueError as e:
         s.blocks.append(("p", f"The MMRM could not be fitted: {e}"))
         return s
-    m = ctx.config.mmrm
-    until = m.until if m.until is not None else ctx.endpoint
-    formula = mmrm_formula(ctx)
+    primary = ctx.results["mmrm_primary"]
+    m, until = primary.definition, primary.definition.until
     label = _scales.get(ctx.primary).label
     s.blocks.append(
         (
             "p",
             f"Change from baseline in {label} at the sessions after baseline"
             + (f" up to session {until:g}" if until is not None else "")
-            + f": {formula}; {m.covariance} covariance, REML, {m.df} degrees of freedom."
-            + ("" if fit.converged else " Warning: the fit did not converge."),
+            + f": {primary.formula}; {m.covariance} covariance, REML, {m.df} degrees of "
+            "freedom."
+            + ("" if primary.converged else " Warning: the fit did not converge.")
+            + (f" Note: the fit was {primary.message}." if "refitted" in primary.message else ""),
         )
     )
     s.blocks.append(("figures",))

@@ -128,17 +128,6 @@ def effect_size_tables(out, *, endpoint, group, arm, level, privacy: Privacy) ->
 # ---------------------------------------------------------------------------------------
 # MMRM
 # ---------------------------------------------------------------------------------------
-def mmrm_data(out, *, scale, arm, until) -> pd.DataFrame:
-    """Rows of the MMRM: the scale's post-baseline assessments up to ``until``."""
-    a = out.assessments
-    keep = (a["scale"] == scale).to_numpy() & a["post_baseline"].to_numpy(dtype=bool)
-    keep &= a["change"].notna().to_numpy() & a[arm].notna().to_numpy()
-    if until is not None:
-        keep &= (a["session"] <= until).to_numpy(dtype=bool)
-    cols = ["patient_id", "session", "change", "baseline", arm]
-    return a.loc[keep, cols].reset_index(drop=True)
-
-
 def mmrm_tables(fit, *, arm, level, privacy: Privacy) -> list[Table]:
     """Fit statistics, Type 3 tests, LS-means by arm x session and their differences."""
     summary = fit.summary()

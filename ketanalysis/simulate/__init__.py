@@ -1,16 +1,22 @@
 """Simulation: synthetic cohorts and their safety data, and power analysis by simulation.
 
-The layer sits above :mod:`ketanalysis.outcomes` and :mod:`ketanalysis.stats`: the cohort
-and safety simulators use only numpy and pandas; :mod:`.power` imports the cohort simulator
-(never the reverse) and analyses each simulated trial with the primary analysis of
-:mod:`ketanalysis.stats.primary`.
+The layer sits above :mod:`ketanalysis.outcomes` and :mod:`ketanalysis.stats`:
+
+- :mod:`.cohort` and :mod:`.safety`: the cohort and safety simulators (numpy and pandas
+  only); :mod:`.sample` writes the sample files from them;
+- :mod:`.power`: power and sample size by simulation (the public API and
+  :class:`PowerResult`), with the simple designs of :mod:`.designs`, the analyses of each
+  simulated trial in :mod:`.analyses` (``analysis="mmrm"`` is the primary analysis of
+  :mod:`ketanalysis.stats.primary`, as in the report) and the parallel runner of
+  :mod:`.runner`. Power imports the cohort simulator, never the reverse, and no module
+  here imports this package.
 
 ``python -m ketanalysis.simulate OUT_DIR`` (or ``make sample``) writes ``data/sample/``.
 """
 
-from .cohort import SCALE_ORDER, schedule, simulate_cohort, write_sample
+from .cohort import SCALE_ORDER, schedule, simulate_cohort
 from .power import (
-    ENDPOINTS,
+    ANALYSES,
     PowerResult,
     binary_outcome,
     normal_outcome,
@@ -19,10 +25,11 @@ from .power import (
     sample_size,
 )
 from .safety import AE_TERMS, simulate_safety
+from .sample import write_sample
 
 __all__ = [
     "AE_TERMS",
-    "ENDPOINTS",
+    "ANALYSES",
     "SCALE_ORDER",
     "PowerResult",
     "binary_outcome",

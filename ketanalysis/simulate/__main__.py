@@ -2,6 +2,6 @@
 
 import sys
 
-from .cohort import main
+from .sample import main
 
 sys.exit(main())
