@@ -116,3 +116,19 @@ def test_bundled_font_as_decorator_keeps_a_journals_choice():
     )
     with ka.plots.publication(own):
         assert draw().get_fontname() == "DejaVu Sans"
+
+
+def test_font_files_are_declared_package_data():
+    import fnmatch
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    root = Path(__file__).resolve().parents[1]
+    meta = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = meta["tool"]["setuptools"]["package-data"]["ketanalysis.plots"]
+    for path in FONTS.iterdir():
+        rel = f"fonts/{path.name}"
+        assert any(fnmatch.fnmatch(rel, p) for p in patterns), rel
