@@ -5,7 +5,12 @@ colour-blind-safe palette for a journal; :func:`save_figure` writes PDF, SVG, PN
 files with embedded TrueType fonts and fixed metadata, so saving the same figure twice gives
 byte-identical files.
 
-Nothing here changes matplotlib's global settings outside a ``with publication(...)`` block.
+Every style draws text in Liberation Sans, bundled in ``ketanalysis/plots/fonts/`` (see
+:func:`publication`), so figures do not depend on the fonts a machine has;
+:func:`bundled_font` gives the same face outside a block.
+
+Nothing here changes matplotlib's global settings outside a ``with publication(...)`` block
+(the bundled font files are added to matplotlib's list of known fonts, which sets nothing).
 """
 
 from __future__ import annotations
@@ -98,6 +103,10 @@ class JournalStyle:
         Data line width in points; axes and ticks use 0.6 of it (at least 0.5 pt).
     source : str
         Where the numbers come from.
+    fonts : tuple of str, default ("Liberation Sans", "DejaVu Sans")
+        Font families, those installed kept in this order: the first draws the text, the
+        next ones only glyphs it lacks. Both defaults come with the package (Liberation
+        Sans bundled, DejaVu Sans with matplotlib), so no installed font changes a figure.
     """
 
     name: str
