@@ -3,20 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := data/sample
+# The tested versions of every dependency (Python 3.11), for byte-identical outputs;
+# pyproject.toml keeps the loose ranges for library users. `make lock` regenerates it.
+LOCK := requirements/constraints.txt
 
-.PHONY: demo test lint format sample screenshots clean
+.PHONY: demo test test-fast lint format lock sample screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamp files record which install the venv has, so reruns are instant.
-$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Stamp files record which install the venv has, so reruns are instant; a change of
+# pyproject.toml or of the lock reinstalls.
+$(VENV)/.installed-core: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev]"
 	touch $@ $(VENV)/.installed-core
 
 # The main job: the full report of the sample cohort (settings in docs/sample-report.toml),
@@ -25,8 +29,13 @@ demo: $(VENV)/.installed-core
 	$(BIN)/ketanalysis report $(SAMPLE)/cohort_long.csv --out $(CURDIR)/report \
 	    --config docs/sample-report.toml --overwrite
 
+# Everything, as CI runs it (.ci/run), under 10 minutes on 2 cores.
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# Everything but the tests marked slow (notebooks, report builds, CLI runs, simulations).
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -35,6 +44,15 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Regenerate the lock from pyproject.toml with pip-tools' pip-compile (run it with the
+# Python the lock is for, 3.11). Pins still allowed are kept; to move every pin to the
+# newest allowed release: make lock COMPILE_ARGS=--upgrade
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --unsafe-package ketanalysis \
+	    --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	    $(COMPILE_ARGS) --output-file $(LOCK) pyproject.toml
 
 # Regenerate the sample cohort byte for byte (see data/sample/README.md).
 sample: $(VENV)/.installed-core

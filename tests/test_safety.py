@@ -556,14 +556,11 @@ def test_sessions_of_different_kinds_are_refused():
         derive_safety(v, ae)
 
 
-def test_derivation_is_vectorised_enough_for_a_registry():
+def test_derivation_of_a_registry_sized_cohort():
+    # how long it takes is measured by benchmarks/derive_safety.py, not asserted here
     cohort = simulate_cohort(1500, seed=5, items=False)
     v, ae = simulate_safety(cohort, seed=6)
-    import time
-
-    t0 = time.perf_counter()
     out = derive_safety(v, ae)
-    assert time.perf_counter() - t0 < 10
     assert len(out.sessions) == (cohort["scale"] == "CADSS").sum()
 
 

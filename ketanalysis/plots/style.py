@@ -5,7 +5,12 @@ colour-blind-safe palette for a journal; :func:`save_figure` writes PDF, SVG, PN
 files with embedded TrueType fonts and fixed metadata, so saving the same figure twice gives
 byte-identical files.
 
-Nothing here changes matplotlib's global settings outside a ``with publication(...)`` block.
+Every style draws text in Liberation Sans, bundled in ``ketanalysis/plots/fonts/`` (see
+:func:`publication`), so figures do not depend on the fonts a machine has;
+:func:`bundled_font` gives the same face outside a block.
+
+Nothing here changes matplotlib's global settings outside a ``with publication(...)`` block
+(the bundled font files are added to matplotlib's list of known fonts, which sets nothing).
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ __all__ = [
     "OKABE_ITO",
     "PALETTE",
     "JournalStyle",
+    "bundled_font",
     "current_style",
     "publication",
+    "register_fonts",
     "save_figure",
 ]
 
@@ -59,9 +66,21 @@ PALETTE: tuple[str, ...] = (
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X")
 LINESTYLES: tuple[str, ...] = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), "-")
 
-# Sans-serif faces in order of preference; the first installed one is used. Liberation
-# Sans has Arial's metrics; DejaVu Sans ships with matplotlib, so one is always there.
-_SANS = ("Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans")
+#: The bundled font files (Liberation Sans 2.1.5, SIL Open Font License 1.1; see
+#: ``fonts/README.md``): regular, bold, italic and bold italic.
+FONT_DIR = Path(__file__).with_name("fonts")
+FONT_FILES: tuple[str, ...] = (
+    "LiberationSans-Regular.ttf",
+    "LiberationSans-Bold.ttf",
+    "LiberationSans-Italic.ttf",
+    "LiberationSans-BoldItalic.ttf",
+)
+
+# The face every figure uses, then the face matplotlib falls back on, glyph by glyph, for
+# characters the first lacks. Liberation Sans has Arial's metrics and is bundled; DejaVu
+# Sans ships with matplotlib. Both come with the package, so no installed font (Arial on
+# one machine, Helvetica on another) changes a figure.
+_SANS = ("Liberation Sans", "DejaVu Sans")
 
 
 @dataclass(frozen=True)
@@ -84,6 +103,10 @@ class JournalStyle:
         Data line width in points; axes and ticks use 0.6 of it (at least 0.5 pt).
     source : str
         Where the numbers come from.
+    fonts : tuple of str, default ("Liberation Sans", "DejaVu Sans")
+        Font families, those installed kept in this order: the first draws the text, the
+        next ones only glyphs it lacks. Both defaults come with the package (Liberation
+        Sans bundled, DejaVu Sans with matplotlib), so no installed font changes a figure.
     """
 
     name: str
@@ -158,7 +181,38 @@ JOURNALS: dict[str, JournalStyle] = {
 }
 
 
+def register_fonts() -> list[str]:
+    """Make the bundled Liberation Sans files known to matplotlib (once per process).
+
+    :func:`publication` calls this; call it yourself only to use the face outside a
+    ``with publication(...)`` block (``font.family: "Liberation Sans"``).
+
+    Returns
+    -------
+    list of str
+        The family names the bundled files provide.
+
+    Examples
+    --------
+    >>> import ketanalysis as ka
+    >>> ka.plots.style.register_fonts()
+    ['Liberation Sans']
+    """
+    manager = font_manager.fontManager
+    known = {Path(f.fname).resolve() for f in manager.ttflist}
+    families = []
+    for name in FONT_FILES:
+        path = (FONT_DIR / name).resolve()
+        if path not in known:
+            manager.addfont(str(path))
+        family = font_manager.FontProperties(fname=path).get_name()
+        if family not in families:
+            families.append(family)
+    return families
+
+
 def _font_family(preferred: Sequence[str]) -> list[str]:
+    register_fonts()
     names = {f.name for f in font_manager.fontManager.ttflist}
     found = [f for f in preferred if f in names]
     return found or ["DejaVu Sans"]
@@ -271,9 +325,12 @@ def publication(
 
     Notes
     -----
-    Settings: the journal's width, a sans-serif face (Arial, else Helvetica, else the
-    metric-compatible Liberation Sans, else DejaVu Sans), the journal's font sizes, thin
-    axes, the Okabe–Ito palette (:data:`PALETTE`), TrueType fonts in PDF
+    Settings: the journal's width, the sans-serif face Liberation Sans 2.1.5 (bundled with
+    the package in ``ketanalysis/plots/fonts/`` and registered with matplotlib here;
+    metric-compatible with Arial and Helvetica, so text takes the room it would in those),
+    with DejaVu Sans (shipped with matplotlib) for any glyph it lacks -- whatever fonts are
+    installed, so a figure has the same layout and bytes on every machine --, the journal's
+    font sizes, thin axes, the Okabe–Ito palette (:data:`PALETTE`), TrueType fonts in PDF
     (``pdf.fonttype = 42``) and text kept as text in SVG. Figure functions add markers and
     line styles per group, so groups stay apart in greyscale. Everything is restored on
     leaving the block (``matplotlib.rc_context``).
@@ -294,6 +351,39 @@ def publication(
             yield style
         finally:
             _ACTIVE.pop()
+
+
+@contextlib.contextmanager
+def bundled_font() -> Iterator[list[str]]:
+    """Draw in the bundled Liberation Sans, also outside a ``with publication(...)`` block.
+
+    Inside a :func:`publication` block this does nothing (the block has set the face);
+    outside, it sets ``font.family`` and ``font.sans-serif`` for its own extent only, so a
+    figure drawn with matplotlib's other defaults still has the text layout it has in the
+    report. Works as a ``with`` block and as a function decorator.
+
+    Yields
+    ------
+    list of str
+        The font families in use: Liberation Sans, then DejaVu Sans for glyphs it lacks.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import ketanalysis as ka
+    >>> with ka.plots.style.bundled_font():
+    ...     fig, ax = plt.subplots()
+    ...     label = ax.set_xlabel("Session")
+    >>> label.get_fontname()
+    'Liberation Sans'
+    >>> plt.close(fig)
+    """
+    family = _font_family(_SANS)
+    if _ACTIVE:
+        yield list(mpl.rcParams["font.family"])
+        return
+    with mpl.rc_context({"font.family": family, "font.sans-serif": family}):
+        yield family
 
 
 _FORMATS = ("pdf", "svg", "png", "tiff", "eps")
