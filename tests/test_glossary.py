@@ -235,7 +235,8 @@ def _given(rule):
 # defaults to the canonical column; a session value, an analysis type, a level, a count of
 # units and the data analysed each have their own name.
 MEANING = {
-    "patient": ("the patient column, default 'patient_id'", lambda n: n.default == "patient_id"),
+    "patient": ("the patient column: a column name, 'patient_id' or the file's own",
+                lambda n: isinstance(n.default, str)),
     "session": ("the session column, default 'session' (a session value is 'at')",
                 lambda n: n.default == "session"),
     "endpoint": ("a session value (an analysis type is 'analysis')",
