@@ -5,7 +5,13 @@
 # It (re)writes, next to this script:
 #     sim_a.csv, sim_b.csv     two simulated trials with dropout (the data)
 #     nlme_results.json        fits of those data and of antidepressant_hamd17.csv
-# The test suite reads only the CSV and JSON files, so CI does not need R.
+# and prints R's own output of every fit (10 significant digits), kept as
+# make_reference.Rout:
+#     Rscript tests/data/reference/mmrm/make_reference.R > \
+#         tests/data/reference/mmrm/make_reference.Rout 2>&1
+# The test suite reads only the CSV and JSON files, so CI does not need R;
+# tests/test_reference_raw.py checks that the numbers of nlme_results.json appear in
+# make_reference.Rout.
 # Written with R 4.2.2, nlme 3.1.162, emmeans 1.8.4.1, glmmTMB 1.1.5, jsonlite.
 
 suppressPackageStartupMessages({
@@ -14,6 +20,9 @@ suppressPackageStartupMessages({
   library(jsonlite)
   library(glmmTMB)
 })
+
+options(digits = 10, width = 110)
+section <- function(...) cat("\n#### ", ..., "\n", sep = "")
 
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
@@ -101,7 +110,7 @@ structures <- list(
                           weights = varIdent(form = ~ 1 | visit))
 )
 
-fit_one <- function(d, formula, structure, method, specs, by) {
+fit_one <- function(d, formula, structure, method, specs, by, name) {
   s <- structures[[structure]](d)
   gls_args <- list(model = formula, data = d, correlation = s$correlation,
                    method = method, control = ctrl)
@@ -113,6 +122,14 @@ fit_one <- function(d, formula, structure, method, specs, by) {
   em <- emmeans(f, specs = specs, by = by, mode = "df.error", data = d)
   lsm <- as.data.frame(summary(em))
   con <- as.data.frame(summary(pairs(em, adjust = "none")))
+  f$call$data <- as.name("d")  # do.call put the whole data frame in the call
+  section(name)
+  print(summary(f))
+  cat("-2 log-likelihood:", format(-2 * as.numeric(logLik(f)), digits = 15), "\n")
+  cat("covariance of subject", full, ":\n")
+  print(V)
+  print(lsm)
+  print(con)
   list(
     structure = structure, method = method, formula = deparse(formula),
     minus2loglik = -2 * as.numeric(logLik(f)),
@@ -141,12 +158,14 @@ fb <- y ~ base + sex + age + arm * visit
 
 results <- list()
 for (st in names(structures)) {
-  results[[paste0("sim_a/", st, "/REML")]] <- fit_one(a, fa, st, "REML", "arm", "visit")
-  results[[paste0("sim_b/", st, "/REML")]] <- fit_one(b, fb, st, "REML", "arm", "visit")
+  for (k in paste0(c("sim_a/", "sim_b/"), st, "/REML")) {
+    results[[k]] <- if (startsWith(k, "sim_a")) fit_one(a, fa, st, "REML", "arm", "visit", k)
+                    else fit_one(b, fb, st, "REML", "arm", "visit", k)
+  }
 }
-results[["sim_a/us/ML"]] <- fit_one(a, fa, "us", "ML", "arm", "visit")
-results[["sim_b/us/ML"]] <- fit_one(b, fb, "us", "ML", "arm", "visit")
-results[["sim_b/ar1/ML"]] <- fit_one(b, fb, "ar1", "ML", "arm", "visit")
+results[["sim_a/us/ML"]] <- fit_one(a, fa, "us", "ML", "arm", "visit", "sim_a/us/ML")
+results[["sim_b/us/ML"]] <- fit_one(b, fb, "us", "ML", "arm", "visit", "sim_b/us/ML")
+results[["sim_b/ar1/ML"]] <- fit_one(b, fb, "ar1", "ML", "arm", "visit", "sim_b/ar1/ML")
 
 # The SAS example: SAS's model MODEL CHANGE = BASVAL*VISIT THERAPY*VISIT written
 # hierarchically for R (R's BASVAL:VISIT + THERAPY:VISIT would drop the visit means).
@@ -154,7 +173,7 @@ h <- read.csv(file.path(here, "..", "antidepressant_hamd17.csv"))
 h <- data.frame(id = factor(h$PATIENT), visit = factor(h$VISIT), vi = as.integer(factor(h$VISIT)),
                 arm = factor(h$THERAPY), base = h$BASVAL, y = h$CHANGE)
 results[["hamd17/us/REML"]] <- fit_one(h, y ~ base * visit + arm * visit, "us", "REML",
-                                       "arm", "visit")
+                                       "arm", "visit", "hamd17/us/REML")
 
 # Heterogeneous Toeplitz from glmmTMB (nlme has no Toeplitz structure): the residual
 # covariance is a toep() random effect with the dispersion fixed near zero (dispformula
@@ -163,6 +182,11 @@ results[["hamd17/us/REML"]] <- fit_one(h, y ~ base * visit + arm * visit, "us", 
 # looser tolerance (see tests/test_mmrm.py).
 tmb <- glmmTMB(y ~ base * visit + arm * visit + toep(0 + visit | id), data = a,
                dispformula = ~0, REML = TRUE)
+section("sim_a/toeph/REML/glmmTMB")
+print(summary(tmb), digits = 6)
+cat("-2 log-likelihood:", format(-2 * as.numeric(logLik(tmb)), digits = 6), "\n")
+print(unclass(VarCorr(tmb)$cond$id)[, , drop = TRUE], digits = 6)
+cat("sigma:", format(sigma(tmb), digits = 6), "\n")
 results[["sim_a/toeph/REML/glmmTMB"]] <- list(
   minus2loglik = -2 * as.numeric(logLik(tmb)),
   covariance = unclass(VarCorr(tmb)$cond$id)[, , drop = TRUE],

@@ -6,10 +6,16 @@
 # Run from the repository root, after make_data.py wrote the CSV and JSON inputs:
 #     .venv/bin/python tests/data/reference/survival/make_data.py
 #     Rscript tests/data/reference/survival/make_reference.R
-# It (re)writes reference.json next to this script. The tests read only the CSV and JSON
-# files, so CI needs no R.
+# It (re)writes reference.json next to this script and prints R's own output of every fit
+# (10 significant digits), kept as make_reference.Rout:
+#     Rscript tests/data/reference/survival/make_reference.R > \
+#         tests/data/reference/survival/make_reference.Rout 2>&1
+# The tests read only the CSV and JSON files, so CI needs no R; tests/test_reference_raw.py
+# checks that the numbers of reference.json appear in make_reference.Rout.
 # Written with R 4.2.2, survival 3.5.3, metafor 3.8.1, geepack 1.3.9, nlme 3.1.162,
 # jsonlite 1.8.4.
+# make_reference.Rout was made on 2026-12-03 with these versions (Debian's packages); that
+# run rewrote reference.json byte for byte.
 
 suppressPackageStartupMessages({
   library(survival)
@@ -18,6 +24,9 @@ suppressPackageStartupMessages({
   library(nlme)
   library(jsonlite)
 })
+
+options(digits = 10, width = 110)
+section <- function(...) cat("\n#### ", ..., "\n", sep = "")
 
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
@@ -84,8 +93,15 @@ km_case <- function(cs) {
     at_risk = data.frame(group = sstrata, time = s$time, n_at_risk = s$n.risk,
                          survival = s$surv)
   )
+  section("survival/", cs$name)
+  print(summary(f, censored = TRUE))
+  print(out$table)
+  print(q)
+  print(s)
   if (cs$by != "") {
     sd <- survdiff(as.formula(paste("Surv(time, status) ~", cs$by)), data = d)
+    print(sd)
+    cat("chisq:", format(sd$chisq, digits = 15), "\n")
     out$logrank <- list(chi2 = sd$chisq, df = length(sd$n) - 1,
                         p_value = pchisq(sd$chisq, length(sd$n) - 1, lower.tail = FALSE))
   }
@@ -97,12 +113,18 @@ names(survival_ref) <- vapply(cases, function(cs) cs$name, "")
 # stratified log-rank test
 d <- case_data(cases[[1]])
 sd <- survdiff(Surv(time, status) ~ arm + strata(sex), data = d)
+section("logrank_strata")
+print(sd)
+cat("chisq:", format(sd$chisq, digits = 15), "\n")
 logrank_strata <- list(chi2 = sd$chisq, df = 1,
                        p_value = pchisq(sd$chisq, 1, lower.tail = FALSE))
 
-cox_fit <- function(cs, rhs, ties) {
+cox_fit <- function(name, cs, rhs, ties) {
   d <- case_data(cs)
   f <- coxph(as.formula(paste("Surv(time, status) ~", rhs)), data = d, ties = ties)
+  section("cox/", name)
+  print(summary(f))
+  cat("loglik:", format(f$loglik, digits = 15), "\n")
   s <- summary(f)$coefficients
   ci <- summary(f)$conf.int
   list(term = rownames(s), estimate = unname(s[, "coef"]), se = unname(s[, "se(coef)"]),
@@ -111,12 +133,12 @@ cox_fit <- function(cs, rhs, ties) {
        loglik = f$loglik[2], n = f$n, n_events = f$nevent)
 }
 cox_ref <- list(
-  a_relapse_efron = cox_fit(cases[[3]], "arm + age + sex", "efron"),
-  a_relapse_breslow = cox_fit(cases[[3]], "arm + age + sex", "breslow"),
-  a_response_efron = cox_fit(cases[[1]], "arm + age", "efron"),
-  a_response_strata = cox_fit(cases[[1]], "arm + age + strata(sex)", "efron"),
-  b_response_efron = cox_fit(cases[[6]], "route + age", "efron"),
-  b_relapse_efron = cox_fit(cases[[7]], "route + age", "efron")
+  a_relapse_efron = cox_fit("a_relapse_efron", cases[[3]], "arm + age + sex", "efron"),
+  a_relapse_breslow = cox_fit("a_relapse_breslow", cases[[3]], "arm + age + sex", "breslow"),
+  a_response_efron = cox_fit("a_response_efron", cases[[1]], "arm + age", "efron"),
+  a_response_strata = cox_fit("a_response_strata", cases[[1]], "arm + age + strata(sex)", "efron"),
+  b_response_efron = cox_fit("b_response_efron", cases[[6]], "route + age", "efron"),
+  b_relapse_efron = cox_fit("b_relapse_efron", cases[[7]], "route + age", "efron")
 )
 
 # ---- Wilson and Newcombe ------------------------------------------------------------------
@@ -141,9 +163,22 @@ nc <- rbind(c(56, 70, 48, 80), c(9, 10, 3, 10), c(6, 7, 2, 7), c(5, 56, 0, 29),
 newcombe_ref <- lapply(seq_len(nrow(nc)), function(i) {
   r <- nc[i, ]
   v <- newcombe10(r[1], r[2], r[3], r[4])
+  section("newcombe/", i)
+  cat(sprintf("%d/%d vs %d/%d\n", r[1], r[2], r[3], r[4]))
+  print(suppressWarnings(prop.test(r[1], r[2], correct = FALSE))$conf.int)
+  print(suppressWarnings(prop.test(r[3], r[4], correct = FALSE))$conf.int)
+  cat("newcombe10 (difference, lower, upper):\n")
+  print(v)
   list(k1 = r[1], n1 = r[2], k2 = r[3], n2 = r[4], estimate = v[1], ci_low = v[2],
        ci_high = v[3], wilson1 = wilson(r[1], r[2]), wilson2 = wilson(r[3], r[4]))
 })
+
+# Newcombe RG. Stat Med 1998;17:857-872, Table I (method 3, Wilson): printed only, for
+# tests/test_reference_raw.py's check of newcombe1998_tables.csv.
+for (r in list(c(81, 263), c(15, 148), c(0, 20), c(1, 29))) {
+  section("wilson_table_I/", r[1], "/", r[2])
+  print(wilson(r[1], r[2]))
+}
 
 # ---- effect sizes ---------------------------------------------------------------------------
 # Change from baseline at session 7 (end of induction), MADRS, sim_a.
@@ -176,6 +211,11 @@ within <- lapply(list(ketamine = x, midazolam = y), function(v) {
        d_ci = ncp / sqrt(n), g_ci = metafor:::.cmicalc(n - 1) * ncp / sqrt(n))
 })
 
+section("effect_sizes")
+print(smd)
+print(between)
+print(within)
+
 # ---- GEE ------------------------------------------------------------------------------------
 dep <- fromJSON(file.path(here, "sim_a_gee_dependence.json"))
 g <- sa[sa$post_baseline, ]
@@ -184,22 +224,24 @@ g$id <- as.integer(factor(g$patient_id))
 g$pos <- ave(g$session, g$id, FUN = seq_along)           # position within the patient
 form <- as.formula(dep$formula)
 ctl_gee <- geese.control(epsilon = 1e-12, maxit = 200)   # default 1e-4 is too loose to compare
-gee_out <- function(f) {
+gee_out <- function(name, f) {
+  section("gee/", name)
+  print(summary(f))
   s <- summary(f)$coefficients
   list(term = rownames(s), estimate = unname(s[, "Estimate"]),
        se = unname(s[, "Std.err"]), alpha = unname(f$geese$alpha))
 }
 gee_ref <- list(
-  independence = gee_out(geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
+  independence = gee_out("independence", geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
                                 corstr = "independence")),
-  exchangeable = gee_out(geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
+  exchangeable = gee_out("exchangeable", geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
                                 corstr = "exchangeable"))
 )
 # AR1 on positions (statsmodels' grid AR1) and unstructured on sessions, with geepack's
 # working correlation fixed at the values ketanalysis estimated.
 npos <- max(g$pos)
 r_ar1 <- dep$ar1^abs(outer(seq_len(npos), seq_len(npos), "-"))
-gee_ref$ar1_fixed <- gee_out(geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
+gee_ref$ar1_fixed <- gee_out("ar1_fixed", geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
                                     corstr = "fixed",
                                     zcor = fixed2Zcor(r_ar1, id = g$id, waves = g$pos)))
 ses <- dep$sessions
@@ -210,23 +252,31 @@ up <- which(upper.tri(r_un), arr.ind = TRUE)
 up <- up[order(up[, 1], up[, 2]), , drop = FALSE]          # by rows, as the JSON lists them
 r_un[up] <- dep$unstructured
 r_un[lower.tri(r_un)] <- t(r_un)[lower.tri(r_un)]
-gee_ref$unstructured_fixed <- gee_out(geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
+gee_ref$unstructured_fixed <- gee_out("unstructured_fixed", geeglm(form, id = id, data = g, family = binomial, control = ctl_gee,
                                              corstr = "fixed",
                                              zcor = fixed2Zcor(r_un, id = g$id,
                                                                waves = match(g$session, ses))))
 
 # ---- LMM ------------------------------------------------------------------------------------
-lmm_out <- function(f) {
+lmm_out <- function(name, f) {
   tt <- summary(f)$tTable
   vc <- getVarCov(f)
+  section("lmm/", name)
+  print(summary(f))
+  print(tt)
+  print(vc)
+  cat("random-effects covariance (getVarCov):\n")
+  print(matrix(as.numeric(vc), nrow(vc), dimnames = dimnames(vc)))
+  cat("residual variance:", format(f$sigma^2, digits = 15), "\n")
+  cat("loglik:", format(as.numeric(logLik(f)), digits = 15), "\n")
   list(term = rownames(tt), estimate = unname(tt[, "Value"]), se = unname(tt[, "Std.Error"]),
        cov_re = matrix(as.numeric(vc), nrow(vc)), residual = f$sigma^2, loglik = as.numeric(logLik(f)))
 }
 ctl <- lmeControl(tolerance = 1e-10, msTol = 1e-12, niterEM = 100, msMaxIter = 500)
 lmm_ref <- list(
-  intercept = lmm_out(lme(score ~ arm * session, random = ~ 1 | patient_id, data = sa,
+  intercept = lmm_out("intercept", lme(score ~ arm * session, random = ~ 1 | patient_id, data = sa,
                           method = "REML", control = ctl)),
-  slope = lmm_out(lme(score ~ arm * session, random = ~ session | patient_id, data = sa,
+  slope = lmm_out("slope", lme(score ~ arm * session, random = ~ session | patient_id, data = sa,
                       method = "REML", control = ctl))
 )
 
