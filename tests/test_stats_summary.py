@@ -102,7 +102,9 @@ def test_by_session_bad_input(trial):
         by_session(trial, value="scor")
     with pytest.raises(ValueError, match=r"by='arms'.*did you mean 'arm'"):
         by_session(trial, by="arms")
-    with pytest.raises(ValueError, match=r"level must be a number between 0 and 1, got 95"):
+    with pytest.raises(
+        ValueError, match=r"level must be a probability between 0 and 1 such as 0.95, got 95"
+    ):
         by_session(trial, level=95)
     with pytest.raises(ValueError, match=r"scale='BDI2' is not in the data"):
         by_session(trial, scale="BDI2")

@@ -15,16 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
-from .summary import (
-    _assessments,
-    _check_columns,
-    _check_level,
-    _one_scale,
-    _plain,
-    _session_key,
-)
+from .arguments import check_columns, check_level, session_key
+from .frames import assessment_frame, one_scale, patsy_frame
+from .intervals import wald
 
 __all__ = ["GEEResult", "LMMResult", "ModelConvergenceWarning", "gee", "lmm"]
 
@@ -33,8 +27,8 @@ RANDOM = ("intercept", "slope")
 
 
 def _model_frame(data, scale, post_baseline):
-    frame = _assessments(data)
-    frame, scale = _one_scale(data, frame, scale)
+    frame = assessment_frame(data)
+    frame, scale = one_scale(data, frame, scale)
     if post_baseline:
         if "post_baseline" not in frame.columns:
             raise ValueError(
@@ -49,7 +43,7 @@ def _design(formula: str, frame: pd.DataFrame, extra: list[str]):
 
     if not isinstance(formula, str) or "~" not in formula:
         raise ValueError(f"formula must be 'outcome ~ terms', got {formula!r}")
-    plain = _plain(frame)
+    plain = patsy_frame(frame)
     try:
         y, x = patsy.dmatrices(formula, plain, NA_action="drop", return_type="dataframe")
     except patsy.PatsyError as exc:
@@ -80,13 +74,6 @@ def _reissue(caught, message: str) -> None:
             warnings.warn(text, w.category, stacklevel=3)
     if any("converge" in str(w.message).lower() for w in caught):
         warnings.warn(message, ModelConvergenceWarning, stacklevel=3)
-
-
-def _wald(est, se, level):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = est / se
-    q = _st.norm.ppf(0.5 + level / 2)
-    return z, 2 * _st.norm.sf(np.abs(z)), est - q * se, est + q * se
 
 
 # ---------------------------------------------------------------------------------------
@@ -217,7 +204,7 @@ def gee(
     """
     import statsmodels.api as sm
 
-    _check_level(level)
+    check_level(level)
     if cov_struct not in COV_STRUCTS:
         raise ValueError(f"cov_struct must be one of {', '.join(COV_STRUCTS)}, got {cov_struct!r}")
     families = {
@@ -228,8 +215,8 @@ def gee(
     if family not in families:
         raise ValueError(f"family must be one of {', '.join(families)}, got {family!r}")
     frame, scale = _model_frame(data, scale, post_baseline)
-    _check_columns(frame, [subject], "subject")
-    _check_columns(frame, [session], "session")
+    check_columns(frame, [subject], "subject")
+    check_columns(frame, [session], "session")
     n_rows = len(frame)
     y, x, rows = _design(formula, frame, [subject, session])
     if not len(rows):
@@ -237,7 +224,7 @@ def gee(
     endog = y.iloc[:, 0].to_numpy(dtype=float)
     if family == "binomial" and not np.isin(endog, (0.0, 1.0)).all():
         raise ValueError(f"formula={formula!r}: a binomial outcome must be 0/1 or boolean")
-    skey = _session_key(rows[session], session)
+    skey = session_key(rows[session], session)
     groups = pd.factorize(rows[subject])[0]
     order = np.lexsort((skey, groups))
     endog, exog = endog[order], x.to_numpy(dtype=float)[order]
@@ -270,7 +257,7 @@ def gee(
     _reissue(caught, f"GEE ({cov_struct}) did not converge in max_iter={max_iter} iterations")
     est = np.asarray(fit.params, dtype=float)
     se = np.asarray(fit.bse, dtype=float)
-    z, p, lo, hi = _wald(est, se, level)
+    z, p, lo, hi = wald(est, se, level)
     params = pd.DataFrame(
         {
             "term": list(x.columns),
@@ -435,14 +422,14 @@ def lmm(
     """
     import statsmodels.api as sm
 
-    _check_level(level)
+    check_level(level)
     if random not in RANDOM:
         raise ValueError(f"random must be one of {', '.join(RANDOM)}, got {random!r}")
     frame, scale = _model_frame(data, scale, post_baseline)
-    _check_columns(frame, [subject], "subject")
+    check_columns(frame, [subject], "subject")
     extra = [subject]
     if random == "slope":
-        _check_columns(frame, [time], "time")
+        check_columns(frame, [time], "time")
         extra.append(time)
     n_rows = len(frame)
     y, x, rows = _design(formula, frame, extra)
@@ -450,7 +437,7 @@ def lmm(
         raise ValueError(f"formula={formula!r}: no complete rows")
     groups = pd.factorize(rows[subject])[0]
     if random == "slope":
-        t = _session_key(rows[time], time)
+        t = session_key(rows[time], time)
         exog_re = np.column_stack([np.ones(len(t)), t])
     else:
         exog_re = np.ones((len(rows), 1))
@@ -483,7 +470,7 @@ def lmm(
     est = np.asarray(fit.fe_params, dtype=float)
     cov_re = np.asarray(fit.cov_re, dtype=float)
     se = np.sqrt(np.diag(_gls_cov(x.to_numpy(dtype=float), exog_re, groups, cov_re, fit.scale)))
-    z, p, lo, hi = _wald(est, se, level)
+    z, p, lo, hi = wald(est, se, level)
     params = pd.DataFrame(
         {"term": list(x.columns), "estimate": est, "se": se, "z": z, "p_value": p}
     )

@@ -22,7 +22,8 @@ import pandas as pd
 from scipy import stats as _st
 
 from ..outcomes.safety import AE_SEVERITIES, SafetyOutcomes
-from .summary import _by_list, _check_columns, _check_level, wilson_interval
+from .arguments import by_list, check_columns, check_level
+from .intervals import fisher_interval, wilson_interval
 
 __all__ = [
     "DissociationResponseResult",
@@ -110,7 +111,7 @@ def ae_incidence(
     >>> tab[["route", "k", "n"]].to_numpy().tolist()
     [['IM', 22, 23], ['IV', 93, 96], ['intranasal', 31, 31]]
     """
-    _check_level(level)
+    check_level(level)
     if per not in ("patient", "session"):
         raise ValueError(f"per must be 'patient' or 'session', got {per!r}")
     if min_severity is not None and min_severity not in AE_SEVERITIES:
@@ -118,7 +119,7 @@ def ae_incidence(
             f"min_severity must be one of {', '.join(AE_SEVERITIES)} or None, got {min_severity!r}"
         )
     sessions, events = _sessions_and_events(data, adverse_events)
-    by_cols = _by_list(sessions, by)
+    by_cols = by_list(sessions, by)
     keys = ["patient_id", "session"]
     if events is None or "ae_term" not in events:
         raise ValueError("no adverse-event data: derive_safety(..., adverse_events=...)")
@@ -201,7 +202,7 @@ def _sessions_and_events(data, adverse_events):
         events = data.adverse_events if adverse_events is None else adverse_events
         return data.sessions, events
     if isinstance(data, pd.DataFrame):
-        _check_columns(data, ["patient_id", "session"], "data")
+        check_columns(data, ["patient_id", "session"], "data")
         return data, adverse_events
     raise TypeError(f"data must be a SafetyOutcomes or a DataFrame, got {type(data).__name__}")
 
@@ -257,10 +258,10 @@ def cadss_course(
     >>> tab[["infusion", "n", "median"]].head(2).to_numpy().tolist()
     [[1.0, 150.0, 12.0], [2.0, 147.0, 10.0]]
     """
-    _check_level(level)
+    check_level(level)
     frame = _cadss_frame(data, time)
-    by_cols = _by_list(frame, by)
-    _check_columns(frame, [time], "time")
+    by_cols = by_list(frame, by)
+    check_columns(frame, [time], "time")
     frame = frame.loc[frame["cadss"].notna().to_numpy()]
     keys = [*by_cols, time]
     g = frame.groupby(keys, sort=True, observed=True, dropna=False)["cadss"]
@@ -366,12 +367,12 @@ def cadss_trend(
     """
     from .models import gee
 
-    _check_level(level)
+    check_level(level)
     frame = _cadss_frame(data, time)
-    by_cols = _by_list(frame, by)
+    by_cols = by_list(frame, by)
     if len(by_cols) > 1:
         raise ValueError(f"by must name one column here, got {by!r}")
-    _check_columns(frame, [time], "time")
+    check_columns(frame, [time], "time")
     cols = ["patient_id", time, "cadss", *by_cols]
     frame = frame.loc[frame["cadss"].notna().to_numpy(), cols]
     if max_time is not None:
@@ -532,7 +533,7 @@ def dissociation_response(
     """
     import statsmodels.api as sm
 
-    _check_level(level)
+    check_level(level)
     if isinstance(infusions, bool) or not isinstance(infusions, (int, np.integer)):
         raise ValueError(f"infusions must be a positive integer, got {infusions!r}")
     if infusions < 1:
@@ -540,16 +541,16 @@ def dissociation_response(
     if not isinstance(per, (int, float, np.number)) or not per > 0:
         raise ValueError(f"per must be a positive number, got {per!r}")
     frame = _cadss_frame(safety, "infusion")
-    _check_columns(frame, ["patient_id", "infusion", "cadss"], "safety")
+    check_columns(frame, ["patient_id", "infusion", "cadss"], "safety")
     early = frame.loc[(frame["infusion"] <= infusions).to_numpy() & frame["cadss"].notna()]
     g = early.groupby("patient_id", sort=True)["cadss"]
     expo = pd.DataFrame({"cadss": g.mean(), "n_cadss": g.count()}).reset_index()
     pats, scale = _patients(outcomes, scale)
-    _check_columns(pats, ["patient_id", response], "response")
+    check_columns(pats, ["patient_id", response], "response")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     cov_in_pats = [c for c in covariates if c in pats]
     cov_in_sessions = [c for c in covariates if c not in pats]
-    _check_columns(frame, cov_in_sessions, "covariates")
+    check_columns(frame, cov_in_sessions, "covariates")
     y = pats[["patient_id", response, *cov_in_pats]].rename(columns={response: "response"})
     merged = expo.merge(y, on="patient_id", how="outer", sort=True)
     if cov_in_sessions:
@@ -636,20 +637,6 @@ def dissociation_response(
         n=n,
         n_excluded=n_excluded,
     )
-
-
-def fisher_interval(r: float, n: int, level: float = 0.95, var: float = 1.0):
-    """Interval of a correlation by Fisher's z: ``tanh(atanh(r) -/+ q sqrt(var / (n - 3)))``.
-
-    Returns ``(ci_low, ci_high, se_z)``; missing when n <= 3. ``var`` is 1 for Pearson's
-    r and 1.06 for Spearman's rho (Fieller, Hartley and Pearson 1957).
-    """
-    if n <= 3 or not np.isfinite(r):
-        return np.nan, np.nan, np.nan
-    se = float(np.sqrt(var / (n - 3)))
-    q = _st.norm.ppf(0.5 + level / 2)
-    z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
-    return float(np.tanh(z - q * se)), float(np.tanh(z + q * se)), se
 
 
 def _term(frame: pd.DataFrame, col: str) -> str:

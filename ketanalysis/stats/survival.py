@@ -18,15 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .summary import (
-    _by_list,
-    _check_columns,
-    _check_level,
-    _group_levels,
-    _one_scale,
-    _patients,
-    _plain,
-)
+from .arguments import by_list, check_columns, check_level, group_levels
+from .frames import one_scale, patient_frame, patsy_frame
 
 __all__ = ["CoxResult", "KaplanMeierResult", "cox", "kaplan_meier", "logrank"]
 
@@ -43,10 +36,10 @@ def _event_frame(data, event, scale):
     number of rows without one."""
     if event not in EVENTS:
         raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
-    frame = _patients(data)
+    frame = patient_frame(data)
     tcol, scol = f"time_to_{event}", f"{event}_event"
-    _check_columns(frame, [tcol, scol], "event")
-    frame, scale = _one_scale(data, frame, scale)
+    check_columns(frame, [tcol, scol], "event")
+    frame, scale = one_scale(data, frame, scale)
     time = pd.to_numeric(frame[tcol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     status = pd.to_numeric(frame[scol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     known = ~np.isnan(time) & ~np.isnan(status)
@@ -346,9 +339,9 @@ def kaplan_meier(
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    _check_level(level)
+    check_level(level)
     rows, scale, n_excluded = _event_frame(data, event, scale)
-    by_cols = _by_list(_patients(data), by)
+    by_cols = by_list(patient_frame(data), by)
     z = _st.norm.ppf(0.5 + level / 2)
     tables, groups = [], []
     for labels, part in _groups(rows, by_cols):
@@ -454,16 +447,16 @@ def logrank(
     if by is None:
         raise ValueError("by is required: the column defining the groups to compare")
     rows, scale, n_excluded = _event_frame(data, event, scale)
-    by_cols = _by_list(rows, by)
+    by_cols = by_list(rows, by)
     if len(by_cols) != 1:
         raise ValueError(f"by must name one column, got {by!r}")
     cols = by_cols + ([strata] if strata is not None else [])
     if strata is not None:
-        _check_columns(rows, [strata], "strata")
+        check_columns(rows, [strata], "strata")
     known = rows[cols].notna().all(axis=1).to_numpy()
     n_excluded += int((~known).sum())
     rows = rows.loc[known]
-    levels = _group_levels(rows[by_cols[0]])
+    levels = group_levels(rows[by_cols[0]])
     if len(levels) < 2:
         raise ValueError(
             f"by={by!r} has {len(levels)} group(s) ({', '.join(map(str, levels)) or 'none'});"
@@ -597,7 +590,7 @@ def cox(
     """
     from statsmodels.duration.hazard_regression import PHReg
 
-    _check_level(level)
+    check_level(level)
     if ties not in _TIES:
         raise ValueError(f"ties must be one of {', '.join(_TIES)}, got {ties!r}")
     if (formula is None) == (covariates is None):
@@ -606,7 +599,7 @@ def cox(
         cov = [covariates] if isinstance(covariates, str) else list(covariates)
         if not cov:
             raise ValueError("covariates must name at least one column")
-        _check_columns(_patients(data), cov, "covariates")
+        check_columns(patient_frame(data), cov, "covariates")
         rhs = " + ".join(cov)
     else:
         if not isinstance(formula, str) or not formula.strip().lstrip("~").strip():
@@ -621,11 +614,11 @@ def cox(
         rhs = formula.strip().lstrip("~").strip()
     rows, scale, n_excluded = _event_frame(data, event, scale)
     if strata is not None:
-        _check_columns(rows, [strata], "strata")
+        check_columns(rows, [strata], "strata")
     import patsy
 
     try:
-        design = patsy.dmatrix(rhs, _plain(rows), return_type="dataframe", NA_action="drop")
+        design = patsy.dmatrix(rhs, patsy_frame(rows), return_type="dataframe", NA_action="drop")
     except patsy.PatsyError as exc:
         raise ValueError(f"formula={rhs!r}: {exc}") from None
     design = design.drop(columns="Intercept", errors="ignore")
