@@ -527,9 +527,13 @@ def test_result_object(sas_fit):
     ]  # fmt: skip
     assert list(sas_fit.cov_params.columns) == ["parameter", "estimate", "se"]
     assert sas_fit.cov_params["parameter"].iloc[1] == "UN(5,4)"
-    summary = sas_fit.summary().set_index("statistic")["value"]
-    assert summary["-2 res log likelihood"] == pytest.approx(-2 * sas_fit.loglik)
-    assert summary["subjects"] == 172
+    stats_table = sas_fit.fit_statistics().set_index("statistic")["value"]
+    assert stats_table["-2 res log likelihood"] == pytest.approx(-2 * sas_fit.loglik)
+    assert stats_table["subjects"] == 172
+    tidy, glance = sas_fit.tidy(), sas_fit.glance()
+    assert tidy["statistic"].tolist() == sas_fit.params["t"].tolist()
+    assert glance["n"].iloc[0] == 172 and glance["loglik"].iloc[0] == sas_fit.loglik
+    assert isinstance(sas_fit.summary(), str) and "MMRM:" in sas_fit.summary()
     html = sas_fit._repr_html_()
     assert "<table" in html and "Fixed effects" in html
     assert "-2LL=3494.2029" in repr(sas_fit)

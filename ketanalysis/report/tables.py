@@ -640,7 +640,7 @@ def mmrm_data(out, *, scale, arm, until) -> pd.DataFrame:
 
 def mmrm_tables(fit, *, arm, level, privacy: Privacy) -> list[Table]:
     """Fit statistics, Type 3 tests, LS-means by arm x session and their differences."""
-    summary = fit.summary()
+    summary = fit.fit_statistics()
     summary["value"] = [_stat_text(v) for v in summary["value"].tolist()]
     lsm = fit.lsmeans(arm, by="session", level=level)
     con = fit.contrasts(arm, by="session", method="pairwise", level=level)
@@ -780,7 +780,12 @@ def survival_tables(out, *, event, scale, group, arm, level, privacy: Privacy):
         except ValueError:
             fit = None
         if fit is not None:
-            params = fit.params.assign(n=fit.n, n_events=fit.n_events)
+            params = (
+                fit.tidy()[["term", "estimate", "se", "statistic", "p_value", "hr"]]
+                .assign(ci_low=fit.tidy()["hr_ci_low"], ci_high=fit.tidy()["hr_ci_high"])
+                .rename(columns={"statistic": "z"})
+                .assign(n=fit.n, n_events=fit.n_events)
+            )
             tables.append(
                 _table(
                     f"{event}_cox",

@@ -31,8 +31,9 @@ def wilson_interval(k, n, level: float = 0.95):
     """
     from statsmodels.stats.proportion import proportion_confint
 
-    k = np.atleast_1d(np.asarray(k, dtype=float))
-    n = np.atleast_1d(np.asarray(n, dtype=float))
+    k, n = np.broadcast_arrays(
+        np.atleast_1d(np.asarray(k, dtype=float)), np.atleast_1d(np.asarray(n, dtype=float))
+    )
     ok = n > 0
     lo = np.full(k.shape, np.nan)
     hi = np.full(k.shape, np.nan)
@@ -60,17 +61,18 @@ def newcombe_interval(k1, n1, k2, n2, level: float = 0.95) -> tuple[float, float
     Notes
     -----
     Newcombe RG. Stat Med 1998;17:873-890, method 10: the Wilson limits of each
-    proportion combined by the square-root rule.
+    proportion combined by the square-root rule, computed by
+    :func:`statsmodels.stats.proportion.confint_proportions_2indep` with
+    ``method="newcomb"``.
     """
     if n1 <= 0 or n2 <= 0:
         return np.nan, np.nan, np.nan
-    p1, p2 = k1 / n1, k2 / n2
-    (l1,), (u1,) = wilson_interval(k1, n1, level)
-    (l2,), (u2,) = wilson_interval(k2, n2, level)
-    d = p1 - p2
-    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return float(d), float(low), float(high)
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(
+        k1, n1, k2, n2, method="newcomb", compare="diff", alpha=1 - level
+    )
+    return float(k1 / n1 - k2 / n2), float(low), float(high)
 
 
 def wald(est, se, level: float = 0.95):

@@ -12,7 +12,6 @@ and return tidy frames (STYLE.md §3). Nothing here imports matplotlib.
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,8 @@ from scipy import stats as _st
 
 from ..outcomes.safety import AE_SEVERITIES, SafetyOutcomes
 from .arguments import by_list, check_columns, check_level
-from .intervals import fisher_interval, wilson_interval
+from .intervals import fisher_interval, wald, wilson_interval
+from .results import ResultViews, ratio_columns, tidy_frame
 
 __all__ = [
     "DissociationResponseResult",
@@ -411,18 +411,17 @@ def cadss_trend(
 # dissociation and response
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class DissociationResponseResult:
+class DissociationResponseResult(ResultViews):
     """Relation between early dissociation and later response (:func:`dissociation_response`).
 
     Attributes
     ----------
     params : DataFrame
-        One row per statistic: ``statistic`` (``"odds_ratio"``, ``"point_biserial_r"``,
-        ``"spearman_rho"``), ``estimate``, ``se`` (on the scale the interval is built on:
-        log odds ratio; Fisher z), ``ci_low``, ``ci_high``, ``p_value``, ``n``.
+        The three statistics, the same as :meth:`tidy`.
     coefficients : DataFrame
-        The logistic model: ``term``, ``estimate`` (log odds), ``se``, ``z``, ``p_value``,
-        ``ci_low``, ``ci_high``, ``odds_ratio``, ``or_ci_low``, ``or_ci_high``.
+        The logistic model, one row per term: ``term``, ``estimate`` (log odds), ``se``,
+        ``statistic`` (Wald z), ``p_value``, ``ci_low``, ``ci_high`` (on the log-odds
+        scale), ``or``, ``or_ci_low``, ``or_ci_high`` (odds ratio and its interval).
     data : DataFrame
         One row per patient used: ``patient_id``, ``cadss`` (the exposure), ``n_cadss``
         (sessions it averages), ``response`` (0/1) and the covariates.
@@ -437,6 +436,12 @@ class DissociationResponseResult:
         Patients used.
     n_excluded : int
         Patients with a CADSS or a response but not both (or a missing covariate).
+    loglik : float
+        Log-likelihood of the logistic model (missing when it could not be fitted).
+    converged : bool
+        Whether the logistic model converged.
+    level : float
+        The confidence level.
     """
 
     params: pd.DataFrame = field(repr=False)
@@ -448,19 +453,66 @@ class DissociationResponseResult:
     per: float
     n: int
     n_excluded: int
+    loglik: float = np.nan
+    converged: bool = True
+    level: float = 0.95
 
-    def summary(self) -> pd.DataFrame:
-        """The ``params`` table."""
-        return self.params
+    def tidy(self) -> pd.DataFrame:
+        """One row per statistic of the association.
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>Dissociation and response</strong>: mean peak CADSS of the first "
-            f"{self.infusions} session(s) and {html.escape(self.response)}"
-            f"{' (' + html.escape(self.scale) + ')' if self.scale else ''}; "
+        Returns
+        -------
+        DataFrame
+            ``term``: ``"log_odds_ratio"`` (of response per ``per`` CADSS points, from the
+            logistic model), ``"point_biserial_r"``, ``"spearman_rho"``; ``estimate``;
+            ``se`` (log odds ratio: Wald; correlations: the SE of Fisher's z their
+            interval is built on, 1/sqrt(n - 3) and sqrt(1.06/(n - 3))); ``statistic``
+            (log odds ratio: Wald z; correlations: t with n - 2 degrees of freedom, the
+            test behind their p-values); ``df`` (missing for the z statistic);
+            ``p_value``; ``ci_low``, ``ci_high`` (on the scale of ``estimate``); ``or``,
+            ``or_ci_low``, ``or_ci_high`` (the odds ratio and its interval, on the
+            ``log_odds_ratio`` row only); ``n`` (patients).
+        """
+        return self.params.copy()
+
+    def glance(self) -> pd.DataFrame:
+        """The analysis in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (patients), ``n_excluded``, ``n_responders``, ``loglik``, ``aic`` and
+            ``df`` of the logistic model, ``converged``, ``method``
+            (``"logistic regression"``), ``response``, ``scale``, ``infusions``, ``per``,
+            ``level``.
+        """
+        k = len(self.coefficients)
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n,
+                    "n_excluded": self.n_excluded,
+                    "n_responders": int(self.data["response"].sum()),
+                    "loglik": self.loglik,
+                    "aic": -2 * self.loglik + 2 * k,
+                    "df": k,
+                    "converged": self.converged,
+                    "method": "logistic regression",
+                    "response": self.response,
+                    "scale": self.scale,
+                    "infusions": self.infusions,
+                    "per": self.per,
+                    "level": self.level,
+                }
+            ]
+        )
+
+    def _title(self) -> str:
+        return (
+            f"Dissociation and response: mean peak CADSS of the first {self.infusions} "
+            f"session(s) and {self.response}{' (' + self.scale + ')' if self.scale else ''}; "
             f"{self.n} patients"
         )
-        return head + self.params.to_html(index=False)
 
 
 def dissociation_response(
@@ -503,9 +555,9 @@ def dissociation_response(
     Returns
     -------
     DissociationResponseResult
-        ``params``: the odds ratio of response per ``per`` CADSS points (logistic
-        regression), the point-biserial correlation and Spearman's rho, each with its
-        interval, p-value and n.
+        ``tidy()``: the log odds ratio (and odds ratio) of response per ``per`` CADSS
+        points (logistic regression), the point-biserial correlation and Spearman's rho,
+        each with its interval, p-value and n.
 
     Notes
     -----
@@ -526,8 +578,8 @@ def dissociation_response(
     >>> from ketanalysis.stats.safety import dissociation_response
     >>> scores = ka.read_scores("data/sample/cohort_long.csv")
     >>> res = dissociation_response(scores, ka.derive(scores), scale="MADRS")
-    >>> res.params["statistic"].tolist()
-    ['odds_ratio', 'point_biserial_r', 'spearman_rho']
+    >>> res.tidy()["term"].tolist()
+    ['log_odds_ratio', 'point_biserial_r', 'spearman_rho']
     >>> res.n
     150
     """
@@ -579,11 +631,13 @@ def dissociation_response(
     design = used.assign(_cadss_per=x / per)
     rhs = " + ".join(["_cadss_per", *[_term(used, c) for c in covariates]])
     X = patsy.dmatrix(rhs, design, return_type="dataframe")
+    loglik, converged = np.nan, False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             fit = sm.GLM(yv, X, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=200)
             est, se = np.asarray(fit.params, float), np.asarray(fit.bse, float)
+            loglik, converged = float(fit.llf), bool(fit.converged)
         except Exception as exc:  # perfect separation and the like
             warnings.warn(f"logistic regression failed: {exc}", UserWarning, stacklevel=2)
             est = se = np.full(X.shape[1], np.nan)
@@ -594,38 +648,39 @@ def dissociation_response(
                 UserWarning,
                 stacklevel=2,
             )
-    q = _st.norm.ppf(0.5 + level / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = est / se
-    coef = pd.DataFrame(
-        {
-            "term": [t.replace("_cadss_per", f"cadss/{per:g}") for t in X.columns],
-            "estimate": est,
-            "se": se,
-            "z": z,
-            "p_value": 2 * _st.norm.sf(np.abs(z)),
-            "ci_low": est - q * se,
-            "ci_high": est + q * se,
-        }
-    )
-    coef["odds_ratio"] = np.exp(coef["estimate"])
-    coef["or_ci_low"] = np.exp(coef["ci_low"])
-    coef["or_ci_high"] = np.exp(coef["ci_high"])
+    z, p, lo, hi = wald(est, se, level)
+    terms = [t.replace("_cadss_per", f"cadss/{per:g}") for t in X.columns]
+    coef = tidy_frame(terms, est, se, z, p, lo, hi, extra=ratio_columns("or", est, lo, hi))
     b = coef.loc[(coef["term"] == f"cadss/{per:g}").to_numpy()].iloc[0]
-    rows = [("odds_ratio", b["odds_ratio"], b["se"], b["or_ci_low"], b["or_ci_high"], b["p_value"])]
-    # correlations with Fisher z intervals
-    r, p_r = _st.pearsonr(x, yv)
+    # correlations: Pearson (point-biserial) by scipy, with scipy's Fisher-z interval;
+    # Spearman's rho with the variance 1.06 / (n - 3) of Fieller, Hartley and Pearson
+    # (scipy's Pearson interval on the ranks would use 1 / (n - 3))
+    pear = _st.pearsonr(x, yv)
+    ci = pear.confidence_interval(confidence_level=level) if n > 3 else None
+    r = float(pear.statistic)
     rho, p_rho = _st.spearmanr(x, yv)
-    for name, value, p_value, var in (
-        ("point_biserial_r", float(r), float(p_r), 1.0),
-        ("spearman_rho", float(rho), float(p_rho), 1.06),
-    ):
-        lo, hi, se_z = fisher_interval(value, n, level, var)
-        rows.append((name, value, se_z, lo, hi, p_value))
-    params = pd.DataFrame(
-        rows, columns=["statistic", "estimate", "se", "ci_low", "ci_high", "p_value"]
+    rho = float(rho)
+    se_r = fisher_interval(r, n, level)[2]
+    lo_rho, hi_rho, se_rho = fisher_interval(rho, n, level, 1.06)
+    nan = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_r, t_rho = (v * np.sqrt((n - 2) / (1 - v**2)) for v in (r, rho))
+    params = tidy_frame(
+        ["log_odds_ratio", "point_biserial_r", "spearman_rho"],
+        [b["estimate"], r, rho],
+        [b["se"], se_r, se_rho],
+        [b["statistic"], t_r, t_rho],
+        [b["p_value"], float(pear.pvalue), float(p_rho)],
+        [b["ci_low"], ci.low if ci is not None else nan, lo_rho],
+        [b["ci_high"], ci.high if ci is not None else nan, hi_rho],
+        df=[nan, n - 2, n - 2],
+        extra={
+            "or": [b["or"], nan, nan],
+            "or_ci_low": [b["or_ci_low"], nan, nan],
+            "or_ci_high": [b["or_ci_high"], nan, nan],
+            "n": n,
+        },
     )
-    params["n"] = n
     return DissociationResponseResult(
         params=params,
         coefficients=coef,
@@ -636,6 +691,9 @@ def dissociation_response(
         per=float(per),
         n=n,
         n_excluded=n_excluded,
+        loglik=loglik,
+        converged=converged,
+        level=level,
     )
 
 

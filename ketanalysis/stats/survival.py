@@ -10,7 +10,6 @@ from :mod:`statsmodels.duration` and follow the conventions of R's survival pack
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +19,8 @@ from scipy import stats as _st
 
 from .arguments import by_list, check_columns, check_level, group_levels
 from .frames import one_scale, patient_frame, patsy_frame
+from .intervals import wald
+from .results import ResultViews, ratio_columns, tidy_frame
 
 __all__ = ["CoxResult", "KaplanMeierResult", "cox", "kaplan_meier", "logrank"]
 
@@ -72,7 +73,7 @@ def _groups(rows, by_cols):
 # Kaplan-Meier
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class KaplanMeierResult:
+class KaplanMeierResult(ResultViews):
     """Kaplan-Meier estimates per group (see :func:`kaplan_meier`).
 
     Attributes
@@ -214,19 +215,75 @@ class KaplanMeierResult:
                 rows.append(row)
         return pd.DataFrame(rows)
 
-    def summary(self) -> pd.DataFrame:
-        """Per group: n, events and the median time with its interval."""
-        return self.median
+    def tidy(self) -> pd.DataFrame:
+        """The median time to event per group, one row per group.
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>Kaplan-Meier</strong>: time to {html.escape(self.event)}"
-            + (f" ({html.escape(self.scale)})" if self.scale else "")
-            + (f" in {html.escape(self.time_unit)}" if self.time_unit else "")
+        Returns
+        -------
+        DataFrame
+            The ``by`` columns; ``term`` (the group as R names strata, ``"route=IV"``, or
+            ``"all"`` without ``by``); ``estimate`` (median time, missing when the curve
+            never reaches 0.5); ``se``, ``statistic``, ``p_value`` (missing: a median has
+            no test); ``ci_low``, ``ci_high`` (Brookmeyer-Crowley interval of the median,
+            see :meth:`quantiles`); ``n`` (patients), ``n_events``.
+        """
+        med = self.median
+        by = list(self.by)
+        if by:
+            term = [
+                ", ".join(f"{c}={v}" for c, v in zip(by, vals, strict=True))
+                for vals in med[by].itertuples(index=False, name=None)
+            ]
+        else:
+            term = ["all"] * len(med)
+        nan = np.full(len(med), np.nan)
+        return tidy_frame(
+            term,
+            med["estimate"],
+            nan,
+            nan,
+            nan,
+            med["ci_low"],
+            med["ci_high"],
+            lead={c: med[c].to_numpy() for c in by},
+            extra={"n": med["n"].to_numpy(), "n_events": med["n_events"].to_numpy()},
+        )
+
+    def glance(self) -> pd.DataFrame:
+        """The estimate in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (patients), ``n_events``, ``n_excluded`` (no known time), ``n_groups``,
+            ``method`` (``"kaplan-meier"``), ``conf_type`` (``"log"``), ``event``,
+            ``scale``, ``time_unit``, ``level``.
+        """
+        return pd.DataFrame(
+            [
+                {
+                    "n": int(self.groups["n"].sum()),
+                    "n_events": int(self.groups["n_events"].sum()),
+                    "n_excluded": self.n_excluded,
+                    "n_groups": len(self.groups),
+                    "method": "kaplan-meier",
+                    "conf_type": "log",
+                    "event": self.event,
+                    "scale": self.scale,
+                    "time_unit": self.time_unit,
+                    "level": self.level,
+                }
+            ]
+        )
+
+    def _title(self) -> str:
+        return (
+            f"Kaplan-Meier: time to {self.event}"
+            + (f" ({self.scale})" if self.scale else "")
+            + (f" in {self.time_unit}" if self.time_unit else "")
             + f"; {int(self.groups['n'].sum())} patients"
             + (f", {self.n_excluded} without a time" if self.n_excluded else "")
         )
-        return head + self.summary().to_html(index=False)
 
 
 def _same(values, target) -> np.ndarray:
@@ -489,16 +546,13 @@ def logrank(
 # Cox proportional hazards
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class CoxResult:
+class CoxResult(ResultViews):
     """A Cox proportional-hazards fit (see :func:`cox`).
 
     Attributes
     ----------
     params : DataFrame
-        One row per model term: ``term`` (patsy's name, e.g. ``arm[T.placebo]`` for the
-        placebo arm against the first level), ``estimate`` (log hazard ratio), ``se``, ``z``,
-        ``p_value`` (Wald), ``hr`` = exp(estimate), ``ci_low``, ``ci_high`` (Wald interval
-        of the hazard ratio, exp(estimate -/+ z se)).
+        The coefficient table, the same as :meth:`tidy`.
     formula : str
         The right-hand side fitted.
     event, scale, ties, level
@@ -524,17 +578,61 @@ class CoxResult:
     loglik: float
     converged: bool
 
-    def summary(self) -> pd.DataFrame:
-        """The ``params`` table."""
-        return self.params
+    def tidy(self) -> pd.DataFrame:
+        """One row per model term, on the log-hazard scale and as a hazard ratio.
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>Cox model</strong>: time to {html.escape(self.event)} ~ "
-            f"{html.escape(self.formula)}; ties={self.ties}; n={self.n}, "
-            f"events={self.n_events}"
+        Returns
+        -------
+        DataFrame
+            ``term`` (patsy's name, e.g. ``arm[T.placebo]`` for the placebo arm against
+            the first level); ``estimate`` (log hazard ratio, R ``coef``); ``se`` (model
+            based, R ``se(coef)``); ``statistic`` (Wald z); ``p_value``; ``ci_low``,
+            ``ci_high`` (Wald interval of the log hazard ratio, estimate -/+ z se);
+            ``hr`` = exp(estimate) (R ``exp(coef)``); ``hr_ci_low``, ``hr_ci_high`` (the
+            interval of the hazard ratio, R ``lower .95``, ``upper .95``).
+        """
+        return self.params.copy()
+
+    def glance(self) -> pd.DataFrame:
+        """The fit in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (patients), ``n_events``, ``n_excluded``, ``loglik`` (partial
+            log-likelihood), ``aic`` (-2 loglik + 2 df), ``bic`` (-2 loglik + log(n_events)
+            df, as R ``BIC`` of a ``coxph`` fit), ``df`` (coefficients), ``converged``,
+            ``method`` (``"cox"``), ``ties``, ``event``, ``scale``, ``formula``, ``level``.
+        """
+        k = len(self.params)
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n,
+                    "n_events": self.n_events,
+                    "n_excluded": self.n_excluded,
+                    "loglik": self.loglik,
+                    "aic": -2 * self.loglik + 2 * k,
+                    "bic": -2 * self.loglik + np.log(self.n_events) * k
+                    if self.n_events
+                    else np.nan,
+                    "df": k,
+                    "converged": self.converged,
+                    "method": "cox",
+                    "ties": self.ties,
+                    "event": self.event,
+                    "scale": self.scale,
+                    "formula": self.formula,
+                    "level": self.level,
+                }
+            ]
         )
-        return head + self.params.to_html(index=False)
+
+    def _title(self) -> str:
+        return (
+            f"Cox model: time to {self.event} ~ {self.formula}; ties={self.ties}; "
+            f"n={self.n}, events={self.n_events}"
+        )
 
 
 def cox(
@@ -641,19 +739,9 @@ def cox(
     fit = model.fit(disp=False)
     est = np.asarray(fit.params, dtype=float)
     se = np.asarray(fit.bse, dtype=float)
-    z = est / se
-    q = _st.norm.ppf(0.5 + level / 2)
-    params = pd.DataFrame(
-        {
-            "term": list(design.columns),
-            "estimate": est,
-            "se": se,
-            "z": z,
-            "p_value": 2 * _st.norm.sf(np.abs(z)),
-            "hr": np.exp(est),
-            "ci_low": np.exp(est - q * se),
-            "ci_high": np.exp(est + q * se),
-        }
+    z, p, lo, hi = wald(est, se, level)
+    params = tidy_frame(
+        design.columns, est, se, z, p, lo, hi, extra=ratio_columns("hr", est, lo, hi)
     )
     converged = bool(getattr(fit, "mle_retvals", {}).get("converged", True))
     return CoxResult(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from ..results import ResultViews, tidy_frame
 from .blas import single_threaded_blas
 from .covariance import STRUCTURES, make_structure
 from .degrees_of_freedom import DF_METHODS, Inference, estimates, f_test, t_table
@@ -24,7 +25,7 @@ from .fit import MMRMConvergenceWarning, check_identifiable, fit_model
 
 __all__ = ["MMRMControl", "MMRMConvergenceWarning", "MMRMResult", "mmrm"]
 
-_STAT_COLUMNS = ["estimate", "se", "df", "t", "p_value", "ci_low", "ci_high"]
+_STAT_COLUMNS = ["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class _Terms:
 
 
 @dataclass(frozen=True, eq=False)
-class MMRMResult:
+class MMRMResult(ResultViews):
     """A fitted MMRM (returned by :func:`mmrm`; immutable).
 
     Attributes
@@ -389,7 +390,67 @@ class MMRMResult:
         return pd.DataFrame([f_test(self._inference, L)])
 
     # -- display --------------------------------------------------------------------------
-    def summary(self) -> pd.DataFrame:
+    def tidy(self) -> pd.DataFrame:
+        """The fixed effects, one row per design column.
+
+        Returns
+        -------
+        DataFrame
+            ``term``, ``estimate``, ``se``, ``statistic`` (t against 0), ``df`` (of
+            ``df_method``), ``p_value`` (two-sided), ``ci_low``, ``ci_high`` (t interval
+            of the estimate at the fit's 95 %); the ``params`` table with ``t`` named
+            ``statistic``.
+        """
+        p = self.params
+        return tidy_frame(
+            p["term"],
+            p["estimate"],
+            p["se"],
+            p["t"],
+            p["p_value"],
+            p["ci_low"],
+            p["ci_high"],
+            df=p["df"],
+        )
+
+    def glance(self) -> pd.DataFrame:
+        """The fit in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (subjects), ``n_obs``, ``n_dropped``, ``n_sessions``, ``loglik``
+            ((restricted) log-likelihood), ``aic``, ``bic`` (SAS definitions), ``df``
+            (fixed-effect plus covariance parameters), ``converged``, ``iterations``,
+            ``gradient_norm``, ``method`` (``"REML"`` or ``"ML"``), ``covariance``,
+            ``df_method``, ``formula``.
+        """
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n_subjects,
+                    "n_obs": self.n_obs,
+                    "n_dropped": self.n_dropped,
+                    "n_sessions": len(self.sessions),
+                    "loglik": self.loglik,
+                    "aic": self.aic,
+                    "bic": self.bic,
+                    "df": len(self.params) + len(self.cov_params),
+                    "converged": self.converged,
+                    "iterations": self.iterations,
+                    "gradient_norm": self.gradient_norm,
+                    "method": "REML" if self.reml else "ML",
+                    "covariance": self.covariance_type,
+                    "df_method": self.df_method,
+                    "formula": self.formula,
+                }
+            ]
+        )
+
+    def _title(self) -> str:
+        return f"MMRM: {self.formula}"
+
+    def fit_statistics(self) -> pd.DataFrame:
         """Fit statistics (SAS "Dimensions" and "Fit Statistics").
 
         Returns
@@ -431,9 +492,9 @@ class MMRMResult:
         fmt = {c: "{:.4g}".format for c in _STAT_COLUMNS}
         parts = [
             f"<strong>MMRM: {html.escape(self.formula)}</strong>",
-            self.summary().to_html(index=False),
+            self.glance().to_html(index=False, float_format="{:.6g}".format),
             "<em>Fixed effects</em>",
-            self.params.to_html(index=False, formatters=fmt),
+            self.tidy().to_html(index=False, formatters=fmt),
             "<em>Covariance matrix</em>",
             self.covariance.to_html(float_format="{:.4f}".format),
         ]
