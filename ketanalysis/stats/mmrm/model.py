@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from ..arguments import check_level
 from ..results import ResultViews, tidy_frame
 from .blas import single_threaded_blas
 from .covariance import STRUCTURES, make_structure
@@ -245,6 +246,7 @@ class MMRMResult(ResultViews):
         return levels.index(value) if value in levels else len(levels)
 
     def _table(self, L, level):
+        check_level(level)
         est, se, df = estimates(self._inference, L)
         return {"estimate": est, "se": se, "df": df, **t_table(est, se, df, level)}
 
