@@ -13,12 +13,16 @@ import pandas as pd
 
 from .. import scales as _scales
 from ..outcomes.engine import Outcomes
+from ..outcomes.safety import SafetyOutcomes
 from .arguments import check_columns, is_binary_dtype, sort_key
 
 __all__ = [
     "ASSESSMENT_OUTCOMES",
+    "EVENTS",
     "PATIENT_OUTCOMES",
     "assessment_frame",
+    "cadss_frame",
+    "event_frame",
     "filter_scales",
     "one_scale",
     "outcome_frame",
@@ -41,6 +45,8 @@ PATIENT_OUTCOMES = {
 }
 #: Per-assessment outcomes (``rates(..., session=...)``): ``Outcomes.assessments`` columns.
 ASSESSMENT_OUTCOMES = {"response": "response", "remission": "remission"}
+#: The events with a time: ``time_to_<event>`` and ``<event>_event`` columns.
+EVENTS = ("response", "remission", "relapse")
 
 
 def assessment_frame(data) -> pd.DataFrame:
@@ -147,3 +153,84 @@ def patsy_frame(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[c] = col.to_numpy()
     return pd.DataFrame(out, index=frame.index)
+
+
+def event_frame(data, event, scale):
+    """The patients of one scale with a known time to ``event``.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        An Outcomes (its ``patients``) or a frame with ``time_to_<event>`` and
+        ``<event>_event``.
+    event : {"response", "remission", "relapse"}
+    scale : str or None
+        The scale (default: the primary scale).
+
+    Returns
+    -------
+    rows : DataFrame
+        The patients with a known time, with ``_time`` and ``_status`` (1 event, 0
+        censored) added.
+    scale : str or None
+    n_excluded : int
+        Patients without a known time (for relapse: not at risk).
+    """
+    if event not in EVENTS:
+        raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
+    frame = patient_frame(data)
+    tcol, scol = f"time_to_{event}", f"{event}_event"
+    check_columns(frame, [tcol, scol], "event")
+    frame, scale = one_scale(data, frame, scale)
+    time = pd.to_numeric(frame[tcol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    status = pd.to_numeric(frame[scol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(time) & ~np.isnan(status)
+    if np.any(time[known] < 0):
+        raise ValueError(f"{tcol} has negative times")
+    if not np.isin(status[known], (0.0, 1.0)).all():
+        raise ValueError(f"{scol} must be 0 (censored) or 1 (event)")
+    n_excluded = int((~known).sum())
+    rows = frame.loc[known].copy()
+    rows["_time"] = time[known]
+    rows["_status"] = status[known]
+    if not len(rows):
+        raise ValueError(f"no patient has a known {tcol} (scale {scale})")
+    return rows, scale, n_excluded
+
+
+def cadss_frame(data, time: str = "infusion") -> pd.DataFrame:
+    """Peak CADSS per session out of a SafetyOutcomes, a frame with ``cadss`` or a score
+    frame with CADSS rows (numbered ``infusion`` 1, 2, ... per patient).
+
+    Parameters
+    ----------
+    data : SafetyOutcomes or DataFrame
+    time : str, default "infusion"
+        The session column the caller will use (not used to build the frame).
+
+    Returns
+    -------
+    DataFrame
+    """
+    if isinstance(data, SafetyOutcomes):
+        frame = data.sessions
+        if "cadss" not in frame:
+            raise ValueError(
+                "the safety data have no CADSS: pass scores= to derive_safety or a cadss "
+                "column in the vital signs"
+            )
+        return frame
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a SafetyOutcomes or a DataFrame, got {type(data).__name__}")
+    if "cadss" in data:
+        return data
+    if "scale" in data and "score" in data:
+        frame = data.loc[(data["scale"] == "CADSS").to_numpy()].rename(columns={"score": "cadss"})
+        if frame.empty:
+            raise ValueError("the score frame has no CADSS rows")
+        frame = frame.sort_values(["patient_id", "session"], kind="stable")
+        frame = frame.assign(
+            infusion=frame.groupby("patient_id", sort=False).cumcount().to_numpy() + 1
+        )
+        return frame.reset_index(drop=True)
+    raise ValueError("data need a 'cadss' column, or 'scale' and 'score' with CADSS rows")
