@@ -68,6 +68,16 @@ def check_level(level, name: str = "level") -> float:
 
 
 def check_columns(frame: pd.DataFrame, columns, param: str) -> None:
+    """Raise ValueError naming ``param`` unless every one of ``columns`` is in ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    columns : sequence of str
+    param : str
+        The parameter the columns came from, named in the message with a close match
+        ("did you mean ...?") and the columns present.
+    """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         hints = []
@@ -81,6 +91,17 @@ def check_columns(frame: pd.DataFrame, columns, param: str) -> None:
 
 
 def by_list(frame: pd.DataFrame, by) -> list[str]:
+    """The grouping columns ``by`` as a list (empty for None), checked against ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    by : str, sequence of str or None
+
+    Returns
+    -------
+    list of str
+    """
     if by is None:
         return []
     cols = [by] if isinstance(by, str) else list(by)
@@ -89,6 +110,20 @@ def by_list(frame: pd.DataFrame, by) -> list[str]:
 
 
 def as_float(col: pd.Series, param: str, name) -> pd.Series:
+    """A column as float with NaN for missing; ValueError naming ``param`` if not numeric.
+
+    Parameters
+    ----------
+    col : Series
+    param : str
+        The parameter named in the error.
+    name : str
+        The column named in the error.
+
+    Returns
+    -------
+    Series
+    """
     try:
         return pd.Series(
             pd.to_numeric(col).astype("Float64").to_numpy(dtype=float, na_value=np.nan),
@@ -99,7 +134,18 @@ def as_float(col: pd.Series, param: str, name) -> pd.Series:
 
 
 def as_binary(col: pd.Series, param: str, name) -> pd.Series:
-    """A 0/1 float series with NaN for missing; error if other values occur."""
+    """A 0/1 float series with NaN for missing; ValueError if other values occur.
+
+    Parameters
+    ----------
+    col : Series
+    param, name : str
+        The parameter and the column named in the error.
+
+    Returns
+    -------
+    Series
+    """
     if is_binary_dtype(col):
         values = pd.Series(
             col.astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=col.index
@@ -113,15 +159,44 @@ def as_binary(col: pd.Series, param: str, name) -> pd.Series:
 
 
 def sort_key(v):
+    """Sort key putting numbers (in order) before text (in order).
+
+    Parameters
+    ----------
+    v : object
+
+    Returns
+    -------
+    tuple
+    """
     return (0, v) if isinstance(v, (int, float, np.number)) else (1, str(v))
 
 
 def is_binary_dtype(col: pd.Series) -> bool:
+    """Whether a column is boolean (numpy or pandas nullable).
+
+    Parameters
+    ----------
+    col : Series
+
+    Returns
+    -------
+    bool
+    """
     return pd.api.types.is_bool_dtype(col) or isinstance(col.dtype, pd.BooleanDtype)
 
 
 def group_levels(col: pd.Series) -> list:
-    """Distinct non-missing values in category order (else sorted)."""
+    """Distinct non-missing values in category order (else sorted).
+
+    Parameters
+    ----------
+    col : Series
+
+    Returns
+    -------
+    list
+    """
     if isinstance(col.dtype, pd.CategoricalDtype):
         present = set(col.dropna())
         return [c for c in col.cat.categories if c in present]
@@ -129,6 +204,21 @@ def group_levels(col: pd.Series) -> list:
 
 
 def two_groups(col: pd.Series, groups, by: str) -> tuple:
+    """The pair of groups a difference compares: ``groups`` checked, or the two values.
+
+    Parameters
+    ----------
+    col : Series
+        The ``by`` column.
+    groups : pair or None
+        ``(a, b)``; default the two values of ``col`` (error when there are not two).
+    by : str
+        The column name, for the messages.
+
+    Returns
+    -------
+    tuple
+    """
     levels = group_levels(col)
     if groups is not None:
         groups = tuple(groups)
@@ -150,7 +240,18 @@ def two_groups(col: pd.Series, groups, by: str) -> tuple:
 
 
 def session_key(col: pd.Series, name: str) -> np.ndarray:
-    """Session values as sortable floats (codes of an ordered categorical)."""
+    """Session values as sortable floats (codes of an ordered categorical).
+
+    Parameters
+    ----------
+    col : Series
+    name : str
+        The session column, named in the error.
+
+    Returns
+    -------
+    ndarray
+    """
     if isinstance(col.dtype, pd.CategoricalDtype):
         if not col.cat.ordered:
             raise ValueError(f"session={name!r}: a categorical session must be ordered")

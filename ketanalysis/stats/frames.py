@@ -50,6 +50,16 @@ EVENTS = ("response", "remission", "relapse")
 
 
 def assessment_frame(data) -> pd.DataFrame:
+    """The assessments: ``data.assessments`` of an Outcomes, or the DataFrame itself.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+
+    Returns
+    -------
+    DataFrame
+    """
     if isinstance(data, Outcomes):
         return data.assessments
     if isinstance(data, pd.DataFrame):
@@ -58,6 +68,16 @@ def assessment_frame(data) -> pd.DataFrame:
 
 
 def patient_frame(data) -> pd.DataFrame:
+    """The patients: ``data.patients`` of an Outcomes, or the DataFrame itself.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+
+    Returns
+    -------
+    DataFrame
+    """
     if isinstance(data, Outcomes):
         return data.patients
     if isinstance(data, pd.DataFrame):
@@ -66,7 +86,17 @@ def patient_frame(data) -> pd.DataFrame:
 
 
 def scale_order(frame: pd.DataFrame) -> list[str]:
-    """Scales present, in registry order (the order derive uses), unknown ones last."""
+    """Scales present, in registry order (the order derive uses), unknown ones last.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With a ``scale`` column.
+
+    Returns
+    -------
+    list of str
+    """
     col = frame["scale"]
     present = [str(s) for s in pd.unique(col.dropna())]
     if isinstance(col.dtype, pd.CategoricalDtype):
@@ -76,6 +106,17 @@ def scale_order(frame: pd.DataFrame) -> list[str]:
 
 
 def filter_scales(frame: pd.DataFrame, scale) -> pd.DataFrame:
+    """The rows of the scale(s) ``scale`` (all rows for None); error naming a missing one.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    scale : str, sequence of str or None
+
+    Returns
+    -------
+    DataFrame
+    """
     if scale is None:
         return frame
     if "scale" not in frame.columns:
@@ -91,7 +132,22 @@ def filter_scales(frame: pd.DataFrame, scale) -> pd.DataFrame:
 
 
 def one_scale(data, frame: pd.DataFrame, scale) -> tuple[pd.DataFrame, str | None]:
-    """Rows of one scale: ``scale`` or, by default, the primary (first derived) scale."""
+    """Rows of one scale: ``scale`` or, by default, the primary (first derived) scale.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+        Where the primary scale is read from.
+    frame : DataFrame
+        The frame to filter.
+    scale : str or None
+
+    Returns
+    -------
+    rows : DataFrame
+    scale : str or None
+        None when the frame has no ``scale`` column.
+    """
     if "scale" not in frame.columns:
         if scale is not None:
             raise ValueError(f"scale={scale!r} given but the data have no 'scale' column")
@@ -107,6 +163,22 @@ def one_scale(data, frame: pd.DataFrame, scale) -> tuple[pd.DataFrame, str | Non
 
 
 def outcome_frame(data, outcome, session) -> tuple[pd.DataFrame, str]:
+    """The frame and column of an outcome of :func:`~ketanalysis.stats.rates`.
+
+    Parameters
+    ----------
+    data : Outcomes or DataFrame
+    outcome : str
+        A key of :data:`PATIENT_OUTCOMES` (or a boolean patients column) or, with
+        ``session``, of :data:`ASSESSMENT_OUTCOMES`.
+    session : session value or None
+        None: per patient; else the assessments at that session.
+
+    Returns
+    -------
+    frame : DataFrame
+    column : str
+    """
     if not isinstance(outcome, str):
         raise ValueError(f"outcome must be a string, got {outcome!r}")
     if session is None:
@@ -138,7 +210,16 @@ def outcome_frame(data, outcome, session) -> tuple[pd.DataFrame, str]:
 
 
 def patsy_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable boolean/integer/float columns as float (NaN for missing), for patsy."""
+    """Nullable boolean/integer/float columns as float (NaN for missing), for patsy.
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    DataFrame
+    """
     out = {}
     for c in frame.columns:
         col = frame[c]

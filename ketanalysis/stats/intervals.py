@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as _st
 
+from .arguments import check_level
+
 __all__ = ["fisher_interval", "newcombe_interval", "wald", "wilson_interval"]
 
 
@@ -31,6 +33,7 @@ def wilson_interval(k, n, level: float = 0.95):
     """
     from statsmodels.stats.proportion import proportion_confint
 
+    check_level(level)
     k, n = np.broadcast_arrays(
         np.atleast_1d(np.asarray(k, dtype=float)), np.atleast_1d(np.asarray(n, dtype=float))
     )
@@ -65,6 +68,7 @@ def newcombe_interval(k1, n1, k2, n2, level: float = 0.95) -> tuple[float, float
     :func:`statsmodels.stats.proportion.confint_proportions_2indep` with
     ``method="newcomb"``.
     """
+    check_level(level)
     if n1 <= 0 or n2 <= 0:
         return np.nan, np.nan, np.nan
     from statsmodels.stats.proportion import confint_proportions_2indep
@@ -87,6 +91,7 @@ def wald(est, se, level: float = 0.95):
     -------
     z, p_value, ci_low, ci_high : ndarray
     """
+    check_level(level)
     est = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -114,6 +119,7 @@ def fisher_interval(r: float, n: int, level: float = 0.95, var: float = 1.0):
     ci_low, ci_high, se_z : float
         Missing when n <= 3.
     """
+    check_level(level)
     if n <= 3 or not np.isfinite(r):
         return np.nan, np.nan, np.nan
     se = float(np.sqrt(var / (n - 3)))
