@@ -527,9 +527,13 @@ def test_result_object(sas_fit):
     ]  # fmt: skip
     assert list(sas_fit.cov_params.columns) == ["parameter", "estimate", "se"]
     assert sas_fit.cov_params["parameter"].iloc[1] == "UN(5,4)"
-    summary = sas_fit.summary().set_index("statistic")["value"]
-    assert summary["-2 res log likelihood"] == pytest.approx(-2 * sas_fit.loglik)
-    assert summary["subjects"] == 172
+    stats_table = sas_fit.fit_statistics().set_index("statistic")["value"]
+    assert stats_table["-2 res log likelihood"] == pytest.approx(-2 * sas_fit.loglik)
+    assert stats_table["subjects"] == 172
+    tidy, glance = sas_fit.tidy(), sas_fit.glance()
+    assert tidy["statistic"].tolist() == sas_fit.params["t"].tolist()
+    assert glance["n"].iloc[0] == 172 and glance["loglik"].iloc[0] == sas_fit.loglik
+    assert isinstance(sas_fit.summary(), str) and "MMRM:" in sas_fit.summary()
     html = sas_fit._repr_html_()
     assert "<table" in html and "Fixed effects" in html
     assert "-2LL=3494.2029" in repr(sas_fit)
@@ -736,3 +740,36 @@ def test_start_values_are_projected_when_pairwise_moments_are_not_positive_defin
     assert fit.converged and ref.converged
     assert fit.loglik == pytest.approx(ref.loglik, abs=1e-6)
     np.testing.assert_allclose(fit.params["estimate"], ref.params["estimate"], atol=1e-5)
+
+
+def _projected_by_hand(S, floor=0.05):
+    """The start-matrix repair as ketanalysis wrote it before calling statsmodels."""
+    sd = np.sqrt(np.diag(S))
+    C = S / np.outer(sd, sd)
+    w, V = np.linalg.eigh((C + C.T) / 2)
+    C = (V * np.maximum(w, floor)) @ V.T
+    d = np.sqrt(np.diag(C))
+    return C / np.outer(d, d) * np.outer(sd, sd)
+
+
+def test_start_matrix_repair_equals_the_hand_written_projection():
+    """The repair (statsmodels cov_nearest, method "clipped", threshold 0.05) equals the
+    eigenvalue clipping of the correlations it replaced, to 1e-12, on indefinite pairwise
+    matrices of 3 to 6 sessions with unequal variances; positive definite ones are kept."""
+    from ketanalysis.stats.mmrm.fit import _positive_definite
+
+    rng = np.random.default_rng(3)
+    n_indefinite = 0
+    for _ in range(200):
+        t = int(rng.integers(3, 7))
+        C = rng.uniform(-1, 1, (t, t))
+        C = (C + C.T) / 2
+        np.fill_diagonal(C, 1.0)
+        sd = rng.uniform(0.5, 4.0, t)
+        S = C * np.outer(sd, sd)
+        if np.linalg.eigvalsh(S).min() > 0:
+            assert _positive_definite(S) is S
+            continue
+        n_indefinite += 1
+        np.testing.assert_allclose(_positive_definite(S), _projected_by_hand(S), atol=1e-12)
+    assert n_indefinite > 50

@@ -328,7 +328,7 @@ def test_safety_tables_equal_the_derivation_and_stats(sample, sample_safety):
     scores = ka.read_scores(SAMPLE)
     dr = pd.read_csv(sample / "tables" / "dissociation_response.csv")
     res = ka.stats.dissociation_response(scores, ka.derive(scores), scale="MADRS")
-    assert dr["estimate"].iloc[0] == pytest.approx(res.params["estimate"].iloc[0], rel=1e-9)
+    assert dr["estimate"].iloc[0] == pytest.approx(res.tidy()["or"].iloc[0], rel=1e-9)
     assert dr["n"].iloc[0] == res.n == 150
     trend = pd.read_csv(sample / "tables" / "cadss_trend.csv")
     ref = ka.stats.cadss_trend(scores, by="route")

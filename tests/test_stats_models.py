@@ -124,23 +124,26 @@ def test_gee_ar1_rho_by_its_formula(sim_a):
 
 
 def test_gee_tidy_output(sim_a):
-    """Odds ratios are exp(estimate) with exp'd limits; z = estimate / se."""
-    p = gee(sim_a, "response ~ arm * C(session)", cov_struct="exchangeable").params
-    np.testing.assert_allclose(p["odds_ratio"], np.exp(p["estimate"]))
+    """Odds ratios are exp(estimate) with exp'd limits; the statistic is z = estimate / se;
+    ``params`` is the ``tidy()`` table."""
+    fit = gee(sim_a, "response ~ arm * C(session)", cov_struct="exchangeable")
+    p = fit.tidy()
+    np.testing.assert_allclose(p["or"], np.exp(p["estimate"]))
     np.testing.assert_allclose(p["or_ci_low"], np.exp(p["ci_low"]))
-    np.testing.assert_allclose(p["z"], p["estimate"] / p["se"])
+    np.testing.assert_allclose(p["statistic"], p["estimate"] / p["se"])
     assert list(p.columns) == [
         "term",
         "estimate",
         "se",
-        "z",
+        "statistic",
         "p_value",
         "ci_low",
         "ci_high",
-        "odds_ratio",
+        "or",
         "or_ci_low",
         "or_ci_high",
     ]
+    assert fit.params.equals(p)
 
 
 def test_gee_on_outcomes():

@@ -250,17 +250,20 @@ def test_binary_exposure_reproduces_the_two_by_two_odds_ratio():
         {"patient_id": safety["patient_id"], "ever_response": np.array(high + low, dtype=bool)}
     )
     res = ss.dissociation_response(safety, outcomes, per=10)
-    r = res.params.set_index("statistic").loc["odds_ratio"]
+    r = res.tidy().set_index("term").loc["log_odds_ratio"]
     se = np.sqrt(1 / 6 + 1 / 2 + 1 / 3 + 1 / 6)
-    assert r["estimate"] == pytest.approx(6.0, rel=1e-8)
+    assert r["or"] == pytest.approx(6.0, rel=1e-8)
+    assert r["estimate"] == pytest.approx(np.log(6.0), rel=1e-8)
     assert r["se"] == pytest.approx(se, rel=1e-8)
-    assert r["ci_low"] == pytest.approx(6 * np.exp(-Z * se), rel=1e-8)
-    assert r["ci_high"] == pytest.approx(6 * np.exp(Z * se), rel=1e-8)
+    assert r["or_ci_low"] == pytest.approx(6 * np.exp(-Z * se), rel=1e-8)
+    assert r["or_ci_high"] == pytest.approx(6 * np.exp(Z * se), rel=1e-8)
+    assert r["ci_low"] == pytest.approx(np.log(6) - Z * se, rel=1e-8)
+    assert r["statistic"] == pytest.approx(np.log(6) / se, rel=1e-8)
     assert r["p_value"] == pytest.approx(2 * stats.norm.sf(np.log(6) / se), rel=1e-8)
     assert res.n == 17 and res.n_excluded == 0
     # per 5 points the odds ratio is sqrt(6)
     half = ss.dissociation_response(safety, outcomes, per=5)
-    assert half.params["estimate"].iloc[0] == pytest.approx(np.sqrt(6), rel=1e-8)
+    assert half.tidy()["or"].iloc[0] == pytest.approx(np.sqrt(6), rel=1e-8)
 
 
 def test_correlations_against_scipy_and_fisher_z_by_hand():
@@ -271,7 +274,7 @@ def test_correlations_against_scipy_and_fisher_z_by_hand():
     safety = pd.DataFrame({"patient_id": range(n), "infusion": 1, "cadss": x})
     outcomes = pd.DataFrame({"patient_id": range(n), "ever_response": y})
     res = ss.dissociation_response(safety, outcomes)
-    p = res.params.set_index("statistic")
+    p = res.tidy().set_index("term")
     r = np.corrcoef(x, y)[0, 1]
     rho = stats.spearmanr(x, y).statistic
     assert p.loc["point_biserial_r", "estimate"] == pytest.approx(r, abs=1e-12)
@@ -297,6 +300,18 @@ def test_correlations_against_scipy_and_fisher_z_by_hand():
         np.tanh(np.arctanh(rho) + Z * se_rho), abs=1e-12
     )
     assert (p["n"] == n).all()
+    # the statistic of a correlation is the t behind its p-value, n - 2 df
+    t = r * np.sqrt((n - 2) / (1 - r**2))
+    assert p.loc["point_biserial_r", "statistic"] == pytest.approx(t, rel=1e-12)
+    assert p.loc["point_biserial_r", "df"] == n - 2
+    assert p.loc["point_biserial_r", "p_value"] == pytest.approx(
+        2 * stats.t.sf(abs(t), n - 2), rel=1e-10
+    )
+    # Spearman keeps the 1.06 variance: scipy's Pearson interval on the ranks (1 / (n - 3))
+    # is narrower, so the two differ
+    ranks = stats.pearsonr(stats.rankdata(x), stats.rankdata(y)).confidence_interval(0.95)
+    assert ranks.high == pytest.approx(np.tanh(np.arctanh(rho) + Z * se), abs=1e-12)
+    assert p.loc["spearman_rho", "ci_high"] > ranks.high
 
 
 def test_exposure_averages_the_first_infusions_and_exclusions_are_counted():
@@ -330,9 +345,9 @@ def test_dissociation_response_on_the_sample_with_covariates():
     assert res.scale == "MADRS" and res.n == 150
     terms = res.coefficients["term"].tolist()
     assert "cadss/10" in terms and any("route" in t for t in terms)
-    assert res.params["statistic"].iloc[0] == "odds_ratio"
-    assert res.params.loc[0, "estimate"] == pytest.approx(
-        res.coefficients.set_index("term").loc["cadss/10", "odds_ratio"]
+    assert res.params["term"].iloc[0] == "log_odds_ratio"
+    assert res.params.loc[0, "or"] == pytest.approx(
+        res.coefficients.set_index("term").loc["cadss/10", "or"]
     )
     assert "<strong>" in res._repr_html_()
 

@@ -102,7 +102,9 @@ def test_by_session_bad_input(trial):
         by_session(trial, value="scor")
     with pytest.raises(ValueError, match=r"by='arms'.*did you mean 'arm'"):
         by_session(trial, by="arms")
-    with pytest.raises(ValueError, match=r"level must be a number between 0 and 1, got 95"):
+    with pytest.raises(
+        ValueError, match=r"level must be a probability between 0 and 1 such as 0.95, got 95"
+    ):
         by_session(trial, level=95)
     with pytest.raises(ValueError, match=r"scale='BDI2' is not in the data"):
         by_session(trial, scale="BDI2")
@@ -413,3 +415,48 @@ def test_responders_bad_input():
         responders(_course(), session=3, by="site")
     with pytest.raises(ValueError, match=r"session=9 has no assessments"):
         responders(_course(), session=9)
+
+
+def _newcombe_by_hand(k1, n1, k2, n2, level):
+    """Newcombe method 10 as it was written in ketanalysis before it called statsmodels."""
+    p1, p2 = k1 / n1, k2 / n2
+    (l1,), (u1,) = wilson_interval(k1, n1, level)
+    (l2,), (u2,) = wilson_interval(k2, n2, level)
+    d = p1 - p2
+    return d, d - np.hypot(p1 - l1, u2 - p2), d + np.hypot(u1 - p1, p2 - l2)
+
+
+@pytest.mark.parametrize("level", [0.8, 0.95, 0.99])
+def test_newcombe_interval_equals_the_hand_written_method_10(level):
+    """newcombe_interval (statsmodels confint_proportions_2indep(method="newcomb")) equals
+    the square-root combination of Wilson limits it replaced, on every 2 x 2 table with
+    n1, n2 in {1, 2, 5, 12} (including 0 and n events), to 1e-12."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    for n1 in (1, 2, 5, 12):
+        for n2 in (1, 2, 5, 12):
+            for k1 in range(n1 + 1):
+                for k2 in range(n2 + 1):
+                    got = newcombe_interval(k1, n1, k2, n2, level)
+                    want = _newcombe_by_hand(k1, n1, k2, n2, level)
+                    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+                    lib = confint_proportions_2indep(
+                        k1, n1, k2, n2, method="newcomb", compare="diff", alpha=1 - level
+                    )
+                    np.testing.assert_allclose(got[1:], lib, rtol=0, atol=1e-12)
+    assert np.isnan(newcombe_interval(0, 0, 1, 2)).all()
+
+
+def test_wilson_interval_equals_the_score_formula():
+    """wilson_interval (statsmodels proportion_confint(method="wilson")) equals the
+    closed-form Wilson score interval, to 1e-12."""
+    for n in (1, 3, 10, 50):
+        k = np.arange(n + 1)
+        for level in (0.9, 0.95):
+            z = stats.norm.ppf(0.5 + level / 2)
+            p = k / n
+            centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+            half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+            lo, hi = wilson_interval(k, n, level)
+            np.testing.assert_allclose(lo, np.clip(centre - half, 0, 1), atol=1e-12)
+            np.testing.assert_allclose(hi, np.clip(centre + half, 0, 1), atol=1e-12)

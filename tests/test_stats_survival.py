@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import ketanalysis as ka
 from ketanalysis.stats.survival import cox, kaplan_meier, logrank
@@ -163,19 +164,38 @@ def _r_term(term: str) -> str:
 @pytest.mark.parametrize("name", list(COX))
 def test_cox_matches_coxph(name):
     """R: coxph(Surv(time, status) ~ <formula> [+ strata(sex)], data, ties = <ties>):
-    coef, exp(coef) limits (lower .95, upper .95), z, p and the partial log-likelihood to
-    1e-6; se(coef) to 1e-4. sim_b has times in sessions, so many ties: Efron vs Breslow
-    matters there."""
+    coef (``estimate``), exp(coef) (``hr``), its limits lower .95, upper .95
+    (``hr_ci_low``, ``hr_ci_high``), z (``statistic``), p and the partial log-likelihood
+    to 1e-6; se(coef) (``se``) to 1e-4; ``ci_low``/``ci_high`` are coef -/+ z se, on the
+    scale of coef. sim_b has times in sessions, so many ties: Efron vs Breslow matters
+    there."""
     case, formula, strata, ties = COX[name]
     data, scale, event, _ = CASES[case]
     ref = REF["cox"][name]
     fit = cox(DATA[data], event=event, formula=formula, strata=strata, ties=ties, scale=scale)
-    p = fit.params.assign(term=fit.params["term"].map(_r_term)).set_index("term")
+    tidy = fit.tidy()
+    p = tidy.assign(term=tidy["term"].map(_r_term)).set_index("term")
     p = p.loc[ref["term"]]
-    for col in ("estimate", "z", "p_value", "ci_low", "ci_high"):
-        np.testing.assert_allclose(p[col], ref[col], rtol=EST)
+    new_names = {
+        "estimate": "estimate",
+        "statistic": "z",
+        "p_value": "p_value",
+        "hr_ci_low": "ci_low",
+        "hr_ci_high": "ci_high",
+    }
+    for col, r_col in new_names.items():
+        np.testing.assert_allclose(p[col], ref[r_col], rtol=EST)
     np.testing.assert_allclose(p["se"], ref["se"], rtol=SE)
     np.testing.assert_allclose(p["hr"], np.exp(ref["estimate"]), rtol=EST)
+    q = stats.norm.ppf(0.975)
+    coef, se = np.asarray(ref["estimate"]), np.asarray(ref["se"])
+    # within the tolerances of coef (EST) and se(coef) (SE)
+    tol = EST * np.abs(coef) + SE * q * se
+    assert np.all(np.abs(p["ci_low"].to_numpy() - (coef - q * se)) <= tol)
+    assert np.all(np.abs(p["ci_high"].to_numpy() - (coef + q * se)) <= tol)
+    np.testing.assert_allclose(p["ci_low"], p["estimate"] - q * p["se"], rtol=1e-12)
+    np.testing.assert_allclose(np.log(p["hr_ci_low"]), p["ci_low"], rtol=1e-12)
+    assert fit.params.equals(tidy)
     np.testing.assert_allclose(fit.loglik, ref["loglik"], rtol=EST)
     assert (fit.n, fit.n_events) == (ref["n"], ref["n_events"])
     assert fit.ties == ties and fit.converged
@@ -252,7 +272,7 @@ def test_outcomes_and_frame_give_the_same_result():
     p = out.patients.query("scale == 'MADRS'")
     assert a.groups["n"].sum() == p["relapse_at_risk"].sum()
     assert a.n_excluded == (~p["relapse_at_risk"]).sum()
-    assert "<strong>Kaplan-Meier</strong>" in a._repr_html_()
+    assert "<strong>Kaplan-Meier: time to relapse" in a._repr_html_()
     c = cox(out, event="relapse", covariates=["arm"])
     assert c.params["term"].tolist() == ["arm[T.placebo]"]
     assert "Cox" in c._repr_html_()

@@ -474,6 +474,23 @@ _STATISTICS = {
 }
 
 
+def _dissociation_rows(tidy: pd.DataFrame) -> pd.DataFrame:
+    """The report's rows of a dissociation_response tidy table: the odds ratio (not its
+    log) with its interval, and the correlations; the SE stays on the log-odds scale."""
+    ratio = (tidy["term"] == "log_odds_ratio").to_numpy()
+    return pd.DataFrame(
+        {
+            "statistic": tidy["term"].replace({"log_odds_ratio": "odds_ratio"}),
+            "estimate": np.where(ratio, tidy["or"], tidy["estimate"]),
+            "se": tidy["se"],
+            "ci_low": np.where(ratio, tidy["or_ci_low"], tidy["ci_low"]),
+            "ci_high": np.where(ratio, tidy["or_ci_high"], tidy["ci_high"]),
+            "p_value": tidy["p_value"],
+            "n": tidy["n"],
+        }
+    )
+
+
 def dissociation_response_table(
     safety, out, *, scale: str, group, level, privacy: Privacy, per: float = 10.0
 ):
@@ -488,7 +505,7 @@ def dissociation_response_table(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = stats.dissociation_response(safety, out, **kw)
-        rows = res.params.copy()
+        rows = _dissociation_rows(res.tidy())
         rows["statistic"] = [_STATISTICS[s].format(per=per) for s in rows["statistic"]]
         rows["n_responders"] = int(res.data["response"].sum())
         if group is not None:
@@ -497,7 +514,7 @@ def dissociation_response_table(
             except ValueError:
                 adj = None
             if adj is not None:
-                row = adj.params.iloc[[0]].copy()
+                row = _dissociation_rows(adj.tidy()).iloc[[0]].copy()
                 row["statistic"] = _STATISTICS["odds_ratio"].format(per=per) + (
                     f", adjusted for {group}"
                 )

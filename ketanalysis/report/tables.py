@@ -130,7 +130,7 @@ def effect_size_tables(out, *, endpoint, group, arm, level, privacy: Privacy) ->
 # ---------------------------------------------------------------------------------------
 def mmrm_tables(fit, *, arm, level, privacy: Privacy) -> list[Table]:
     """Fit statistics, Type 3 tests, LS-means by arm x session and their differences."""
-    summary = fit.summary()
+    summary = fit.fit_statistics()
     summary["value"] = [_stat_text(v) for v in summary["value"].tolist()]
     lsm = fit.lsmeans(arm, by="session", level=level)
     con = fit.contrasts(arm, by="session", method="pairwise", level=level)
@@ -278,7 +278,12 @@ def survival_tables(out, *, event, scale, group, arm, level, privacy: Privacy):
         except ValueError:
             fit = None
         if fit is not None:
-            params = fit.params.assign(n=fit.n, n_events=fit.n_events)
+            params = (
+                fit.tidy()[["term", "estimate", "se", "statistic", "p_value", "hr"]]
+                .assign(ci_low=fit.tidy()["hr_ci_low"], ci_high=fit.tidy()["hr_ci_high"])
+                .rename(columns={"statistic": "z"})
+                .assign(n=fit.n, n_events=fit.n_events)
+            )
             tables.append(
                 make_table(
                     f"{event}_cox",

@@ -1,7 +1,15 @@
 """Statistics of ketanalysis: models and tests on derived outcome frames.
 
 ``ka.stats`` is loaded on first use (``import ketanalysis`` stays light). Nothing here
-imports matplotlib.
+imports matplotlib, plots, report or simulate.
+
+Every fit returns a frozen result with the same views (:mod:`.results`): ``tidy()`` (one
+row per term: ``term``, ``estimate``, ``se``, ``statistic``, [``df``], ``p_value``,
+``ci_low``, ``ci_high`` on the scale of ``estimate``; ratios in their own columns such as
+``hr``, ``or``, ``rr``), ``glance()`` (one row: n, events, log-likelihood, AIC, ...),
+``summary()`` (text) and ``_repr_html_``. ``level`` is a probability in (0, 1) everywhere
+(:func:`.arguments.check_level`). Shared helpers: :mod:`.arguments`, :mod:`.frames`,
+:mod:`.intervals`.
 """
 
 from .effects import cohens_d, effect_size, hedges_g, nnt

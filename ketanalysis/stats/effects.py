@@ -17,16 +17,9 @@ from scipy import optimize as _opt
 from scipy import special as _sp
 from scipy import stats as _st
 
-from .summary import (
-    _as_float,
-    _assessments,
-    _by_list,
-    _check_columns,
-    _check_level,
-    _filter_scales,
-    _two_groups,
-    rate_difference,
-)
+from .arguments import as_float, by_list, check_columns, check_level, two_groups
+from .frames import assessment_frame, filter_scales
+from .summary import rate_difference
 
 __all__ = ["cohens_d", "effect_size", "hedges_g", "hedges_j", "nnt"]
 
@@ -138,7 +131,7 @@ def _nct_ci(t: float, df: float, level: float) -> tuple[float, float]:
 def _smd(x, y, *, level, ci, correct) -> dict:
     if ci not in _CI_METHODS:
         raise ValueError(f"ci must be one of {', '.join(_CI_METHODS)}, got {ci!r}")
-    _check_level(level)
+    check_level(level)
     x = _clean(x)
     z = _st.norm.ppf(0.5 + level / 2)
     if y is None:
@@ -282,9 +275,9 @@ def effect_size(
         raise ValueError(f"measure must be one of {', '.join(_MEASURES)}, got {measure!r}")
     if ci not in _CI_METHODS:
         raise ValueError(f"ci must be one of {', '.join(_CI_METHODS)}, got {ci!r}")
-    _check_level(level)
-    frame = _assessments(data)
-    _check_columns(frame, ["session"], "session")
+    check_level(level)
+    frame = assessment_frame(data)
+    check_columns(frame, ["session"], "session")
     if value not in frame.columns:
         raise ValueError(
             f"value={value!r} is not a column of the data; use 'change', 'pct_change' or 'score'"
@@ -294,10 +287,10 @@ def effect_size(
             f"value={value!r}: a within-group effect size needs a change from baseline "
             "('change' or 'pct_change')"
         )
-    by_cols = _by_list(frame, by)
+    by_cols = by_list(frame, by)
     if kind == "between" and len(by_cols) != 1:
         raise ValueError(f"kind='between' needs by= naming one column (the arms), got by={by!r}")
-    frame = _filter_scales(frame, scale)
+    frame = filter_scales(frame, scale)
     at = (frame["session"] == session).to_numpy()
     if not at.any():
         present = pd.unique(frame["session"].dropna())
@@ -306,13 +299,13 @@ def effect_size(
             f"{', '.join(map(str, present))}"
         )
     frame = frame.loc[at]
-    values = _as_float(frame[value], "value", value)
+    values = as_float(frame[value], "value", value)
     frame = frame.assign(_v=values)
     correct = measure == "hedges_g"
     strata = ["scale"] if "scale" in frame.columns else []
     rows = []
     if kind == "between":
-        g1, g2 = _two_groups(frame[by_cols[0]], groups, by_cols[0])
+        g1, g2 = two_groups(frame[by_cols[0]], groups, by_cols[0])
         parts = frame.groupby(strata, sort=True, observed=True) if strata else [((), frame)]
         for key, part in parts:
             x = part.loc[part[by_cols[0]] == g1, "_v"]

@@ -14,7 +14,7 @@ from scipy import stats as _st
 
 from .. import scales as _scales
 from ..outcomes import Outcomes
-from .summary import _check_level
+from .arguments import check_level
 
 __all__ = ["item_change"]
 
@@ -77,7 +77,7 @@ def item_change(
     >>> row[["n", "mean_score", "mean_baseline", "mean_change"]].round(2).to_numpy().tolist()
     [[132.0, 1.86, 3.51, -1.65]]
     """
-    _check_level(level)
+    check_level(level)
     frame, scale, base_rule = _item_frame(data, scale, baseline)
     k = _scales.get(scale).n_items
     cols = _scales.item_columns(k)

@@ -9,22 +9,16 @@ tables (STYLE.md §3-4). For the MMRM see :mod:`ketanalysis.stats.mmrm`.
 
 from __future__ import annotations
 
-import html
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
-from .summary import (
-    _assessments,
-    _check_columns,
-    _check_level,
-    _one_scale,
-    _plain,
-    _session_key,
-)
+from .arguments import check_columns, check_level, session_key
+from .frames import assessment_frame, one_scale, patsy_frame
+from .intervals import wald
+from .results import ResultViews, ratio_columns, tidy_frame
 
 __all__ = ["GEEResult", "LMMResult", "ModelConvergenceWarning", "gee", "lmm"]
 
@@ -33,8 +27,8 @@ RANDOM = ("intercept", "slope")
 
 
 def _model_frame(data, scale, post_baseline):
-    frame = _assessments(data)
-    frame, scale = _one_scale(data, frame, scale)
+    frame = assessment_frame(data)
+    frame, scale = one_scale(data, frame, scale)
     if post_baseline:
         if "post_baseline" not in frame.columns:
             raise ValueError(
@@ -49,7 +43,7 @@ def _design(formula: str, frame: pd.DataFrame, extra: list[str]):
 
     if not isinstance(formula, str) or "~" not in formula:
         raise ValueError(f"formula must be 'outcome ~ terms', got {formula!r}")
-    plain = _plain(frame)
+    plain = patsy_frame(frame)
     try:
         y, x = patsy.dmatrices(formula, plain, NA_action="drop", return_type="dataframe")
     except patsy.PatsyError as exc:
@@ -82,31 +76,21 @@ def _reissue(caught, message: str) -> None:
         warnings.warn(message, ModelConvergenceWarning, stacklevel=3)
 
 
-def _wald(est, se, level):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = est / se
-    q = _st.norm.ppf(0.5 + level / 2)
-    return z, 2 * _st.norm.sf(np.abs(z)), est - q * se, est + q * se
-
-
 # ---------------------------------------------------------------------------------------
 # GEE
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class GEEResult:
+class GEEResult(ResultViews):
     """A GEE fit (see :func:`gee`).
 
     Attributes
     ----------
     params : DataFrame
-        One row per term: ``term``, ``estimate`` (log odds ratio for the binomial family),
-        ``se`` (robust sandwich), ``z``, ``p_value`` (Wald), ``ci_low``, ``ci_high`` (Wald
-        interval of the estimate), ``odds_ratio`` = exp(estimate), ``or_ci_low``,
-        ``or_ci_high``.
+        The coefficient table, the same as :meth:`tidy`.
     dependence : DataFrame
         The estimated working correlation: ``parameter`` and ``estimate`` (exchangeable:
         ``alpha``; ar1: ``rho``; unstructured: one ``corr(s1, s2)`` per session pair).
-    formula, cov_struct, family, scale
+    formula, cov_struct, family, scale, level
         The settings.
     n_obs, n_clusters : int
         Assessments and patients used.
@@ -125,19 +109,57 @@ class GEEResult:
     n_clusters: int
     n_excluded: int
     converged: bool
+    level: float = 0.95
 
-    def summary(self) -> pd.DataFrame:
-        """The ``params`` table."""
-        return self.params
+    def tidy(self) -> pd.DataFrame:
+        """One row per model term.
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>GEE</strong> ({html.escape(self.family)}, "
-            f"{html.escape(self.cov_struct)} working correlation): "
-            f"{html.escape(self.formula)}; {self.n_obs} assessments of "
-            f"{self.n_clusters} patients"
+        Returns
+        -------
+        DataFrame
+            ``term``; ``estimate`` (on the link scale: log odds for the binomial family,
+            log rate for the Poisson family); ``se`` (robust sandwich); ``statistic``
+            (Wald z); ``p_value``; ``ci_low``, ``ci_high`` (Wald interval of the
+            estimate). Binomial family: ``or``, ``or_ci_low``, ``or_ci_high`` (odds ratio
+            exp(estimate) and its interval); Poisson family: ``rr``, ``rr_ci_low``,
+            ``rr_ci_high`` (rate ratio); none for the Gaussian family.
+        """
+        return self.params.copy()
+
+    def glance(self) -> pd.DataFrame:
+        """The fit in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (patients, the clusters), ``n_obs`` (assessments), ``n_excluded``,
+            ``df`` (coefficients), ``converged``, ``method`` (``"gee"``), ``family``,
+            ``cov_struct``, ``formula``, ``scale``, ``level``. A GEE has no likelihood, so
+            no log-likelihood, AIC or BIC.
+        """
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n_clusters,
+                    "n_obs": self.n_obs,
+                    "n_excluded": self.n_excluded,
+                    "df": len(self.params),
+                    "converged": self.converged,
+                    "method": "gee",
+                    "family": self.family,
+                    "cov_struct": self.cov_struct,
+                    "formula": self.formula,
+                    "scale": self.scale,
+                    "level": self.level,
+                }
+            ]
         )
-        return head + self.params.to_html(index=False)
+
+    def _title(self) -> str:
+        return (
+            f"GEE ({self.family}, {self.cov_struct} working correlation): {self.formula}; "
+            f"{self.n_obs} assessments of {self.n_clusters} patients"
+        )
 
 
 def gee(
@@ -217,7 +239,7 @@ def gee(
     """
     import statsmodels.api as sm
 
-    _check_level(level)
+    check_level(level)
     if cov_struct not in COV_STRUCTS:
         raise ValueError(f"cov_struct must be one of {', '.join(COV_STRUCTS)}, got {cov_struct!r}")
     families = {
@@ -228,8 +250,8 @@ def gee(
     if family not in families:
         raise ValueError(f"family must be one of {', '.join(families)}, got {family!r}")
     frame, scale = _model_frame(data, scale, post_baseline)
-    _check_columns(frame, [subject], "subject")
-    _check_columns(frame, [session], "session")
+    check_columns(frame, [subject], "subject")
+    check_columns(frame, [session], "session")
     n_rows = len(frame)
     y, x, rows = _design(formula, frame, [subject, session])
     if not len(rows):
@@ -237,7 +259,7 @@ def gee(
     endog = y.iloc[:, 0].to_numpy(dtype=float)
     if family == "binomial" and not np.isin(endog, (0.0, 1.0)).all():
         raise ValueError(f"formula={formula!r}: a binomial outcome must be 0/1 or boolean")
-    skey = _session_key(rows[session], session)
+    skey = session_key(rows[session], session)
     groups = pd.factorize(rows[subject])[0]
     order = np.lexsort((skey, groups))
     endog, exog = endog[order], x.to_numpy(dtype=float)[order]
@@ -270,23 +292,10 @@ def gee(
     _reissue(caught, f"GEE ({cov_struct}) did not converge in max_iter={max_iter} iterations")
     est = np.asarray(fit.params, dtype=float)
     se = np.asarray(fit.bse, dtype=float)
-    z, p, lo, hi = _wald(est, se, level)
-    params = pd.DataFrame(
-        {
-            "term": list(x.columns),
-            "estimate": est,
-            "se": se,
-            "z": z,
-            "p_value": p,
-            "ci_low": lo,
-            "ci_high": hi,
-            "odds_ratio": np.exp(est),
-            "or_ci_low": np.exp(lo),
-            "or_ci_high": np.exp(hi),
-        }
-    )
-    if family != "binomial":
-        params = params.drop(columns=["odds_ratio", "or_ci_low", "or_ci_high"])
+    z, p, lo, hi = wald(est, se, level)
+    ratio = {"binomial": "or", "poisson": "rr"}.get(family)
+    extra = ratio_columns(ratio, est, lo, hi) if ratio else None
+    params = tidy_frame(x.columns, est, se, z, p, lo, hi, extra=extra)
     return GEEResult(
         params=params,
         dependence=_dependence(cs, cov_struct, _level_labels(rows[session], levels)),
@@ -298,6 +307,7 @@ def gee(
         n_clusters=len(np.unique(groups)),
         n_excluded=n_rows - len(endog),
         converged=converged,
+        level=level,
     )
 
 
@@ -327,19 +337,18 @@ def _dependence(cs, kind: str, labels: list) -> pd.DataFrame:
 # Linear mixed model
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class LMMResult:
+class LMMResult(ResultViews):
     """A linear mixed model fit (see :func:`lmm`).
 
     Attributes
     ----------
     params : DataFrame
-        Fixed effects: ``term``, ``estimate``, ``se`` (model-based), ``z``, ``p_value``,
-        ``ci_low``, ``ci_high`` (Wald, normal reference, as statsmodels reports).
+        The fixed effects, the same as :meth:`tidy`.
     variance : DataFrame
         Variance components: ``component`` (``"intercept"``, ``"slope"``,
         ``"intercept:slope"`` (covariance), ``"residual"``) and ``estimate`` (variances,
         not SDs).
-    formula, random, time, reml, scale
+    formula, random, time, reml, scale, level
         The settings.
     n_obs, n_groups, n_excluded : int
     loglik : float
@@ -359,18 +368,60 @@ class LMMResult:
     n_excluded: int
     loglik: float
     converged: bool
+    level: float = 0.95
 
-    def summary(self) -> pd.DataFrame:
-        """The ``params`` table."""
-        return self.params
+    def tidy(self) -> pd.DataFrame:
+        """One row per fixed effect.
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>Linear mixed model</strong> (random {html.escape(self.random)}, "
-            f"{'REML' if self.reml else 'ML'}): {html.escape(self.formula)}; "
-            f"{self.n_obs} assessments of {self.n_groups} patients"
+        Returns
+        -------
+        DataFrame
+            ``term``, ``estimate``, ``se`` (model-based), ``statistic`` (Wald z, normal
+            reference, as statsmodels reports), ``p_value``, ``ci_low``, ``ci_high`` (Wald
+            interval of the estimate). The variance components are in ``variance``.
+        """
+        return self.params.copy()
+
+    def glance(self) -> pd.DataFrame:
+        """The fit in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (patients), ``n_obs`` (assessments), ``n_excluded``, ``loglik``
+            ((restricted) log-likelihood), ``aic`` (-2 loglik + 2 df), ``bic`` (-2 loglik +
+            log(N) df, N = ``n_obs`` for ML and ``n_obs`` minus the fixed effects for REML,
+            as R nlme), ``df`` (fixed effects plus variance components), ``converged``,
+            ``method`` (``"REML"`` or ``"ML"``), ``random``, ``formula``, ``scale``,
+            ``level``.
+        """
+        k = len(self.params) + len(self.variance)
+        n_bic = self.n_obs - len(self.params) if self.reml else self.n_obs
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n_groups,
+                    "n_obs": self.n_obs,
+                    "n_excluded": self.n_excluded,
+                    "loglik": self.loglik,
+                    "aic": -2 * self.loglik + 2 * k,
+                    "bic": -2 * self.loglik + np.log(n_bic) * k,
+                    "df": k,
+                    "converged": self.converged,
+                    "method": "REML" if self.reml else "ML",
+                    "random": self.random,
+                    "formula": self.formula,
+                    "scale": self.scale,
+                    "level": self.level,
+                }
+            ]
         )
-        return head + self.params.to_html(index=False) + self.variance.to_html(index=False)
+
+    def _title(self) -> str:
+        return (
+            f"Linear mixed model (random {self.random}, {'REML' if self.reml else 'ML'}): "
+            f"{self.formula}; {self.n_obs} assessments of {self.n_groups} patients"
+        )
 
 
 def lmm(
@@ -435,14 +486,14 @@ def lmm(
     """
     import statsmodels.api as sm
 
-    _check_level(level)
+    check_level(level)
     if random not in RANDOM:
         raise ValueError(f"random must be one of {', '.join(RANDOM)}, got {random!r}")
     frame, scale = _model_frame(data, scale, post_baseline)
-    _check_columns(frame, [subject], "subject")
+    check_columns(frame, [subject], "subject")
     extra = [subject]
     if random == "slope":
-        _check_columns(frame, [time], "time")
+        check_columns(frame, [time], "time")
         extra.append(time)
     n_rows = len(frame)
     y, x, rows = _design(formula, frame, extra)
@@ -450,7 +501,7 @@ def lmm(
         raise ValueError(f"formula={formula!r}: no complete rows")
     groups = pd.factorize(rows[subject])[0]
     if random == "slope":
-        t = _session_key(rows[time], time)
+        t = session_key(rows[time], time)
         exog_re = np.column_stack([np.ones(len(t)), t])
     else:
         exog_re = np.ones((len(rows), 1))
@@ -483,12 +534,8 @@ def lmm(
     est = np.asarray(fit.fe_params, dtype=float)
     cov_re = np.asarray(fit.cov_re, dtype=float)
     se = np.sqrt(np.diag(_gls_cov(x.to_numpy(dtype=float), exog_re, groups, cov_re, fit.scale)))
-    z, p, lo, hi = _wald(est, se, level)
-    params = pd.DataFrame(
-        {"term": list(x.columns), "estimate": est, "se": se, "z": z, "p_value": p}
-    )
-    params["ci_low"] = lo
-    params["ci_high"] = hi
+    z, p, lo, hi = wald(est, se, level)
+    params = tidy_frame(x.columns, est, se, z, p, lo, hi)
     comp = [("intercept", cov_re[0, 0])]
     if random == "slope":
         comp += [("slope", cov_re[1, 1]), ("intercept:slope", cov_re[0, 1])]
@@ -507,6 +554,7 @@ def lmm(
         n_excluded=n_rows - len(rows),
         loglik=float(fit.llf),
         converged=converged,
+        level=level,
     )
 
 

@@ -12,10 +12,7 @@ and return tidy frames (STYLE.md §3). Nothing here imports matplotlib.
 
 from __future__ import annotations
 
-import html
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,7 +20,10 @@ from scipy import stats as _st
 
 from ..outcomes import SafetyOutcomes
 from ..validation import AE_SEVERITIES
-from .summary import _by_list, _check_columns, _check_level, wilson_interval
+from .arguments import by_list, check_columns, check_level
+from .dissociation import DissociationResponseResult, dissociation_response
+from .frames import cadss_frame
+from .intervals import wilson_interval
 
 __all__ = [
     "DissociationResponseResult",
@@ -111,7 +111,7 @@ def ae_incidence(
     >>> tab[["route", "k", "n"]].to_numpy().tolist()
     [['IM', 22, 23], ['IV', 93, 96], ['intranasal', 31, 31]]
     """
-    _check_level(level)
+    check_level(level)
     if per not in ("patient", "session"):
         raise ValueError(f"per must be 'patient' or 'session', got {per!r}")
     if min_severity is not None and min_severity not in AE_SEVERITIES:
@@ -119,7 +119,7 @@ def ae_incidence(
             f"min_severity must be one of {', '.join(AE_SEVERITIES)} or None, got {min_severity!r}"
         )
     sessions, events = _sessions_and_events(data, adverse_events)
-    by_cols = _by_list(sessions, by)
+    by_cols = by_list(sessions, by)
     keys = ["patient_id", "session"]
     if events is None or "ae_term" not in events:
         raise ValueError("no adverse-event data: derive_safety(..., adverse_events=...)")
@@ -202,7 +202,7 @@ def _sessions_and_events(data, adverse_events):
         events = data.adverse_events if adverse_events is None else adverse_events
         return data.sessions, events
     if isinstance(data, pd.DataFrame):
-        _check_columns(data, ["patient_id", "session"], "data")
+        check_columns(data, ["patient_id", "session"], "data")
         return data, adverse_events
     raise TypeError(f"data must be a SafetyOutcomes or a DataFrame, got {type(data).__name__}")
 
@@ -258,10 +258,10 @@ def cadss_course(
     >>> tab[["infusion", "n", "median"]].head(2).to_numpy().tolist()
     [[1.0, 150.0, 12.0], [2.0, 147.0, 10.0]]
     """
-    _check_level(level)
-    frame = _cadss_frame(data, time)
-    by_cols = _by_list(frame, by)
-    _check_columns(frame, [time], "time")
+    check_level(level)
+    frame = cadss_frame(data, time)
+    by_cols = by_list(frame, by)
+    check_columns(frame, [time], "time")
     frame = frame.loc[frame["cadss"].notna().to_numpy()]
     keys = [*by_cols, time]
     g = frame.groupby(keys, sort=True, observed=True, dropna=False)["cadss"]
@@ -287,31 +287,6 @@ def cadss_course(
     res["n"] = res["n"].astype(np.int64)
     cols = [*keys, "n", "mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3"]
     return res[[*cols, "min", "max"]]
-
-
-def _cadss_frame(data, time: str) -> pd.DataFrame:
-    if isinstance(data, SafetyOutcomes):
-        frame = data.sessions
-        if "cadss" not in frame:
-            raise ValueError(
-                "the safety data have no CADSS: pass scores= to derive_safety or a cadss "
-                "column in the vital signs"
-            )
-        return frame
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a SafetyOutcomes or a DataFrame, got {type(data).__name__}")
-    if "cadss" in data:
-        return data
-    if "scale" in data and "score" in data:
-        frame = data.loc[(data["scale"] == "CADSS").to_numpy()].rename(columns={"score": "cadss"})
-        if frame.empty:
-            raise ValueError("the score frame has no CADSS rows")
-        frame = frame.sort_values(["patient_id", "session"], kind="stable")
-        frame = frame.assign(
-            infusion=frame.groupby("patient_id", sort=False).cumcount().to_numpy() + 1
-        )
-        return frame.reset_index(drop=True)
-    raise ValueError("data need a 'cadss' column, or 'scale' and 'score' with CADSS rows")
 
 
 def cadss_trend(
@@ -367,12 +342,12 @@ def cadss_trend(
     """
     from .models import gee
 
-    _check_level(level)
-    frame = _cadss_frame(data, time)
-    by_cols = _by_list(frame, by)
+    check_level(level)
+    frame = cadss_frame(data, time)
+    by_cols = by_list(frame, by)
     if len(by_cols) > 1:
         raise ValueError(f"by must name one column here, got {by!r}")
-    _check_columns(frame, [time], "time")
+    check_columns(frame, [time], "time")
     cols = ["patient_id", time, "cadss", *by_cols]
     frame = frame.loc[frame["cadss"].notna().to_numpy(), cols]
     if max_time is not None:
@@ -405,283 +380,3 @@ def cadss_trend(
         )
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------
-# dissociation and response
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DissociationResponseResult:
-    """Relation between early dissociation and later response (:func:`dissociation_response`).
-
-    Attributes
-    ----------
-    params : DataFrame
-        One row per statistic: ``statistic`` (``"odds_ratio"``, ``"point_biserial_r"``,
-        ``"spearman_rho"``), ``estimate``, ``se`` (on the scale the interval is built on:
-        log odds ratio; Fisher z), ``ci_low``, ``ci_high``, ``p_value``, ``n``.
-    coefficients : DataFrame
-        The logistic model: ``term``, ``estimate`` (log odds), ``se``, ``z``, ``p_value``,
-        ``ci_low``, ``ci_high``, ``odds_ratio``, ``or_ci_low``, ``or_ci_high``.
-    data : DataFrame
-        One row per patient used: ``patient_id``, ``cadss`` (the exposure), ``n_cadss``
-        (sessions it averages), ``response`` (0/1) and the covariates.
-    response, scale : str
-        The outcome column and scale.
-    infusions : int
-        The exposure is the mean peak CADSS of each patient's first ``infusions``
-        treatment sessions.
-    per : float
-        The odds ratio is per ``per`` CADSS points.
-    n : int
-        Patients used.
-    n_excluded : int
-        Patients with a CADSS or a response but not both (or a missing covariate).
-    """
-
-    params: pd.DataFrame = field(repr=False)
-    coefficients: pd.DataFrame = field(repr=False)
-    data: pd.DataFrame = field(repr=False)
-    response: str
-    scale: str | None
-    infusions: int
-    per: float
-    n: int
-    n_excluded: int
-
-    def summary(self) -> pd.DataFrame:
-        """The ``params`` table."""
-        return self.params
-
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>Dissociation and response</strong>: mean peak CADSS of the first "
-            f"{self.infusions} session(s) and {html.escape(self.response)}"
-            f"{' (' + html.escape(self.scale) + ')' if self.scale else ''}; "
-            f"{self.n} patients"
-        )
-        return head + self.params.to_html(index=False)
-
-
-def dissociation_response(
-    safety,
-    outcomes,
-    *,
-    response: str = "ever_response",
-    scale: str | None = None,
-    infusions: int = 1,
-    per: float = 10.0,
-    covariates: Sequence[str] = (),
-    level: float = 0.95,
-) -> DissociationResponseResult:
-    """Relate the peak CADSS of the first treatment session(s) to later response.
-
-    Parameters
-    ----------
-    safety : SafetyOutcomes or DataFrame
-        Peak CADSS per session: :func:`ketanalysis.derive_safety` output (with
-        scores), or a frame with ``patient_id``, ``cadss`` and ``infusion`` (or a score
-        frame with CADSS rows, as for :func:`cadss_course`).
-    outcomes : Outcomes or DataFrame
-        Per-patient outcomes: an :class:`~ketanalysis.Outcomes` (its ``patients``) or a
-        frame with ``patient_id`` and the ``response`` column.
-    response : str, default "ever_response"
-        A binary per-patient column, e.g. ``"ever_response"``, ``"ever_remission"``,
-        ``"sustained_response"``.
-    scale : str, optional
-        The scale of the outcome (default: the first scale of ``outcomes``).
-    infusions : int, default 1
-        Exposure: the mean peak CADSS over each patient's first ``infusions`` treatment
-        sessions (those with a CADSS among them).
-    per : float, default 10
-        Odds ratio per ``per`` CADSS points.
-    covariates : sequence of str
-        Per-patient columns of ``outcomes`` (or of the sessions, e.g. ``"route"``)
-        adjusted for in the logistic model (categorical when not numeric).
-    level : float, default 0.95
-
-    Returns
-    -------
-    DissociationResponseResult
-        ``params``: the odds ratio of response per ``per`` CADSS points (logistic
-        regression), the point-biserial correlation and Spearman's rho, each with its
-        interval, p-value and n.
-
-    Notes
-    -----
-    Logistic regression ``logit P(response) = b0 + b1 * cadss / per (+ covariates)`` by
-    maximum likelihood (statsmodels GLM, binomial); odds ratio ``exp(b1)`` with a Wald
-    interval. With one row per patient this is also the logistic GEE with any working
-    correlation. The point-biserial correlation is Pearson's r between CADSS and the 0/1
-    response (p-value from the t test of scipy); Spearman's rho ranks CADSS (ties
-    averaged). Intervals of both by Fisher's z: ``tanh(atanh(r) -/+ q / sqrt(n - 3))``,
-    for rho with the variance ``1.06 / (n - 3)`` of Fieller, Hartley and Pearson
-    (Biometrika 1957;44:470-481). Ketamine studies differ on whether early dissociation
-    predicts response (e.g. Luckenbaugh DA et al. J Affect Disord 2014;159:56-61: yes;
-    later pooled analyses: not consistently); an association here is not a causal effect.
-
-    Examples
-    --------
-    >>> import ketanalysis as ka
-    >>> from ketanalysis.stats.safety import dissociation_response
-    >>> scores = ka.read_scores("data/sample/cohort_long.csv")
-    >>> res = dissociation_response(scores, ka.derive(scores), scale="MADRS")
-    >>> res.params["statistic"].tolist()
-    ['odds_ratio', 'point_biserial_r', 'spearman_rho']
-    >>> res.n
-    150
-    """
-    import statsmodels.api as sm
-
-    _check_level(level)
-    if isinstance(infusions, bool) or not isinstance(infusions, (int, np.integer)):
-        raise ValueError(f"infusions must be a positive integer, got {infusions!r}")
-    if infusions < 1:
-        raise ValueError(f"infusions must be a positive integer, got {infusions!r}")
-    if not isinstance(per, (int, float, np.number)) or not per > 0:
-        raise ValueError(f"per must be a positive number, got {per!r}")
-    frame = _cadss_frame(safety, "infusion")
-    _check_columns(frame, ["patient_id", "infusion", "cadss"], "safety")
-    early = frame.loc[(frame["infusion"] <= infusions).to_numpy() & frame["cadss"].notna()]
-    g = early.groupby("patient_id", sort=True)["cadss"]
-    expo = pd.DataFrame({"cadss": g.mean(), "n_cadss": g.count()}).reset_index()
-    pats, scale = _patients(outcomes, scale)
-    _check_columns(pats, ["patient_id", response], "response")
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    cov_in_pats = [c for c in covariates if c in pats]
-    cov_in_sessions = [c for c in covariates if c not in pats]
-    _check_columns(frame, cov_in_sessions, "covariates")
-    y = pats[["patient_id", response, *cov_in_pats]].rename(columns={response: "response"})
-    merged = expo.merge(y, on="patient_id", how="outer", sort=True)
-    if cov_in_sessions:
-        first = frame.groupby("patient_id", sort=True)[cov_in_sessions].first().reset_index()
-        merged = merged.merge(first, on="patient_id", how="left")
-    resp = merged["response"]
-    if pd.api.types.is_bool_dtype(resp) or isinstance(resp.dtype, pd.BooleanDtype):
-        resp = resp.astype("Float64")
-    resp = pd.to_numeric(resp, errors="coerce").astype(float)
-    if resp.notna().any() and not resp.dropna().isin([0.0, 1.0]).all():
-        raise ValueError(f"response={response!r} must be binary (True/False or 0/1)")
-    merged["response"] = resp
-    complete = merged[["cadss", "response", *covariates]].notna().all(axis=1).to_numpy()
-    used = merged.loc[complete].reset_index(drop=True)
-    n, n_excluded = len(used), int((~complete).sum())
-    if n < 4 or used["response"].nunique() < 2:
-        raise ValueError(
-            f"dissociation_response needs at least 4 patients with both outcomes and CADSS, "
-            f"responders and non-responders; got {n} patients"
-        )
-    x = used["cadss"].to_numpy(dtype=float)
-    yv = used["response"].to_numpy(dtype=float)
-    # logistic regression
-    import patsy
-
-    design = used.assign(_cadss_per=x / per)
-    rhs = " + ".join(["_cadss_per", *[_term(used, c) for c in covariates]])
-    X = patsy.dmatrix(rhs, design, return_type="dataframe")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            fit = sm.GLM(yv, X, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=200)
-            est, se = np.asarray(fit.params, float), np.asarray(fit.bse, float)
-        except Exception as exc:  # perfect separation and the like
-            warnings.warn(f"logistic regression failed: {exc}", UserWarning, stacklevel=2)
-            est = se = np.full(X.shape[1], np.nan)
-    for w in caught:
-        if "separation" in str(w.message).lower():
-            warnings.warn(
-                "perfect separation in the logistic regression: the odds ratio is not estimable",
-                UserWarning,
-                stacklevel=2,
-            )
-    q = _st.norm.ppf(0.5 + level / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = est / se
-    coef = pd.DataFrame(
-        {
-            "term": [t.replace("_cadss_per", f"cadss/{per:g}") for t in X.columns],
-            "estimate": est,
-            "se": se,
-            "z": z,
-            "p_value": 2 * _st.norm.sf(np.abs(z)),
-            "ci_low": est - q * se,
-            "ci_high": est + q * se,
-        }
-    )
-    coef["odds_ratio"] = np.exp(coef["estimate"])
-    coef["or_ci_low"] = np.exp(coef["ci_low"])
-    coef["or_ci_high"] = np.exp(coef["ci_high"])
-    b = coef.loc[(coef["term"] == f"cadss/{per:g}").to_numpy()].iloc[0]
-    rows = [("odds_ratio", b["odds_ratio"], b["se"], b["or_ci_low"], b["or_ci_high"], b["p_value"])]
-    # correlations with Fisher z intervals
-    r, p_r = _st.pearsonr(x, yv)
-    rho, p_rho = _st.spearmanr(x, yv)
-    for name, value, p_value, var in (
-        ("point_biserial_r", float(r), float(p_r), 1.0),
-        ("spearman_rho", float(rho), float(p_rho), 1.06),
-    ):
-        lo, hi, se_z = fisher_interval(value, n, level, var)
-        rows.append((name, value, se_z, lo, hi, p_value))
-    params = pd.DataFrame(
-        rows, columns=["statistic", "estimate", "se", "ci_low", "ci_high", "p_value"]
-    )
-    params["n"] = n
-    return DissociationResponseResult(
-        params=params,
-        coefficients=coef,
-        data=used[["patient_id", "cadss", "n_cadss", "response", *covariates]],
-        response=response,
-        scale=scale,
-        infusions=int(infusions),
-        per=float(per),
-        n=n,
-        n_excluded=n_excluded,
-    )
-
-
-def fisher_interval(r: float, n: int, level: float = 0.95, var: float = 1.0):
-    """Interval of a correlation by Fisher's z: ``tanh(atanh(r) -/+ q sqrt(var / (n - 3)))``.
-
-    Returns ``(ci_low, ci_high, se_z)``; missing when n <= 3. ``var`` is 1 for Pearson's
-    r and 1.06 for Spearman's rho (Fieller, Hartley and Pearson 1957).
-    """
-    if n <= 3 or not np.isfinite(r):
-        return np.nan, np.nan, np.nan
-    se = float(np.sqrt(var / (n - 3)))
-    q = _st.norm.ppf(0.5 + level / 2)
-    z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
-    return float(np.tanh(z - q * se)), float(np.tanh(z + q * se)), se
-
-
-def _term(frame: pd.DataFrame, col: str) -> str:
-    if pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col]):
-        return f"Q({col!r})"
-    return f"C(Q({col!r}))"
-
-
-def _patients(outcomes, scale) -> tuple[pd.DataFrame, str | None]:
-    from ..outcomes import Outcomes
-
-    if isinstance(outcomes, Outcomes):
-        pats = outcomes.patients
-        order = list(outcomes.scales)
-    elif isinstance(outcomes, pd.DataFrame):
-        pats = outcomes
-        order = [str(s) for s in pd.unique(pats["scale"].dropna())] if "scale" in pats else []
-    else:
-        raise TypeError(
-            f"outcomes must be an Outcomes or a DataFrame, got {type(outcomes).__name__}"
-        )
-    if "scale" not in pats:
-        if scale is not None:
-            raise ValueError(f"scale={scale!r} given but the outcomes have no 'scale' column")
-        return pats, None
-    if scale is None:
-        if not order:
-            raise ValueError("the outcomes have no rows")
-        scale = order[0]
-    if scale not in set(pats["scale"]):
-        raise ValueError(
-            f"scale={scale!r} is not in the outcomes; scales present: {', '.join(order)}"
-        )
-    return pats.loc[(pats["scale"] == scale).to_numpy()], scale

@@ -13,17 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .summary import (
-    ASSESSMENT_OUTCOMES,
-    _as_binary,
-    _assessments,
-    _by_list,
-    _check_columns,
-    _check_level,
-    _filter_scales,
-    _session_key,
-    wilson_interval,
-)
+from .arguments import as_binary, by_list, check_columns, check_level, session_key
+from .frames import ASSESSMENT_OUTCOMES, assessment_frame, filter_scales
+from .intervals import wilson_interval
 
 __all__ = ["METHODS", "responders"]
 
@@ -109,15 +101,15 @@ def responders(
             f"outcome={outcome!r} is not available per session; valid: "
             f"{', '.join(ASSESSMENT_OUTCOMES)}"
         )
-    _check_level(level)
-    frame = _assessments(data)
+    check_level(level)
+    frame = assessment_frame(data)
     column = ASSESSMENT_OUTCOMES[outcome]
-    _check_columns(frame, [patient], "patient")
-    _check_columns(frame, ["session"], "session")
-    _check_columns(frame, [column], "outcome")
-    by_cols = _by_list(frame, by)
-    frame = _filter_scales(frame, scale)
-    skey = _session_key(frame["session"], "session")
+    check_columns(frame, [patient], "patient")
+    check_columns(frame, ["session"], "session")
+    check_columns(frame, [column], "outcome")
+    by_cols = by_list(frame, by)
+    frame = filter_scales(frame, scale)
+    skey = session_key(frame["session"], "session")
     target = _target_key(frame["session"], session)
     if not np.any(skey == target):
         raise ValueError(f"session={session!r} has no assessments")
@@ -125,7 +117,7 @@ def responders(
     unit = [patient, *strata]
     work = frame[unit + by_cols].copy()
     work["_key"] = skey
-    work["_y"] = _as_binary(frame[column], "outcome", outcome).to_numpy()
+    work["_y"] = as_binary(frame[column], "outcome", outcome).to_numpy()
     if "post_baseline" in frame.columns:
         work["_pre"] = ~frame["post_baseline"].fillna(False).astype(bool).to_numpy()
     else:  # without the derive flag, the first assessment is the baseline

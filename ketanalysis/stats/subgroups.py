@@ -14,17 +14,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .summary import (
-    _check_columns,
-    _check_level,
-    _group_levels,
-    _one_scale,
-    _patients,
-    _two_groups,
-    newcombe_interval,
-    rate_difference,
-    rates,
-)
+from .arguments import check_columns, check_level, group_levels, two_groups
+from .frames import one_scale, patient_frame
+from .intervals import newcombe_interval
+from .summary import rate_difference, rates
 
 __all__ = ["MEASURES", "OVERALL", "subgroup_effects"]
 
@@ -120,15 +113,15 @@ def subgroup_effects(
     >>> tab["label"].tolist()
     ['Overall', '18 to <45', '45 to <76']
     """
-    _check_level(level)
-    frame = _patients(data)
-    frame, scale = _one_scale(data, frame, scale)
+    check_level(level)
+    frame = patient_frame(data)
+    frame, scale = one_scale(data, frame, scale)
     subs = _subgroup_list(subgroups)
-    _check_columns(frame, subs, "subgroups")
+    check_columns(frame, subs, "subgroups")
     if by is not None:
         if not isinstance(by, str):
             raise ValueError(f"by must name one column, got {by!r}")
-        _check_columns(frame, [by], "by")
+        check_columns(frame, [by], "by")
         if by in subs:
             raise ValueError(f"by={by!r} is also in subgroups={subs!r}")
     if measure is None:
@@ -140,7 +133,7 @@ def subgroup_effects(
     if not isinstance(overall, bool):
         raise TypeError(f"overall must be True or False, got {overall!r}")
     frame = _binned(frame, bins, subs)
-    pair = _two_groups(frame[by], groups, by) if measure == "difference" else None
+    pair = two_groups(frame[by], groups, by) if measure == "difference" else None
 
     parts = []
     if overall:
@@ -223,7 +216,7 @@ def _levels(frame, col, outcome, by, pair, measure, level) -> pd.DataFrame:
     keys = [col] + ([by] if by is not None else [])
     r = rates(frame, outcome=outcome, by=keys, level=level)
     r = r.loc[r[col].notna().to_numpy()]
-    levels = _group_levels(frame[col])
+    levels = group_levels(frame[col])
     if measure == "rate":
         order = {v: i for i, v in enumerate(levels)}
         r = r.assign(_o=r[col].map(order)).sort_values(["_o"], kind="stable")

@@ -7,37 +7,28 @@ score intervals of response, remission, relapse and the other derived outcomes;
 interval. Every function takes an :class:`~ketanalysis.Outcomes` or a DataFrame of the same
 shape as its ``assessments`` (or ``patients``) frame.
 
-The small helpers at the end (input checks, Wilson and Newcombe intervals) are shared by
-:mod:`.effects`, :mod:`.survival`, :mod:`.models` and :mod:`.sensitivity`.
+The argument checks, frames and intervals shared with the other stats modules live in
+:mod:`.arguments`, :mod:`.frames` and :mod:`.intervals`.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .. import scales as _scales
-from ..outcomes import Outcomes
+from .arguments import as_binary, as_float, by_list, check_columns, check_level, two_groups
+from .frames import (
+    assessment_frame,
+    filter_scales,
+    outcome_frame,
+)
+from .intervals import newcombe_interval, wilson_interval
 
 __all__ = ["by_session", "newcombe_interval", "rate_difference", "rates", "wilson_interval"]
 
-#: Per-patient outcomes of :func:`rates` and the ``Outcomes.patients`` column of each.
-PATIENT_OUTCOMES = {
-    "response": "ever_response",
-    "remission": "ever_remission",
-    "rapid_response": "rapid_response",
-    "sustained_response": "sustained_response",
-    "stable_remission": "stable_remission",
-    "stable_response": "stable_response",
-    "relapse": "relapse",
-    "suicidality_resolved": "suicidality_resolved",
-}
-#: Per-assessment outcomes (``rates(..., session=...)``): ``Outcomes.assessments`` columns.
-ASSESSMENT_OUTCOMES = {"response": "response", "remission": "remission"}
 _VALUES = ("score", "change", "pct_change")
 
 
@@ -99,17 +90,17 @@ def by_session(
     >>> tab.loc[tab["session"] == 7, ["n", "mean"]].round(2).to_numpy().tolist()
     [[132.0, -15.94]]
     """
-    frame = _assessments(data)
-    _check_level(level)
-    _check_columns(frame, [session], "session")
+    frame = assessment_frame(data)
+    check_level(level)
+    check_columns(frame, [session], "session")
     if value not in frame.columns:
         raise ValueError(
             f"value={value!r} is not a column of the data; use one of {', '.join(_VALUES)} "
             "or another numeric column"
         )
-    values = _as_float(frame[value], "value", value)
-    by_cols = _by_list(frame, by)
-    frame = _filter_scales(frame, scale)
+    values = as_float(frame[value], "value", value)
+    by_cols = by_list(frame, by)
+    frame = filter_scales(frame, scale)
     values = values.loc[frame.index]
     keys = (["scale"] if "scale" in frame.columns else []) + [session] + by_cols
     g = frame[keys].assign(_v=values).groupby(keys, sort=True, observed=True, dropna=False)["_v"]
@@ -199,12 +190,12 @@ def rates(
     >>> r[["k", "n", "rate"]].round(3).to_numpy().tolist()
     [[83.0, 150.0, 0.553]]
     """
-    _check_level(level)
-    frame, column = _outcome_frame(data, outcome, session)
-    by_cols = _by_list(frame, by)
-    frame = _filter_scales(frame, scale)
+    check_level(level)
+    frame, column = outcome_frame(data, outcome, session)
+    by_cols = by_list(frame, by)
+    frame = filter_scales(frame, scale)
     keys = (["scale"] if "scale" in frame.columns else []) + by_cols
-    y = _as_binary(frame[column], "outcome", outcome)
+    y = as_binary(frame[column], "outcome", outcome)
     work = frame[keys].assign(_y=y)
     if keys:
         g = work.groupby(keys, sort=True, observed=True, dropna=False)["_y"]
@@ -288,7 +279,7 @@ def rate_difference(
     if by is None or not isinstance(by, str):
         raise ValueError(f"by must name one column for a difference of rates, got {by!r}")
     tab = rates(data, outcome=outcome, by=by, session=session, scale=scale, level=level)
-    g1, g2 = _two_groups(tab[by], groups, by)
+    g1, g2 = two_groups(tab[by], groups, by)
     strata = ["scale"] if "scale" in tab.columns else []
     rows = []
     parts = tab.groupby(strata, sort=False, observed=True) if strata else [((), tab)]
@@ -318,248 +309,3 @@ def rate_difference(
         )
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------
-# Intervals (shared)
-# ---------------------------------------------------------------------------------------
-def wilson_interval(k, n, level: float = 0.95):
-    """Wilson score interval of k / n (arrays allowed); missing where n is 0."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    k = np.atleast_1d(np.asarray(k, dtype=float))
-    n = np.atleast_1d(np.asarray(n, dtype=float))
-    ok = n > 0
-    lo = np.full(k.shape, np.nan)
-    hi = np.full(k.shape, np.nan)
-    if ok.any():
-        lo_ok, hi_ok = proportion_confint(k[ok], n[ok], alpha=1 - level, method="wilson")
-        lo[ok] = np.clip(lo_ok, 0.0, 1.0)
-        hi[ok] = np.clip(hi_ok, 0.0, 1.0)
-    return lo, hi
-
-
-def newcombe_interval(k1, n1, k2, n2, level: float = 0.95) -> tuple[float, float, float]:
-    """Difference k1/n1 - k2/n2 with Newcombe's hybrid score interval (method 10).
-
-    Returns ``(estimate, ci_low, ci_high)``; all missing when either n is 0.
-    """
-    if n1 <= 0 or n2 <= 0:
-        return np.nan, np.nan, np.nan
-    p1, p2 = k1 / n1, k2 / n2
-    (l1,), (u1,) = wilson_interval(k1, n1, level)
-    (l2,), (u2,) = wilson_interval(k2, n2, level)
-    d = p1 - p2
-    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return float(d), float(low), float(high)
-
-
-# ---------------------------------------------------------------------------------------
-# Input handling (shared)
-# ---------------------------------------------------------------------------------------
-def _assessments(data) -> pd.DataFrame:
-    if isinstance(data, Outcomes):
-        return data.assessments
-    if isinstance(data, pd.DataFrame):
-        return data
-    raise TypeError(f"data must be an Outcomes or a DataFrame, got {type(data).__name__}")
-
-
-def _patients(data) -> pd.DataFrame:
-    if isinstance(data, Outcomes):
-        return data.patients
-    if isinstance(data, pd.DataFrame):
-        return data
-    raise TypeError(f"data must be an Outcomes or a DataFrame, got {type(data).__name__}")
-
-
-def _check_level(level) -> None:
-    if not isinstance(level, (int, float, np.floating)) or not 0 < float(level) < 1:
-        raise ValueError(f"level must be a number between 0 and 1, got {level!r}")
-
-
-def _check_columns(frame: pd.DataFrame, columns, param: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        hints = []
-        for c in missing:
-            close = difflib.get_close_matches(str(c), [str(x) for x in frame.columns], n=1)
-            hints.append(f"{c!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValueError(
-            f"{param}={', '.join(hints)} is not a column of the data; columns: "
-            f"{', '.join(map(str, frame.columns))}"
-        )
-
-
-def _by_list(frame: pd.DataFrame, by) -> list[str]:
-    if by is None:
-        return []
-    cols = [by] if isinstance(by, str) else list(by)
-    _check_columns(frame, cols, "by")
-    return cols
-
-
-def _scale_order(frame: pd.DataFrame) -> list[str]:
-    """Scales present, in registry order (the order derive uses), unknown ones last."""
-    col = frame["scale"]
-    present = [str(s) for s in pd.unique(col.dropna())]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return [str(c) for c in col.cat.categories if str(c) in present]
-    known = [k for k in _scales.SCALES if k in present]
-    return known + [s for s in present if s not in known]
-
-
-def _filter_scales(frame: pd.DataFrame, scale) -> pd.DataFrame:
-    if scale is None:
-        return frame
-    if "scale" not in frame.columns:
-        raise ValueError(f"scale={scale!r} given but the data have no 'scale' column")
-    wanted = [scale] if isinstance(scale, str) else list(scale)
-    present = _scale_order(frame)
-    unknown = [s for s in wanted if s not in present]
-    if unknown:
-        raise ValueError(
-            f"scale={unknown[0]!r} is not in the data; scales present: {', '.join(present)}"
-        )
-    return frame.loc[frame["scale"].isin(wanted).to_numpy()]
-
-
-def _one_scale(data, frame: pd.DataFrame, scale) -> tuple[pd.DataFrame, str | None]:
-    """Rows of one scale: ``scale`` or, by default, the primary (first derived) scale."""
-    if "scale" not in frame.columns:
-        if scale is not None:
-            raise ValueError(f"scale={scale!r} given but the data have no 'scale' column")
-        return frame, None
-    if scale is None:
-        order = list(data.scales) if isinstance(data, Outcomes) else _scale_order(frame)
-        if not order:
-            raise ValueError("the data have no rows")
-        scale = order[0]
-    elif not isinstance(scale, str):
-        raise ValueError(f"scale must name one scale here, got {scale!r}")
-    return _filter_scales(frame, scale), scale
-
-
-def _as_float(col: pd.Series, param: str, name) -> pd.Series:
-    try:
-        return pd.Series(
-            pd.to_numeric(col).astype("Float64").to_numpy(dtype=float, na_value=np.nan),
-            index=col.index,
-        )
-    except (TypeError, ValueError):
-        raise ValueError(f"{param}={name!r}: column is not numeric ({col.dtype})") from None
-
-
-def _as_binary(col: pd.Series, param: str, name) -> pd.Series:
-    """A 0/1 float series with NaN for missing; error if other values occur."""
-    if _is_binary_dtype(col):
-        values = pd.Series(
-            col.astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=col.index
-        )
-    else:
-        values = _as_float(col, param, name)
-    bad = values.notna() & ~values.isin([0.0, 1.0])
-    if bad.any():
-        raise ValueError(f"{param}={name!r}: column is not binary (values other than 0/1)")
-    return values
-
-
-def _outcome_frame(data, outcome, session) -> tuple[pd.DataFrame, str]:
-    if not isinstance(outcome, str):
-        raise ValueError(f"outcome must be a string, got {outcome!r}")
-    if session is None:
-        frame = _patients(data)
-        if outcome in PATIENT_OUTCOMES and PATIENT_OUTCOMES[outcome] in frame.columns:
-            return frame, PATIENT_OUTCOMES[outcome]
-        if outcome in frame.columns and _is_binary_dtype(frame[outcome]):
-            return frame, outcome
-        valid = [k for k, c in PATIENT_OUTCOMES.items() if c in frame.columns]
-        raise ValueError(
-            f"outcome={outcome!r} is not a per-patient outcome; valid: {', '.join(valid)} "
-            "(or a boolean column of the patients frame)"
-        )
-    frame = _assessments(data)
-    if outcome not in ASSESSMENT_OUTCOMES:
-        raise ValueError(
-            f"outcome={outcome!r} is not available per session; valid with session=: "
-            f"{', '.join(ASSESSMENT_OUTCOMES)}"
-        )
-    _check_columns(frame, ["session", ASSESSMENT_OUTCOMES[outcome]], "outcome")
-    at = frame["session"] == session
-    if not at.any():
-        sessions = pd.unique(frame["session"].dropna())
-        raise ValueError(
-            f"session={session!r} has no assessments; sessions present: "
-            f"{', '.join(map(str, sorted(sessions, key=_sort_key)))}"
-        )
-    return frame.loc[at.to_numpy()], ASSESSMENT_OUTCOMES[outcome]
-
-
-def _sort_key(v):
-    return (0, v) if isinstance(v, (int, float, np.number)) else (1, str(v))
-
-
-def _is_binary_dtype(col: pd.Series) -> bool:
-    return pd.api.types.is_bool_dtype(col) or isinstance(col.dtype, pd.BooleanDtype)
-
-
-def _group_levels(col: pd.Series) -> list:
-    """Distinct non-missing values in category order (else sorted)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        present = set(col.dropna())
-        return [c for c in col.cat.categories if c in present]
-    return sorted(pd.unique(col.dropna()), key=_sort_key)
-
-
-def _two_groups(col: pd.Series, groups, by: str) -> tuple:
-    levels = _group_levels(col)
-    if groups is not None:
-        groups = tuple(groups)
-        if len(groups) != 2:
-            raise ValueError(f"groups must be a pair (a, b), got {groups!r}")
-        missing = [g for g in groups if g not in levels]
-        if missing:
-            raise ValueError(
-                f"groups={groups!r}: {missing[0]!r} is not a value of by={by!r}; "
-                f"values: {', '.join(map(str, levels))}"
-            )
-        return groups
-    if len(levels) != 2:
-        raise ValueError(
-            f"by={by!r} has {len(levels)} group(s) ({', '.join(map(str, levels)) or 'none'}); "
-            "a difference needs exactly two: pass groups=(a, b)"
-        )
-    return levels[0], levels[1]
-
-
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable boolean/integer/float columns as float (NaN for missing), for patsy."""
-    out = {}
-    for c in frame.columns:
-        col = frame[c]
-        if pd.api.types.is_bool_dtype(col) and not isinstance(col.dtype, pd.BooleanDtype):
-            out[c] = col.to_numpy(dtype=float)
-        elif isinstance(col.dtype, pd.api.extensions.ExtensionDtype) and (
-            isinstance(col.dtype, pd.BooleanDtype) or pd.api.types.is_numeric_dtype(col)
-        ):
-            out[c] = col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        elif pd.api.types.is_string_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
-            out[c] = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
-        else:
-            out[c] = col.to_numpy()
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _session_key(col: pd.Series, name: str) -> np.ndarray:
-    """Session values as sortable floats (codes of an ordered categorical)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        if not col.cat.ordered:
-            raise ValueError(f"session={name!r}: a categorical session must be ordered")
-        return col.cat.codes.to_numpy().astype(float)
-    try:
-        return pd.to_numeric(col).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"session={name!r} must be numeric or an ordered categorical, got {col.dtype}"
-        ) from None

@@ -10,7 +10,6 @@ from :mod:`statsmodels.duration` and follow the conventions of R's survival pack
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,49 +17,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .summary import (
-    _by_list,
-    _check_columns,
-    _check_level,
-    _group_levels,
-    _one_scale,
-    _patients,
-    _plain,
-)
+from .arguments import by_list, check_columns, check_level, group_levels
+from .cox import CoxResult, cox
+from .frames import event_frame, patient_frame
+from .results import ResultViews, tidy_frame
 
 __all__ = ["CoxResult", "KaplanMeierResult", "cox", "kaplan_meier", "logrank"]
 
-EVENTS = ("response", "remission", "relapse")
-_TIES = ("efron", "breslow")
 _TOL = np.sqrt(np.finfo(float).eps)  # survival's quantile tolerance
-
-
-# ---------------------------------------------------------------------------------------
-# Data
-# ---------------------------------------------------------------------------------------
-def _event_frame(data, event, scale):
-    """Rows of one scale with a known time (``_time``, ``_status``), the scale, and the
-    number of rows without one."""
-    if event not in EVENTS:
-        raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
-    frame = _patients(data)
-    tcol, scol = f"time_to_{event}", f"{event}_event"
-    _check_columns(frame, [tcol, scol], "event")
-    frame, scale = _one_scale(data, frame, scale)
-    time = pd.to_numeric(frame[tcol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    status = pd.to_numeric(frame[scol]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    known = ~np.isnan(time) & ~np.isnan(status)
-    if np.any(time[known] < 0):
-        raise ValueError(f"{tcol} has negative times")
-    if not np.isin(status[known], (0.0, 1.0)).all():
-        raise ValueError(f"{scol} must be 0 (censored) or 1 (event)")
-    n_excluded = int((~known).sum())
-    rows = frame.loc[known].copy()
-    rows["_time"] = time[known]
-    rows["_status"] = status[known]
-    if not len(rows):
-        raise ValueError(f"no patient has a known {tcol} (scale {scale})")
-    return rows, scale, n_excluded
 
 
 def _groups(rows, by_cols):
@@ -79,7 +43,7 @@ def _groups(rows, by_cols):
 # Kaplan-Meier
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class KaplanMeierResult:
+class KaplanMeierResult(ResultViews):
     """Kaplan-Meier estimates per group (see :func:`kaplan_meier`).
 
     Attributes
@@ -221,19 +185,75 @@ class KaplanMeierResult:
                 rows.append(row)
         return pd.DataFrame(rows)
 
-    def summary(self) -> pd.DataFrame:
-        """Per group: n, events and the median time with its interval."""
-        return self.median
+    def tidy(self) -> pd.DataFrame:
+        """The median time to event per group, one row per group.
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>Kaplan-Meier</strong>: time to {html.escape(self.event)}"
-            + (f" ({html.escape(self.scale)})" if self.scale else "")
-            + (f" in {html.escape(self.time_unit)}" if self.time_unit else "")
+        Returns
+        -------
+        DataFrame
+            The ``by`` columns; ``term`` (the group as R names strata, ``"route=IV"``, or
+            ``"all"`` without ``by``); ``estimate`` (median time, missing when the curve
+            never reaches 0.5); ``se``, ``statistic``, ``p_value`` (missing: a median has
+            no test); ``ci_low``, ``ci_high`` (Brookmeyer-Crowley interval of the median,
+            see :meth:`quantiles`); ``n`` (patients), ``n_events``.
+        """
+        med = self.median
+        by = list(self.by)
+        if by:
+            term = [
+                ", ".join(f"{c}={v}" for c, v in zip(by, vals, strict=True))
+                for vals in med[by].itertuples(index=False, name=None)
+            ]
+        else:
+            term = ["all"] * len(med)
+        nan = np.full(len(med), np.nan)
+        return tidy_frame(
+            term,
+            med["estimate"],
+            nan,
+            nan,
+            nan,
+            med["ci_low"],
+            med["ci_high"],
+            lead={c: med[c].to_numpy() for c in by},
+            extra={"n": med["n"].to_numpy(), "n_events": med["n_events"].to_numpy()},
+        )
+
+    def glance(self) -> pd.DataFrame:
+        """The estimate in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (patients), ``n_events``, ``n_excluded`` (no known time), ``n_groups``,
+            ``method`` (``"kaplan-meier"``), ``conf_type`` (``"log"``), ``event``,
+            ``scale``, ``time_unit``, ``level``.
+        """
+        return pd.DataFrame(
+            [
+                {
+                    "n": int(self.groups["n"].sum()),
+                    "n_events": int(self.groups["n_events"].sum()),
+                    "n_excluded": self.n_excluded,
+                    "n_groups": len(self.groups),
+                    "method": "kaplan-meier",
+                    "conf_type": "log",
+                    "event": self.event,
+                    "scale": self.scale,
+                    "time_unit": self.time_unit,
+                    "level": self.level,
+                }
+            ]
+        )
+
+    def _title(self) -> str:
+        return (
+            f"Kaplan-Meier: time to {self.event}"
+            + (f" ({self.scale})" if self.scale else "")
+            + (f" in {self.time_unit}" if self.time_unit else "")
             + f"; {int(self.groups['n'].sum())} patients"
             + (f", {self.n_excluded} without a time" if self.n_excluded else "")
         )
-        return head + self.summary().to_html(index=False)
 
 
 def _same(values, target) -> np.ndarray:
@@ -346,9 +366,9 @@ def kaplan_meier(
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    _check_level(level)
-    rows, scale, n_excluded = _event_frame(data, event, scale)
-    by_cols = _by_list(_patients(data), by)
+    check_level(level)
+    rows, scale, n_excluded = event_frame(data, event, scale)
+    by_cols = by_list(patient_frame(data), by)
     z = _st.norm.ppf(0.5 + level / 2)
     tables, groups = [], []
     for labels, part in _groups(rows, by_cols):
@@ -453,17 +473,17 @@ def logrank(
 
     if by is None:
         raise ValueError("by is required: the column defining the groups to compare")
-    rows, scale, n_excluded = _event_frame(data, event, scale)
-    by_cols = _by_list(rows, by)
+    rows, scale, n_excluded = event_frame(data, event, scale)
+    by_cols = by_list(rows, by)
     if len(by_cols) != 1:
         raise ValueError(f"by must name one column, got {by!r}")
     cols = by_cols + ([strata] if strata is not None else [])
     if strata is not None:
-        _check_columns(rows, [strata], "strata")
+        check_columns(rows, [strata], "strata")
     known = rows[cols].notna().all(axis=1).to_numpy()
     n_excluded += int((~known).sum())
     rows = rows.loc[known]
-    levels = _group_levels(rows[by_cols[0]])
+    levels = group_levels(rows[by_cols[0]])
     if len(levels) < 2:
         raise ValueError(
             f"by={by!r} has {len(levels)} group(s) ({', '.join(map(str, levels)) or 'none'});"
@@ -489,190 +509,4 @@ def logrank(
                 "n_excluded": n_excluded,
             }
         ]
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# Cox proportional hazards
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CoxResult:
-    """A Cox proportional-hazards fit (see :func:`cox`).
-
-    Attributes
-    ----------
-    params : DataFrame
-        One row per model term: ``term`` (patsy's name, e.g. ``arm[T.placebo]`` for the
-        placebo arm against the first level), ``estimate`` (log hazard ratio), ``se``, ``z``,
-        ``p_value`` (Wald), ``hr`` = exp(estimate), ``ci_low``, ``ci_high`` (Wald interval
-        of the hazard ratio, exp(estimate -/+ z se)).
-    formula : str
-        The right-hand side fitted.
-    event, scale, ties, level
-        The settings.
-    n, n_events : int
-        Patients and events used (rows with a missing covariate are dropped).
-    n_excluded : int
-        Patients without a known time or with a missing covariate.
-    loglik : float
-        Partial log-likelihood at the estimate.
-    converged : bool
-    """
-
-    params: pd.DataFrame = field(repr=False)
-    formula: str
-    event: str
-    scale: str | None
-    ties: str
-    level: float
-    n: int
-    n_events: int
-    n_excluded: int
-    loglik: float
-    converged: bool
-
-    def summary(self) -> pd.DataFrame:
-        """The ``params`` table."""
-        return self.params
-
-    def _repr_html_(self) -> str:
-        head = (
-            f"<strong>Cox model</strong>: time to {html.escape(self.event)} ~ "
-            f"{html.escape(self.formula)}; ties={self.ties}; n={self.n}, "
-            f"events={self.n_events}"
-        )
-        return head + self.params.to_html(index=False)
-
-
-def cox(
-    data,
-    *,
-    event: str = "relapse",
-    formula: str | None = None,
-    covariates: Sequence[str] | None = None,
-    strata: str | None = None,
-    ties: str = "efron",
-    scale: str | None = None,
-    level: float = 0.95,
-) -> CoxResult:
-    """Cox proportional-hazards regression of the time to response, remission or relapse.
-
-    Parameters
-    ----------
-    data : Outcomes or DataFrame
-        As for :func:`kaplan_meier`.
-    event : {"response", "remission", "relapse"}, default "relapse"
-    formula : str, optional
-        Right-hand side in patsy syntax, e.g. ``"arm + age"`` or ``"C(route) + age"``
-        (a leading ``~`` is allowed). Text columns are treatment-coded against their first
-        level in sorted order, as R does for factors.
-    covariates : list of str, optional
-        Instead of ``formula``: columns entered additively.
-    strata : str, optional
-        A column of strata, each with its own baseline hazard (R ``strata()``).
-    ties : {"efron", "breslow"}, default "efron"
-        Handling of tied event times; Efron is R ``coxph``'s default.
-    scale : str, optional
-        The outcome scale (default: the primary scale).
-    level : float, default 0.95
-
-    Returns
-    -------
-    CoxResult
-
-    Notes
-    -----
-    Partial likelihood maximised by :class:`statsmodels.duration.hazard_regression.PHReg`
-    (Cox DR. J R Stat Soc B 1972;34:187-220; Efron B. J Am Stat Assoc 1977;72:557-565);
-    model-based (not robust) standard errors, as R ``coxph`` without ``cluster``.
-
-    Examples
-    --------
-    >>> import ketanalysis as ka
-    >>> from ketanalysis.stats.survival import cox
-    >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"))
-    >>> fit = cox(out, event="response", covariates=["age"])
-    >>> fit.params["term"].tolist()
-    ['age']
-    """
-    from statsmodels.duration.hazard_regression import PHReg
-
-    _check_level(level)
-    if ties not in _TIES:
-        raise ValueError(f"ties must be one of {', '.join(_TIES)}, got {ties!r}")
-    if (formula is None) == (covariates is None):
-        raise ValueError("give exactly one of formula= and covariates=")
-    if covariates is not None:
-        cov = [covariates] if isinstance(covariates, str) else list(covariates)
-        if not cov:
-            raise ValueError("covariates must name at least one column")
-        _check_columns(_patients(data), cov, "covariates")
-        rhs = " + ".join(cov)
-    else:
-        if not isinstance(formula, str) or not formula.strip().lstrip("~").strip():
-            raise ValueError(
-                f"formula must be a right-hand side such as 'arm + age', got {formula!r}"
-            )
-        if "~" in formula.strip()[1:]:
-            raise ValueError(
-                f"formula={formula!r}: give only the right-hand side (the time and status "
-                "come from event=)"
-            )
-        rhs = formula.strip().lstrip("~").strip()
-    rows, scale, n_excluded = _event_frame(data, event, scale)
-    if strata is not None:
-        _check_columns(rows, [strata], "strata")
-    import patsy
-
-    try:
-        design = patsy.dmatrix(rhs, _plain(rows), return_type="dataframe", NA_action="drop")
-    except patsy.PatsyError as exc:
-        raise ValueError(f"formula={rhs!r}: {exc}") from None
-    design = design.drop(columns="Intercept", errors="ignore")
-    used = rows.loc[design.index]
-    if strata is not None:
-        ok = used[strata].notna().to_numpy()
-        used, design = used.loc[ok], design.loc[ok]
-    n_excluded += len(rows) - len(used)
-    if design.shape[1] == 0:
-        raise ValueError(f"formula={rhs!r} has no covariate terms")
-    kw = {"ties": ties}
-    if strata is not None:
-        kw["strata"] = pd.factorize(used[strata])[0]
-    model = PHReg(
-        used["_time"].to_numpy(dtype=float),
-        design.to_numpy(dtype=float),
-        status=used["_status"].to_numpy(dtype=float),
-        **kw,
-    )
-    fit = model.fit(disp=False)
-    est = np.asarray(fit.params, dtype=float)
-    se = np.asarray(fit.bse, dtype=float)
-    z = est / se
-    q = _st.norm.ppf(0.5 + level / 2)
-    params = pd.DataFrame(
-        {
-            "term": list(design.columns),
-            "estimate": est,
-            "se": se,
-            "z": z,
-            "p_value": 2 * _st.norm.sf(np.abs(z)),
-            "hr": np.exp(est),
-            "ci_low": np.exp(est - q * se),
-            "ci_high": np.exp(est + q * se),
-        }
-    )
-    converged = bool(getattr(fit, "mle_retvals", {}).get("converged", True))
-    return CoxResult(
-        params=params,
-        formula=rhs,
-        event=event,
-        scale=scale,
-        ties=ties,
-        level=level,
-        n=len(used),
-        n_events=int(used["_status"].sum()),
-        n_excluded=n_excluded,
-        loglik=float(fit.llf),
-        converged=converged,
     )

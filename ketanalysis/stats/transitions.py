@@ -19,7 +19,8 @@ import pandas as pd
 
 from .. import scales as _scales
 from ..outcomes import Outcomes
-from .summary import _assessments, _by_list, _check_columns, _one_scale
+from .arguments import by_list, check_columns
+from .frames import assessment_frame, one_scale
 
 __all__ = ["ENDPOINT_OUTCOMES", "endpoint_outcomes", "severity_shares", "severity_transitions"]
 
@@ -77,9 +78,9 @@ def endpoint_outcomes(data, *, scale: str | None = None, endpoint=None) -> pd.Da
     >>> ep["endpoint_outcome"].value_counts().to_dict()
     {'no response': 101, 'remission': 33, 'response': 16}
     """
-    frame = _assessments(data)
-    _check_columns(frame, _NEEDED + ["response", "remission"], "data")
-    rows, scale = _one_scale(data, frame, scale)
+    frame = assessment_frame(data)
+    check_columns(frame, _NEEDED + ["response", "remission"], "data")
+    rows, scale = one_scale(data, frame, scale)
     if endpoint is None and isinstance(data, Outcomes):
         endpoint = data.endpoint
     post = rows["post_baseline"].to_numpy(dtype=bool)
@@ -235,7 +236,7 @@ def _bands(scale: str, scores: pd.Series) -> pd.Categorical:
 
 def _prepared(data, scale, endpoint, by):
     ep = endpoint_outcomes(data, scale=scale, endpoint=endpoint)
-    by_cols = _by_list(ep, by)
+    by_cols = by_list(ep, by)
     scale_key = str(ep["scale"].iloc[0]) if "scale" in ep.columns and len(ep) else scale
     labels = list(ep["baseline_severity"].cat.categories)
     if not labels:

@@ -18,7 +18,7 @@ from scipy import stats as _st
 
 from ..outcomes import SafetyOutcomes
 from ..validation import TIMEPOINTS, validate_vitals
-from .summary import _by_list, _check_level
+from .arguments import by_list, check_level
 
 __all__ = ["SESSION_TIMEPOINTS", "vitals_course"]
 
@@ -110,14 +110,14 @@ def vitals_course(
     >>> tab[["timepoint", "minutes", "n"]].to_numpy().tolist()
     [['pre', -10.0, 150], ['peak', 40.0, 150], ['post', 80.0, 150], ['discharge', 128.0, 150]]
     """
-    _check_level(level)
+    check_level(level)
     measures = _measures(measure, data)
     if not isinstance(unit, str) or unit not in _UNITS:
         raise ValueError(f"unit={unit!r} must be one of {', '.join(map(repr, _UNITS))}")
     if not isinstance(time, str) or time not in _TIMES:
         raise ValueError(f"time={time!r} must be one of {', '.join(map(repr, _TIMES))}")
     long = _long(data, measures, time)
-    by_cols = _by_list(long, by)
+    by_cols = by_list(long, by)
     if session is not None:
         wanted = list(session) if isinstance(session, (list, tuple, set, np.ndarray)) else [session]
         present = set(long["session"])

@@ -55,20 +55,19 @@ def _positive_definite(S: np.ndarray, floor: float = 0.05) -> np.ndarray:
 
     Pairwise moments from incomplete data need not form a positive definite matrix (small
     samples, few subjects seen at both sessions of a pair); the variances are kept and the
-    correlation matrix is projected, so the optimiser starts inside the parameter space.
+    correlation matrix is projected, so the optimiser starts inside the parameter space:
+    :func:`statsmodels.stats.correlation_tools.cov_nearest` with ``method="clipped"``
+    (eigenvalues of the correlation matrix clipped at ``floor``, then rescaled to a unit
+    diagonal).
     """
+    from statsmodels.stats.correlation_tools import cov_nearest
+
     try:
         np.linalg.cholesky(S)
         return S
     except np.linalg.LinAlgError:
         pass
-    sd = np.sqrt(np.diag(S))
-    C = S / np.outer(sd, sd)
-    w, V = np.linalg.eigh((C + C.T) / 2)
-    C = (V * np.maximum(w, floor)) @ V.T
-    d = np.sqrt(np.diag(C))
-    C = C / np.outer(d, d)
-    return C * np.outer(sd, sd)
+    return cov_nearest((S + S.T) / 2, method="clipped", threshold=floor)
 
 
 def check_identifiable(design: Design, structure: Structure, n_theta: int) -> None:

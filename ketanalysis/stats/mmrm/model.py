@@ -16,7 +16,10 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from ..arguments import check_level
+from ..results import ResultViews, tidy_frame
 from .blas import single_threaded_blas
+from .control import MMRMControl
 from .covariance import STRUCTURES, make_structure
 from .degrees_of_freedom import DF_METHODS, Inference, estimates, f_test, t_table
 from .design import Design, build_design, grid_matrix, reference_grid
@@ -24,76 +27,7 @@ from .fit import MMRMConvergenceWarning, check_identifiable, fit_model
 
 __all__ = ["MMRMControl", "MMRMConvergenceWarning", "MMRMResult", "mmrm"]
 
-_STAT_COLUMNS = ["estimate", "se", "df", "t", "p_value", "ci_low", "ci_high"]
-
-
-@dataclass(frozen=True)
-class MMRMControl:
-    """Settings of the optimiser and of the inference of :func:`mmrm`.
-
-    Parameters
-    ----------
-    optimizer : {"fisher", "L-BFGS-B", "BFGS"}
-        ``"fisher"`` (default): Fisher scoring with the analytic gradient and the expected
-        information, with step halving; should it stall, L-BFGS-B continues and scoring
-        polishes. ``"L-BFGS-B"`` or ``"BFGS"``: that quasi-Newton method of
-        :func:`scipy.optimize.minimize` with the analytic gradient, then Fisher scoring
-        (``polish``).
-    max_iter : int
-        Maximum number of iterations of the optimiser (and separately of the polish).
-        ``0`` evaluates the model at ``start`` without optimising (SAS ``PARMS /
-        NOITER``); ``converged`` is then False.
-    tol : float
-        Convergence criterion on SAS's relative Hessian criterion ``g'H^-1 g / |f|`` of
-        ``f = -2 log-likelihood`` (``H`` from the expected information) at the end; SAS's
-        default is 1e-8, ours is stricter (about 1e-9 of -2 log-likelihood above its
-        minimum for the reference data).
-    polish : bool
-        Finish a quasi-Newton run with Fisher-scoring steps (cheap; quasi-Newton methods
-        alone stop earlier).
-    start : array-like or None
-        Starting covariance matrix (sessions x sessions); default a pairwise moment
-        estimate from ordinary least-squares residuals.
-    information : {"observed", "expected"}
-        Information matrix of the covariance parameters whose inverse ``W`` enters the
-        Kenward-Roger and Satterthwaite degrees of freedom and the Kenward-Roger adjusted
-        covariance. ``"observed"`` (the Hessian at the optimum) is the default: it
-        reproduces SAS PROC MIXED on the reference data; ``"expected"`` is the choice of
-        Kenward & Roger (1997).
-    rank_tol : float
-        A design column whose squared distance from the span of the earlier columns
-        (after scaling every column to unit length) is below this is aliased.
-
-    Examples
-    --------
-    >>> import ketanalysis as ka
-    >>> ka.stats.MMRMControl(optimizer="L-BFGS-B", information="expected").optimizer
-    'L-BFGS-B'
-    """
-
-    optimizer: str = "fisher"
-    max_iter: int = 1000
-    tol: float = 1e-12
-    polish: bool = True
-    start: object = None
-    information: str = "observed"
-    rank_tol: float = 1e-10
-
-    def __post_init__(self):
-        if self.information not in ("observed", "expected"):
-            raise ValueError(
-                f"control.information: expected 'observed' or 'expected', got {self.information!r}"
-            )
-        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 0:
-            raise ValueError(
-                f"control.max_iter: expected a non-negative integer, got {self.max_iter!r}"
-            )
-        known = ("fisher", "l-bfgs-b", "bfgs")
-        if not isinstance(self.optimizer, str) or self.optimizer.lower() not in known:
-            raise ValueError(
-                f"control.optimizer: expected 'fisher', 'L-BFGS-B' or 'BFGS', got "
-                f"{self.optimizer!r}"
-            )
+_STAT_COLUMNS = ["estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +43,7 @@ class _Terms:
 
 
 @dataclass(frozen=True, eq=False)
-class MMRMResult:
+class MMRMResult(ResultViews):
     """A fitted MMRM (returned by :func:`mmrm`; immutable).
 
     Attributes
@@ -244,6 +178,7 @@ class MMRMResult:
         return levels.index(value) if value in levels else len(levels)
 
     def _table(self, L, level):
+        check_level(level)
         est, se, df = estimates(self._inference, L)
         return {"estimate": est, "se": se, "df": df, **t_table(est, se, df, level)}
 
@@ -389,7 +324,67 @@ class MMRMResult:
         return pd.DataFrame([f_test(self._inference, L)])
 
     # -- display --------------------------------------------------------------------------
-    def summary(self) -> pd.DataFrame:
+    def tidy(self) -> pd.DataFrame:
+        """The fixed effects, one row per design column.
+
+        Returns
+        -------
+        DataFrame
+            ``term``, ``estimate``, ``se``, ``statistic`` (t against 0), ``df`` (of
+            ``df_method``), ``p_value`` (two-sided), ``ci_low``, ``ci_high`` (t interval
+            of the estimate at the fit's 95 %); the ``params`` table with ``t`` named
+            ``statistic``.
+        """
+        p = self.params
+        return tidy_frame(
+            p["term"],
+            p["estimate"],
+            p["se"],
+            p["t"],
+            p["p_value"],
+            p["ci_low"],
+            p["ci_high"],
+            df=p["df"],
+        )
+
+    def glance(self) -> pd.DataFrame:
+        """The fit in one row.
+
+        Returns
+        -------
+        DataFrame
+            ``n`` (subjects), ``n_obs``, ``n_dropped``, ``n_sessions``, ``loglik``
+            ((restricted) log-likelihood), ``aic``, ``bic`` (SAS definitions), ``df``
+            (fixed-effect plus covariance parameters), ``converged``, ``iterations``,
+            ``gradient_norm``, ``method`` (``"REML"`` or ``"ML"``), ``covariance``,
+            ``df_method``, ``formula``.
+        """
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n_subjects,
+                    "n_obs": self.n_obs,
+                    "n_dropped": self.n_dropped,
+                    "n_sessions": len(self.sessions),
+                    "loglik": self.loglik,
+                    "aic": self.aic,
+                    "bic": self.bic,
+                    "df": len(self.params) + len(self.cov_params),
+                    "converged": self.converged,
+                    "iterations": self.iterations,
+                    "gradient_norm": self.gradient_norm,
+                    "method": "REML" if self.reml else "ML",
+                    "covariance": self.covariance_type,
+                    "df_method": self.df_method,
+                    "formula": self.formula,
+                }
+            ]
+        )
+
+    def _title(self) -> str:
+        return f"MMRM: {self.formula}"
+
+    def fit_statistics(self) -> pd.DataFrame:
         """Fit statistics (SAS "Dimensions" and "Fit Statistics").
 
         Returns
@@ -431,9 +426,9 @@ class MMRMResult:
         fmt = {c: "{:.4g}".format for c in _STAT_COLUMNS}
         parts = [
             f"<strong>MMRM: {html.escape(self.formula)}</strong>",
-            self.summary().to_html(index=False),
+            self.glance().to_html(index=False, float_format="{:.6g}".format),
             "<em>Fixed effects</em>",
-            self.params.to_html(index=False, formatters=fmt),
+            self.tidy().to_html(index=False, formatters=fmt),
             "<em>Covariance matrix</em>",
             self.covariance.to_html(float_format="{:.4f}".format),
         ]
