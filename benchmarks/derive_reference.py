@@ -7,7 +7,7 @@ groups of ``DataFrame.groupby`` and work out each definition for one patient at 
 from its own rows, with a plain Python loop where a definition walks through the
 assessments (relapse runs). Nothing here is vectorised across patients and nothing calls
 the internals of :mod:`ketanalysis.outcomes`: the definitions are implemented afresh from
-the docstrings of :mod:`ketanalysis.outcomes.criteria` and of ``ka.derive`` (DESIGN.md §4), so the
+the docstrings of :mod:`ketanalysis.outcomes.criteria` and of ``ka.derive`` (docs/architecture.md §4), so the
 reference doubles as an independent check of the engine.
 
 Use::

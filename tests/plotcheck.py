@@ -1,4 +1,4 @@
-"""Checks of what a figure draws, shared by the plot tests (STYLE.md item 10).
+"""Checks of what a figure draws, shared by the plot tests (docs/architecture.md §8).
 
 Texts are measured with the Agg renderer at the figure's own size, which is the final
 printed size when the figure was drawn inside ``ka.plots.publication``.

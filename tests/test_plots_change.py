@@ -1,4 +1,4 @@
-"""Tests of ka.plots.waterfall, severity_transitions and jacobson_truax (STYLE.md item 10).
+"""Tests of ka.plots.waterfall, severity_transitions and jacobson_truax (docs/architecture.md §8).
 
 Every figure is drawn on the bundled sample (data/sample/cohort_long.csv, MADRS) or a
 simulated two-arm cohort at Nature single-column size under Agg, and the tests read back

@@ -1,4 +1,4 @@
-"""ka.plots.kaplan_meier: what is drawn equals ka.stats.kaplan_meier / logrank (STYLE.md 10).
+"""ka.plots.kaplan_meier: what is drawn equals ka.stats.kaplan_meier / logrank (docs/architecture.md §8).
 
 Every expected number comes from the statistics layer (``ka.stats.kaplan_meier``, its
 ``at_risk`` and ``median``, ``ka.stats.logrank``), which tests/test_stats_survival.py checks

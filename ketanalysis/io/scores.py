@@ -1,4 +1,4 @@
-"""Readers of scores: files and DataFrames to the canonical long format (DESIGN.md §2).
+"""Readers of scores: files and DataFrames to the canonical long format (docs/architecture.md §3.1).
 
 :func:`read_scores` reads long data (one row per patient x scale x session) from CSV, TSV,
 Parquet, Excel, SPSS, Stata, SAS or a DataFrame; :func:`finish_scores` is the validation

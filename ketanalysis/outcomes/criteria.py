@@ -5,8 +5,8 @@ plain dict (``to_dict``/``from_dict``) and to TOML (``to_toml``/``from_toml``), 
 used by :func:`ketanalysis.derive`. A :class:`Criteria` bundles one of each; the presets
 :data:`SUSTAIN1` and :func:`scale_defaults` cite their sources.
 
-Conventions (DESIGN.md §4)
---------------------------
+Conventions (docs/architecture.md §4.1)
+---------------------------------------
 - Change is ``score - baseline``; percentage change is ``(score - baseline) / baseline``,
   undefined for a baseline of 0. Lower scores are better on every registry scale.
 - Response: a reduction from baseline of at least ``min_reduction`` (ties count: exactly
@@ -456,7 +456,7 @@ def scale_defaults(scale: str | None = None) -> Criteria:
     return Criteria(
         name=f"{_scales.get(scale).key} defaults" if scale else "defaults",
         remission=remission,
-        source="DESIGN.md §4; thresholds from ketanalysis.scales",
+        source="docs/architecture.md §4; thresholds from ketanalysis.scales",
     )
 
 

@@ -1,6 +1,6 @@
 """Outcomes of scores: :func:`derive` and its result, :class:`Outcomes`.
 
-:func:`derive` turns a validated frame (DESIGN.md §2) and a set of definitions
+:func:`derive` turns a validated frame (docs/architecture.md §3.1) and a set of definitions
 (:mod:`ketanalysis.outcomes.criteria`) into an :class:`Outcomes`: one row per assessment and
 one row per patient x scale, computed by :class:`ketanalysis.outcomes.engine.Engine`.
 """
@@ -184,7 +184,7 @@ def derive(
 
     Notes
     -----
-    Definitions in :mod:`ketanalysis.outcomes.criteria` and DESIGN.md §4. derive never imputes:
+    Definitions in :mod:`ketanalysis.outcomes.criteria` and docs/architecture.md §4. derive never imputes:
     missed sessions are simply absent. Ties at a threshold count as meeting it (a 50.0 %
     reduction is a response; a score equal to the remission threshold is a remission).
 

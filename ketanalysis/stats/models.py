@@ -4,7 +4,7 @@
 assessment after baseline by generalised estimating equations, with robust (sandwich)
 standard errors; :func:`lmm` fits a random-intercept or random-slope linear mixed model
 to scores or changes. Both wrap statsmodels and return frozen result objects with tidy
-tables (STYLE.md §3-4). For the MMRM see :mod:`ketanalysis.stats.mmrm`.
+tables (docs/architecture.md §5.1–5.2). For the MMRM see :mod:`ketanalysis.stats.mmrm`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ estimates the change per session by a Poisson GEE; :func:`dissociation_response`
 the peak CADSS of the first infusion(s) to later response (logistic regression, and
 point-biserial and Spearman correlations with Fisher z intervals). All take the
 :class:`~ketanalysis.SafetyOutcomes` of :func:`ketanalysis.derive_safety`
-and return tidy frames (STYLE.md §3). Nothing here imports matplotlib.
+and return tidy frames (docs/architecture.md §5.1). Nothing here imports matplotlib.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 time point of a session (before dosing, the planned reading at about 40 minutes, later
 readings, discharge), pooled over sessions, by group (route, dose). It takes the readings
 of :func:`ketanalysis.read_vitals` or the per-session table of
-:func:`ketanalysis.derive_safety` and returns a tidy frame (STYLE.md §3). Nothing
+:func:`ketanalysis.derive_safety` and returns a tidy frame (docs/architecture.md §5.1). Nothing
 here imports matplotlib.
 """
 

@@ -1,6 +1,6 @@
 """Validation of safety data: vital signs, dissociation and adverse events per session.
 
-Two canonical long formats sit beside the scores (DESIGN.md §2):
+Two canonical long formats sit beside the scores (docs/architecture.md §3.3):
 
 *Vital signs*, one row per patient x session x time point:
 

@@ -1,6 +1,6 @@
 """Validation of score frames in the canonical long format.
 
-:func:`validate` checks a frame (DESIGN.md §2) and returns a :class:`ValidationReport`
+:func:`validate` checks a frame (docs/architecture.md §3.1) and returns a :class:`ValidationReport`
 with every problem found at once, each naming the row as in the input file, the column and
 what is wrong; and an audit of every row it excludes, with the reason. :class:`DataError`
 carries the report and its message lists the problems.
@@ -42,7 +42,7 @@ def validate(
     Parameters
     ----------
     frame : DataFrame
-        Scores in the canonical long format (DESIGN.md §2): ``patient_id``, ``session``,
+        Scores in the canonical long format (docs/architecture.md §3.1): ``patient_id``, ``session``,
         ``scale``, ``score`` and optionally ``day``, ``item_1`` ... ``item_k`` and covariates.
         A ``source_row`` column (added by the readers) gives the row numbers used in
         messages; without it the index labels are used.
