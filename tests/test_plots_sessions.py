@@ -452,7 +452,7 @@ def test_lsmeans_by_arm_with_difference(fit):
     assert [t.get_text() for t in dax.get_legend().get_texts()] == list(con["contrast"].unique())
     assert ax.get_ylabel().replace("\n", " ") == "LS-mean change in MADRS total score"
     title = ax.get_legend().get_title().get_text()
-    assert title == f"MMRM: n = {fit.n_subjects} patients, {fit.n_obs} assessments"
+    assert title == f"MMRM: n = {fit.n_patients} patients, {fit.n_obs} assessments"
     assert_publication_ready(ax.figure)
 
 

@@ -80,8 +80,8 @@ def test_report_and_power_fit_the_same_model(run, tmp_path):
     assert report_fit.df_method == simulated.result.df_method == "kenward-roger"
     assert report_fit.sessions == simulated.result.sessions == (1, 2, 3, 4, 5, 6, 7)
     assert report.reference == simulated.reference == "midazolam"
-    assert (report_fit.n_subjects, report_fit.n_obs) == (
-        simulated.result.n_subjects,
+    assert (report_fit.n_patients, report_fit.n_obs) == (
+        simulated.result.n_patients,
         simulated.result.n_obs,
     )
 

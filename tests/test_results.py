@@ -165,9 +165,9 @@ def test_glance_counts_agree_with_the_fits(results):
     km = results["KaplanMeierResult"]
     assert km.glance()["n"].iloc[0] == km.groups["n"].sum()
     gee = results["GEEResult"].glance().iloc[0]
-    assert (gee["n"], gee["n_obs"]) == (results["GEEResult"].n_clusters, results["GEEResult"].n_obs)
+    assert (gee["n"], gee["n_obs"]) == (results["GEEResult"].n_patients, results["GEEResult"].n_obs)
     mm = results["MMRMResult"]
-    assert mm.glance()["aic"].iloc[0] == mm.aic and mm.glance()["n"].iloc[0] == mm.n_subjects
+    assert mm.glance()["aic"].iloc[0] == mm.aic and mm.glance()["n"].iloc[0] == mm.n_patients
 
 
 def test_intervals_contain_their_estimates(tables):

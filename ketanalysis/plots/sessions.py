@@ -594,7 +594,7 @@ def lsmeans(
     if response in ("change", "pct_change"):
         ax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
     fit_n = (
-        f"MMRM: n = {annotate.count_text(result.n_subjects, min_cell_size)} patients, "
+        f"MMRM: n = {annotate.count_text(result.n_patients, min_cell_size)} patients, "
         f"{annotate.count_text(result.n_obs, min_cell_size)} assessments"
     )
     diff_ax = None

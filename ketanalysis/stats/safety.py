@@ -374,7 +374,7 @@ def cadss_trend(
             p_value=float(p["p_value"]),
             log_estimate=float(p["estimate"]),
             se=float(p["se"]),
-            n=fit.n_clusters,
+            n=fit.n_patients,
             n_obs=fit.n_obs,
             converged=fit.converged,
         )
