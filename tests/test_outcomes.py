@@ -141,7 +141,7 @@ def test_rapid_response_at_24_hours():
     p = one(course("a", [30, 14], days=[0, 7]))
     assert pd.isna(p["rapid_response"])
     # by session instead of day
-    p = one(course("a", [30, 25, 14]), rapid_response=RapidResponse(session=2))
+    p = one(course("a", [30, 25, 14]), rapid_response=RapidResponse(at=2))
     assert p["rapid_response"]
 
 
