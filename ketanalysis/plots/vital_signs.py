@@ -115,7 +115,7 @@ def vitals(
     limits are those of :class:`~ketanalysis.SafetyThresholds` (pre-dose from the
     SPRAVATO US label; post-dose 180/110 mmHg, grade 3 hypertension in the 2018 ESC/ESH
     guidelines); they flag single readings, so a mean below a limit does not mean that no
-    patient crossed it (see ``derive_safety(...).summary()``).
+    patient crossed it (see ``derive_safety(...).tidy()``).
 
     Examples
     --------
