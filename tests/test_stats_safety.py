@@ -135,7 +135,7 @@ def test_severity_and_seriousness_filters(small):
 
 def test_incidence_errors(small):
     sessions, events = small
-    with pytest.raises(ValueError, match="per must be"):
+    with pytest.raises(ValueError, match="unit must be"):
         ss.ae_incidence(sessions, adverse_events=events, unit="visit")
     with pytest.raises(ValueError, match="min_severity"):
         ss.ae_incidence(sessions, adverse_events=events, min_severity="grade 3")

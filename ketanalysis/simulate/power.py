@@ -225,7 +225,7 @@ def power(
           two-proportion z test with pooled variance (Pearson's chi-square test without
           continuity correction); estimate the rate difference with Newcombe's interval;
         - ``"mmrm"``: the report's primary MMRM,
-          ``PrimaryMMRM(until=endpoint, reference=arms[1])``
+          ``PrimaryMMRM(until=endpoint, ref=arms[1])``
           (:class:`ketanalysis.stats.primary.PrimaryMMRM`): change from baseline
           ``change ~ baseline*C(session) + arm*C(session)`` on the sessions after baseline
           up to ``endpoint``, unstructured covariance, REML, Kenward-Roger df; estimate the
@@ -587,7 +587,7 @@ def _prepare(
     if analysis == "mmrm":
         from ..stats.primary import PrimaryMMRM
 
-        primary = PrimaryMMRM(until=endpoint, reference=arms[1])
+        primary = PrimaryMMRM(until=endpoint, ref=arms[1])
     seed_seq = np.random.SeedSequence(seed)
     spec = AnalysisSpec(
         analysis=analysis,
