@@ -51,7 +51,7 @@ def trial():
 def fit(trial):
     a = trial.assessments
     a = a[a["post_baseline"] & a["session"].between(1, 7)].copy()
-    return ka.stats.mmrm(a, "change ~ arm * C(session) + baseline")
+    return ka.stats.mmrm(a, ka.stats.PrimaryMMRM().formula("arm"))  # the report's model
 
 
 def _nature(func, data, **kw):

@@ -528,7 +528,7 @@ def lsmeans(
     >>> out = ka.derive(ka.simulate_cohort(120, seed=3, arms=("ketamine", "midazolam")))
     >>> a = out.assessments
     >>> a = a[(a["scale"] == "MADRS") & a["session"].between(1, 7)]
-    >>> fit = ka.stats.mmrm(a, "change ~ arm * C(session) + baseline")
+    >>> fit = ka.stats.mmrm(a, ka.stats.PrimaryMMRM().formula("arm"))  # the primary model
     >>> with ka.plots.publication("nature", "single"):
     ...     ax = ka.plots.lsmeans(fit, scale="MADRS", by="arm", difference=True)
     >>> " ".join(ax.get_ylabel().split())  # broken into two lines to fit the panel
