@@ -171,7 +171,7 @@ def derive_one(g: pd.DataFrame, scale: str, ctx: dict):
         row["first_response_day"] = p.day[fr] if fr is not None else math.nan
 
     rr = crit.rapid_response
-    if rr.session is not None:
+    if rr.at is not None:
         window = [post[i] and p.key[i] == ctx["rapid_key"] for i in rows]
     elif p.day is not None:
         window = [post[i] and rr.min_day <= p.day[i] <= rr.max_day for i in rows]
@@ -370,7 +370,7 @@ def derive_reference(
         "baseline": baseline if baseline in ("first", "last_pre") else None,
         "baseline_key": None if baseline in ("first", "last_pre") else key_of(baseline),
         "endpoint_key": key_of(endpoint),
-        "rapid_key": key_of(crit.rapid_response.session),
+        "rapid_key": key_of(crit.rapid_response.at),
         "sustained_until_key": key_of(crit.sustained_response.until),
         "stable_remission_until_key": key_of(crit.stable_remission.until),
         "stable_response_until_key": key_of(crit.stable_response.until),

@@ -161,7 +161,7 @@ def main() -> None:
                 warnings.simplefilter("error")  # a benchmark of an unconverged fit is void
 
                 def fit(df, d=data):
-                    return ka.stats.mmrm(d, FORMULA, subject="id", session="visit", df=df)
+                    return ka.stats.mmrm(d, FORMULA, patient="id", session="visit", df=df)
 
                 t_ka, res = best_of(lambda: fit("residual"), args.repeat)
                 t_kr, _ = best_of(lambda: fit("kenward-roger"), args.repeat)

@@ -283,7 +283,7 @@ def _cmd_validate(args) -> int:
                 elif args.wide_sessions:
                     frame = ka.from_wide(
                         path,
-                        id=args.wide_id,
+                        patient=args.wide_id,
                         sessions=args.wide_sessions,
                         days=args.wide_days,
                         scale=args.scale,

@@ -65,6 +65,11 @@ def test_unknown_key_suggests_the_closest():
     assert e.key == "criteria.remision" and "'remission'" in str(e)
     e = _error("[criteria.relapse]\nthreshhold = 22")
     assert e.key == "criteria.relapse.threshhold" and "'threshold'" in str(e)
+    # [criteria.rapid_response] session (the glossary's session value) is now at
+    e = _error("[criteria.rapid_response]\nsession = 1")
+    assert e.key == "criteria.rapid_response.session" and "did you mean 'at'?" in str(e)
+    cfg = parse_config("[criteria.rapid_response]\nat = 1")
+    assert cfg.outcome_criteria().rapid_response.at == 1
 
 
 def test_wrong_type_names_key_and_type():

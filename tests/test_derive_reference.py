@@ -113,11 +113,9 @@ def test_endpoint_baseline_first_and_sessions_only():
     assert_same(out, frame, endpoint=7, baseline="first")
     no_day = ka.validate(frame.drop(columns="day"))
     relapse = Relapse(entry="remission", condition="leaving_remission", max_session_gap=1)
-    out = ka.derive(no_day, relapse=relapse, rapid_response=RapidResponse(session=1))
+    out = ka.derive(no_day, relapse=relapse, rapid_response=RapidResponse(at=1))
     assert out.time_unit == "sessions"
-    crit = ka.criteria.scale_defaults().replace(
-        relapse=relapse, rapid_response=RapidResponse(session=1)
-    )
+    crit = ka.criteria.scale_defaults().replace(relapse=relapse, rapid_response=RapidResponse(at=1))
     assert_same(out, no_day.frame, criteria=crit)
 
 
@@ -179,7 +177,7 @@ def frames_and_criteria(draw):
         response=Response(pick(st.sampled_from([0.5, 0.3, 0.25]))),
         remission=Remission(pick(opt() | st.just(12.0))),
         rapid_response=RapidResponse(
-            session=pick(opt() | st.sampled_from([1, 2])),
+            at=pick(opt() | st.sampled_from([1, 2])),
             max_day=pick(st.sampled_from([2.0, 5.0])),
         ),
         sustained_response=SustainedResponse(

@@ -144,7 +144,7 @@ def test_from_wide_dict_and_labels():
     )
     out = ka.from_wide(
         df,
-        id="subject",
+        patient="subject",
         sessions={"bdi.pre": "pre", "bdi.2m": "2m", "bdi.3m": "3m"},
         scale="BDI-II",
         baseline="pre",
@@ -160,7 +160,7 @@ def test_from_wide_dict_and_labels():
     bad = df.assign(**{"bdi.3m": [10, 99, np.nan]})
     with pytest.raises(ka.DataError) as err:
         ka.from_wide(
-            bad, id="subject", sessions={"bdi.pre": 0, "bdi.2m": 1, "bdi.3m": 2}, scale="BDI2"
+            bad, patient="subject", sessions={"bdi.pre": 0, "bdi.2m": 1, "bdi.3m": 2}, scale="BDI2"
         )
     assert "row 1, column bdi.3m" in str(err.value)
     assert "BDI2 total 99 is outside 0-63" in str(err.value)

@@ -45,7 +45,7 @@ def hamd() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def sas_fit(hamd) -> MMRMResult:
-    return mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT")
+    return mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT")
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_sas_reml_loglik_aic_bic(sas_fit):
     assert -2 * sas_fit.loglik == pytest.approx(3494.2029, abs=1e-3)
     assert sas_fit.aic == pytest.approx(3514.2, abs=0.05)
     assert sas_fit.bic == pytest.approx(3545.7, abs=0.05)
-    assert (sas_fit.n_subjects, sas_fit.n_obs) == (172, 608)
+    assert (sas_fit.n_patients, sas_fit.n_obs) == (172, 608)
 
 
 def test_sas_covariance(sas_fit):
@@ -139,7 +139,7 @@ def test_sas_iterate_reproduces_sas_loglik(hamd, sas_fit):
     at_sas = mmrm(
         hamd,
         SAS_FORMULA,
-        subject="PATIENT",
+        patient="PATIENT",
         session="VISIT",
         control=MMRMControl(start=SAS_UN, max_iter=0),
     )
@@ -203,7 +203,7 @@ def test_sas_type3(sas_fit):
 def test_sas_model_written_hierarchically_gives_the_same_lsmeans(hamd, sas_fit):
     """'BASVAL*C(VISIT) + THERAPY*C(VISIT)' spans the columns of SAS's model: same fit,
     LS-means and differences (to 1e-7 relative; LS-means do not depend on coding)."""
-    fit = mmrm(hamd, "CHANGE ~ BASVAL*C(VISIT) + THERAPY*C(VISIT)", subject="PATIENT",
+    fit = mmrm(hamd, "CHANGE ~ BASVAL*C(VISIT) + THERAPY*C(VISIT)", patient="PATIENT",
                session="VISIT")  # fmt: skip
     assert fit.loglik == pytest.approx(sas_fit.loglik, rel=1e-10)
     for a, b in [
@@ -227,7 +227,7 @@ def test_sas_kenward_roger_uses_observed_information(hamd, sas_fit):
     visit-7 difference has SE 1.11635 and df 154 (SAS: 1.1163, 150); with the observed
     information (our default) 1.11628 and 150.1. Second-order terms vanish for UN in SAS's
     linear parameterisation (a log-Cholesky parameterisation with them gives SE 1.1066)."""
-    expected = mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT",
+    expected = mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT",
                     control=MMRMControl(information="expected"))  # fmt: skip
     last = expected.contrasts("THERAPY", by="VISIT").iloc[-1]
     assert last["df"] == pytest.approx(154.2, abs=0.1)
@@ -243,7 +243,7 @@ def test_sas_data_other_df_methods(hamd):
     """Residual df = 608 - 12 = 596 (SAS DDFM=RESIDUAL); Satterthwaite and residual use the
     model-based SE: 1.114 at visit 7 (shared/reference README, nlme), KR gives 1.1163."""
     for df in ("satterthwaite", "residual", "between-within"):
-        fit = mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT", df=df)
+        fit = mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT", df=df)
         con = fit.contrasts("THERAPY", by="VISIT")
         assert con["se"].iloc[-1] == pytest.approx(1.114, abs=5e-4)
         if df == "residual":
@@ -278,7 +278,7 @@ def _fit_r(key: str, control=None) -> MMRMResult:
     return mmrm(
         _r_data(data),
         R_FORMULAS[data],
-        subject="id",
+        patient="id",
         session="visit",
         covariance=structure,
         reml=method == "REML",
@@ -348,7 +348,7 @@ def test_glmmtmb_heterogeneous_toeplitz(r_results):
     Toeplitz structure. glmmTMB reports false convergence and stops 1.7e-4 above our
     -2 log-likelihood: ours must be lower and within 1e-6 relative; covariance to 3e-3."""
     r = r_results["sim_a/toeph/REML/glmmTMB"]
-    fit = mmrm(_r_data("sim_a"), R_FORMULAS["sim_a"], subject="id", session="visit",
+    fit = mmrm(_r_data("sim_a"), R_FORMULAS["sim_a"], patient="id", session="visit",
                covariance="toeph")  # fmt: skip
     ll = -2 * fit.loglik
     assert ll <= r["minus2loglik"]
@@ -447,7 +447,7 @@ def test_observed_information_is_the_hessian(name):
     """Observed information (analytic, natural parameters, second-derivative terms included)
     = central-difference Hessian of -l_R at the optimum, to 1e-4 relative."""
     data = _r_data("sim_a")
-    fit = mmrm(data, R_FORMULAS["sim_a"], subject="id", session="visit", covariance=name)
+    fit = mmrm(data, R_FORMULAS["sim_a"], patient="id", session="visit", covariance=name)
     design = _design(data, R_FORMULAS["sim_a"])
     structure = make_structure(name, design.sessions)
     engine = make_engine(design, len(design.sessions), True)
@@ -475,7 +475,7 @@ def test_toeplitz_is_at_a_minimum():
     """Homogeneous Toeplitz (no R reference): -2 l_R equals the textbook value (1e-10) and
     rises when any covariance parameter moves by 1e-3 relative."""
     data = _r_data("sim_b")
-    fit = mmrm(data, R_FORMULAS["sim_b"], subject="id", session="visit", covariance="toeplitz")
+    fit = mmrm(data, R_FORMULAS["sim_b"], patient="id", session="visit", covariance="toeplitz")
     design = _design(data, R_FORMULAS["sim_b"])
     S = fit.covariance.to_numpy()
     f0 = -2 * fit.loglik
@@ -493,7 +493,7 @@ def test_toeplitz_is_at_a_minimum():
 def test_kenward_roger_one_row_is_satterthwaite_with_adjusted_se(sas_fit, hamd):
     """For one contrast, KR's F scale is 1 and its df = Satterthwaite's (Kenward & Roger 1997,
     l = 1); only the SE differs (adjusted Phi_A), so F(KR) = t^2."""
-    sat = mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT", df="satterthwaite")
+    sat = mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT", df="satterthwaite")
     a = sas_fit.contrasts("THERAPY", by="VISIT")
     b = sat.contrasts("THERAPY", by="VISIT")
     np.testing.assert_allclose(a["df"], b["df"], rtol=1e-10)
@@ -510,8 +510,8 @@ def test_results_do_not_depend_on_row_order():
     """Shuffling the rows changes nothing (1e-9 relative)."""
     data = _r_data("sim_b")
     shuffled = data.sample(frac=1.0, random_state=5)
-    a = mmrm(data, R_FORMULAS["sim_b"], subject="id", session="visit", covariance="csh")
-    b = mmrm(shuffled, R_FORMULAS["sim_b"], subject="id", session="visit", covariance="csh")
+    a = mmrm(data, R_FORMULAS["sim_b"], patient="id", session="visit", covariance="csh")
+    b = mmrm(shuffled, R_FORMULAS["sim_b"], patient="id", session="visit", covariance="csh")
     assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
     np.testing.assert_allclose(a.params["estimate"], b.params["estimate"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(a.params["df"], b.params["df"], rtol=1e-7)
@@ -570,7 +570,7 @@ def test_ml_and_missing_values(hamd):
     """Rows with a missing response are dropped (n_dropped); ML AIC counts fixed effects."""
     data = hamd.copy()
     data.loc[[0, 5], "CHANGE"] = np.nan
-    fit = mmrm(data, SAS_FORMULA, subject="PATIENT", session="VISIT", reml=False)
+    fit = mmrm(data, SAS_FORMULA, patient="PATIENT", session="VISIT", reml=False)
     assert (fit.n_obs, fit.n_dropped) == (606, 2)
     assert fit.aic == pytest.approx(-2 * fit.loglik + 2 * (10 + 12))
 
@@ -578,25 +578,25 @@ def test_ml_and_missing_values(hamd):
 def test_text_sessions_and_ordered_categorical():
     """Text sessions sort as text; an ordered categorical keeps its order."""
     data = _r_data("sim_b")
-    fit = mmrm(data, R_FORMULAS["sim_b"], subject="id", session="visit", covariance="ar1")
+    fit = mmrm(data, R_FORMULAS["sim_b"], patient="id", session="visit", covariance="ar1")
     assert fit.sessions == ("wk01", "wk02", "wk03", "wk04", "wk05", "wk06")
     order = ["wk06", "wk05", "wk04", "wk03", "wk02", "wk01"]
     data = data.assign(visit=pd.Categorical(data["visit"], categories=order, ordered=True))
-    rev = mmrm(data, R_FORMULAS["sim_b"], subject="id", session="visit", covariance="ar1")
+    rev = mmrm(data, R_FORMULAS["sim_b"], patient="id", session="visit", covariance="ar1")
     assert rev.sessions == tuple(order)
     assert rev.loglik == pytest.approx(fit.loglik, rel=1e-10)  # AR(1) is symmetric in time
 
 
 def test_convergence_failure_warns(hamd):
     with pytest.warns(MMRMConvergenceWarning, match="did not converge"):
-        fit = mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT",
+        fit = mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT",
                    control=MMRMControl(max_iter=1))  # fmt: skip
     assert not fit.converged
 
 
 @pytest.mark.parametrize("optimizer", ["L-BFGS-B", "BFGS"])
 def test_quasi_newton_optimizers_agree(hamd, sas_fit, optimizer):
-    fit = mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT",
+    fit = mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT",
                control=MMRMControl(optimizer=optimizer))  # fmt: skip
     assert fit.converged
     assert fit.loglik == pytest.approx(sas_fit.loglik, rel=1e-12)
@@ -608,49 +608,49 @@ def test_rank_deficient_design_names_columns_and_empty_cells(hamd):
     """A session with no data in one arm: the empty cell and the aliased column are named."""
     data = hamd[~((hamd["THERAPY"] == "DRUG") & (hamd["VISIT"] == 7))]
     with pytest.raises(ValueError, match=r"No rows at: THERAPY=DRUG, C\(VISIT\)=7") as err:
-        mmrm(data, "CHANGE ~ BASVAL*C(VISIT) + THERAPY*C(VISIT)", subject="PATIENT",
+        mmrm(data, "CHANGE ~ BASVAL*C(VISIT) + THERAPY*C(VISIT)", patient="PATIENT",
              session="VISIT")  # fmt: skip
     assert "THERAPY[T.PLACEBO]:C(VISIT)[T.7]" in str(err.value)
     collinear = hamd.assign(B2=2 * hamd["BASVAL"])
     with pytest.raises(ValueError, match=r"aliased\): B2"):
-        mmrm(collinear, "CHANGE ~ BASVAL + B2 + C(VISIT)", subject="PATIENT", session="VISIT")
+        mmrm(collinear, "CHANGE ~ BASVAL + B2 + C(VISIT)", patient="PATIENT", session="VISIT")
 
 
 def test_unidentifiable_covariance(hamd):
     few = hamd[hamd["PATIENT"].isin(hamd["PATIENT"].unique()[:8])]
     with pytest.raises(ValueError, match="8 subjects cannot estimate the 10 parameters"):
-        mmrm(few, "CHANGE ~ C(VISIT)", subject="PATIENT", session="VISIT")
-    assert mmrm(few, "CHANGE ~ C(VISIT)", subject="PATIENT", session="VISIT", covariance="cs")
+        mmrm(few, "CHANGE ~ C(VISIT)", patient="PATIENT", session="VISIT")
+    assert mmrm(few, "CHANGE ~ C(VISIT)", patient="PATIENT", session="VISIT", covariance="cs")
     first_half = hamd["PATIENT"].isin(hamd["PATIENT"].unique()[:86])
     apart = hamd[~((first_half & (hamd["VISIT"] == 5)) | (~first_half & (hamd["VISIT"] == 4)))]
     with pytest.raises(ValueError, match=r"no subject is observed at both sessions of \(4, 5\)"):
-        mmrm(apart, "CHANGE ~ C(VISIT)", subject="PATIENT", session="VISIT")
+        mmrm(apart, "CHANGE ~ C(VISIT)", patient="PATIENT", session="VISIT")
     # a structured covariance is identifiable without that pair
-    assert mmrm(apart, "CHANGE ~ C(VISIT)", subject="PATIENT", session="VISIT", covariance="ar1")
+    assert mmrm(apart, "CHANGE ~ C(VISIT)", patient="PATIENT", session="VISIT", covariance="ar1")
 
 
 def test_input_errors(hamd):
     with pytest.raises(TypeError, match="data"):
         mmrm(hamd.to_dict(), SAS_FORMULA)
-    with pytest.raises(ValueError, match="subject: column 'patient_id'"):
+    with pytest.raises(ValueError, match="patient: column 'patient_id'"):
         mmrm(hamd, SAS_FORMULA)
     with pytest.raises(ValueError, match="covariance"):
-        mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT", covariance="un")
+        mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT", covariance="un")
     with pytest.raises(ValueError, match="df"):
-        mmrm(hamd, SAS_FORMULA, subject="PATIENT", session="VISIT", df="kr")
+        mmrm(hamd, SAS_FORMULA, patient="PATIENT", session="VISIT", df="kr")
     with pytest.raises(ValueError, match="control.information"):
         MMRMControl(information="hessian")
     with pytest.raises(ValueError, match="control.optimizer"):
         MMRMControl(optimizer="nelder-mead")
     with pytest.raises(ValueError, match="formula"):
-        mmrm(hamd, "CHANGE ~ nonexistent", subject="PATIENT", session="VISIT")
+        mmrm(hamd, "CHANGE ~ nonexistent", patient="PATIENT", session="VISIT")
     dup = pd.concat([hamd, hamd.iloc[[3]]])
     with pytest.raises(ValueError, match=r"more than one row .* \(rows 3, 3\)"):
-        mmrm(dup, SAS_FORMULA, subject="PATIENT", session="VISIT")
+        mmrm(dup, SAS_FORMULA, patient="PATIENT", session="VISIT")
     missing = hamd.astype({"VISIT": float})
     missing.loc[7, "VISIT"] = np.nan
     with pytest.raises(ValueError, match="missing values in rows 7"):
-        mmrm(missing, "CHANGE ~ BASVAL", subject="PATIENT", session="VISIT")
+        mmrm(missing, "CHANGE ~ BASVAL", patient="PATIENT", session="VISIT")
 
 
 def test_lsmeans_errors(sas_fit):

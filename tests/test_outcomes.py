@@ -141,7 +141,7 @@ def test_rapid_response_at_24_hours():
     p = one(course("a", [30, 14], days=[0, 7]))
     assert pd.isna(p["rapid_response"])
     # by session instead of day
-    p = one(course("a", [30, 25, 14]), rapid_response=RapidResponse(session=2))
+    p = one(course("a", [30, 25, 14]), rapid_response=RapidResponse(at=2))
     assert p["rapid_response"]
 
 
@@ -471,3 +471,19 @@ def test_time_unit_is_days_whenever_there_is_a_day_column():
     assert np.isnan(both.loc[("A", "MADRS"), "time_to_response"])
     assert both.loc[("B", "MADRS"), "time_to_response"] == 14.0
     assert ka.derive(a.drop(columns="day")).patients["time_to_response"].iloc[0] == 2.0
+
+
+def test_summary_is_text_and_tidy_the_table():
+    """summary() is plain text on every result; tidy() the per-scale DataFrame."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "cohort_long.csv"
+    out = ka.derive(ka.read_scores(sample))
+    tab = out.tidy()
+    assert isinstance(tab, pd.DataFrame) and tab["scale"].tolist() == list(out.scales)
+    madrs = tab.set_index("scale").loc["MADRS"]
+    text = out.summary()
+    assert isinstance(text, str) and text.startswith("Outcomes: ")
+    assert f"response {madrs['ever_response']}/{madrs['n']} (" in text
+    assert f"relapse {madrs['relapse']}/{madrs['relapse_at_risk']} at risk" in text
+    assert tab.to_html(index=False) in out._repr_html_()

@@ -36,7 +36,7 @@ def mmrm_result(trial):
     data = trial.assessments
     data = data[data["post_baseline"] & data["session"].between(1, 7)].copy()
     return ka.stats.mmrm(
-        data, "change ~ arm * C(session) + baseline", subject="patient_id", session="session"
+        data, ka.stats.PrimaryMMRM().formula("arm"), patient="patient_id", session="session"
     )
 
 

@@ -202,8 +202,8 @@ def test_vitals_minutes_axis_and_session(readings):
     planned = readings.assign(
         minutes=readings["timepoint"].map({"pre": -10, "peak": 40, "post": 80, "discharge": 120})
     )
-    ax = _nature(ka.plots.vitals, planned, time="minutes", by=None, session=[0, 2])
-    tab = ka.stats.vitals_course(planned, time="minutes", session=[0, 2])
+    ax = _nature(ka.plots.vitals, planned, time="minutes", by=None, at=[0, 2])
+    tab = ka.stats.vitals_course(planned, time="minutes", at=[0, 2])
     xy = _line(ax, "mean:sbp:0").get_xydata()
     np.testing.assert_array_equal(xy[:, 0], [-10, 40, 80, 120])
     np.testing.assert_allclose(xy[:, 1], tab["mean"], rtol=0, atol=TOL)
@@ -214,7 +214,7 @@ def test_vitals_course_by_hand(readings):
     """vitals_course against a direct computation (pandas + scipy t quantile)."""
     from scipy import stats as st
 
-    tab = ka.stats.vitals_course(readings, measure="hr", unit="reading", session=0)
+    tab = ka.stats.vitals_course(readings, measure="hr", unit="reading", at=0)
     rows = readings[(readings["session"] == 0) & (readings["timepoint"] == "peak")]["hr"]
     row = tab[tab["timepoint"] == "peak"].iloc[0]
     n = len(rows)
@@ -314,8 +314,8 @@ def test_ae_incidence_values_equal_stats(safety):
 
 
 def test_ae_incidence_top_per_session_and_suppression(safety):
-    ax = _nature(ka.plots.ae_incidence, safety, per="session", top=3, min_cell_size=10)
-    tab = ka.stats.ae_incidence(safety, per="session")
+    ax = _nature(ka.plots.ae_incidence, safety, unit="session", top=3, min_cell_size=10)
+    tab = ka.stats.ae_incidence(safety, unit="session")
     assert len(ax.get_yticklabels()) == 4
     counts = _texts(ax, "count:0:")
     for term, row in tab.set_index("ae_term").iterrows():
@@ -376,7 +376,7 @@ CASES = {
     "cadss_route_trend": ("cadss_course", "safety", {"by": "route", "trend": True}),
     "ae": ("ae_incidence", "safety", {}),
     "ae_route": ("ae_incidence", "safety", {"by": "route", "min_cell_size": 5}),
-    "ae_session_route": ("ae_incidence", "safety", {"by": "route", "per": "session"}),
+    "ae_session_route": ("ae_incidence", "safety", {"by": "route", "unit": "session"}),
 }
 
 
@@ -432,10 +432,11 @@ def test_draws_into_given_axes(safety, readings):
         ("vitals", {"measure": 3}, TypeError, "measure"),
         ("vitals", {"by": "nope"}, ValueError, "by"),
         ("vitals", {"by": ["route"]}, TypeError, "by"),
-        ("vitals", {"session": 99}, ValueError, "session"),
+        ("vitals", {"at": 99}, ValueError, "at=99"),
         ("vitals", {"time": "hours"}, ValueError, "time"),
         ("vitals", {"unit": "visit"}, ValueError, "unit"),
-        ("vitals", {"ci": 1.5}, ValueError, "ci"),
+        ("vitals", {"level": 1.5}, ValueError, "level"),
+        ("vitals", {"level": 95}, ValueError, r"level .*0\.95"),
         ("vitals", {"thresholds": "high"}, TypeError, "thresholds"),
         ("vitals", {"n_table": "yes"}, TypeError, "n_table"),
         ("vitals", {"scale": "MADRS"}, ValueError, "scale"),
@@ -448,10 +449,12 @@ def test_draws_into_given_axes(safety, readings):
         ("cadss_course", {"scale": "MADRS"}, ValueError, "scale"),
         ("cadss_course", {"by": "nope"}, ValueError, "by"),
         ("cadss_course", {"min_cell_size": 2.5}, ValueError, "min_cell_size"),
-        ("ae_incidence", {"per": "visit"}, ValueError, "per"),
+        ("ae_incidence", {"unit": "visit"}, ValueError, "unit"),
         ("ae_incidence", {"top": 0}, ValueError, "top"),
         ("ae_incidence", {"top": "all"}, TypeError, "top"),
-        ("ae_incidence", {"ci": None}, ValueError, "ci"),
+        ("ae_incidence", {"level": None}, ValueError, "level=None"),
+        ("ae_incidence", {"level": 95}, ValueError, r"level .*0\.95"),
+        ("cadss_course", {"level": 95}, ValueError, r"level .*0\.95"),
         ("ae_incidence", {"counts": 1}, TypeError, "counts"),
         ("ae_incidence", {"min_severity": "grave"}, ValueError, "min_severity"),
         ("ae_incidence", {"by": "nope"}, ValueError, "by"),

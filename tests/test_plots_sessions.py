@@ -51,7 +51,7 @@ def trial():
 def fit(trial):
     a = trial.assessments
     a = a[a["post_baseline"] & a["session"].between(1, 7)].copy()
-    return ka.stats.mmrm(a, "change ~ arm * C(session) + baseline")
+    return ka.stats.mmrm(a, ka.stats.PrimaryMMRM().formula("arm"))  # the report's model
 
 
 def _nature(func, data, **kw):
@@ -253,7 +253,7 @@ def test_trajectory_day_axis(out):
 
 
 def test_trajectory_without_ci_and_table(out):
-    ax = _nature("trajectory", out, ci=None, n_table=False)
+    ax = _nature("trajectory", out, level=None, n_table=False)
     assert not [c for c in ax.collections if str(c.get_gid()).startswith("ci:")]
     assert not ax.texts
 
@@ -284,7 +284,7 @@ def test_trajectory_dataframe_input(out):
     [
         ({"y": "total"}, ValueError, "y="),
         ({"x": "week"}, ValueError, "x="),
-        ({"ci": 95}, ValueError, "ci="),
+        ({"level": 95}, ValueError, r"level .*0\.95"),
         ({"by": "arm"}, ValueError, "by="),
         ({"scale": "BDI2"}, ValueError, "scale="),
         ({"labels": "IV"}, TypeError, "labels="),
@@ -383,8 +383,8 @@ def test_response_rates_equal_rates(out):
         segs = _segments(ax, f"ci:{o}:{0 if o == 'response' else 1}")
         _close_enough([s[0, 1] for s in segs], 100 * r["ci_low"])
         _close_enough([s[1, 1] for s in segs], 100 * r["ci_high"])
-    # spot check against the per-session API: rates(..., session=7)
-    r7 = ka.stats.rates(out, outcome="response", session=7)
+    # spot check against the per-session API: rates(..., at=7)
+    r7 = ka.stats.rates(out, outcome="response", at=7)
     xy = _line(ax, "rate:response:0").get_xydata()
     assert xy[xy[:, 0] == 7, 1][0] == pytest.approx(100 * r7["rate"].iloc[0], abs=TOL)
     r = ka.stats.rates(a, outcome="response", by=["session"])
@@ -422,7 +422,7 @@ def test_response_rates_single_outcome_and_colors(out):
         ({"outcomes": ("relapse",)}, ValueError, "outcomes="),
         ({"outcomes": ()}, TypeError, "outcomes="),
         ({"outcomes": ("response", "response")}, ValueError, "outcomes="),
-        ({"ci": 0}, ValueError, "ci="),
+        ({"level": 0}, ValueError, "level"),
     ],
 )
 def test_response_rates_bad_arguments(out, kwargs, error, name):
@@ -452,7 +452,7 @@ def test_lsmeans_by_arm_with_difference(fit):
     assert [t.get_text() for t in dax.get_legend().get_texts()] == list(con["contrast"].unique())
     assert ax.get_ylabel().replace("\n", " ") == "LS-mean change in MADRS total score"
     title = ax.get_legend().get_title().get_text()
-    assert title == f"MMRM: n = {fit.n_subjects} patients, {fit.n_obs} assessments"
+    assert title == f"MMRM: n = {fit.n_patients} patients, {fit.n_obs} assessments"
     assert_publication_ready(ax.figure)
 
 
@@ -478,7 +478,7 @@ def test_lsmeans_labels_colors(fit):
         ({"session": "visit"}, ValueError, "session="),
         ({"difference": True}, ValueError, "difference"),
         ({"difference": 1}, TypeError, "difference="),
-        ({"ci": None}, ValueError, "ci="),
+        ({"level": None}, ValueError, "level=None"),
     ],
 )
 def test_lsmeans_bad_arguments(fit, kwargs, error, name):

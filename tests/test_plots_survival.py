@@ -178,7 +178,7 @@ def test_axis_labels_name_scale_unit_and_origin(out):
 
 
 def test_works_with_outcomes_only_and_patients_frame(out):
-    ax = ka.plots.kaplan_meier(out)
+    ax = ka.plots.kaplan_meier(out, event="response")
     assert isinstance(ax, matplotlib.axes.Axes)
     ax2 = ka.plots.kaplan_meier(out.patients, event="response")
     np.testing.assert_array_equal(

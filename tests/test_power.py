@@ -201,7 +201,7 @@ def test_mmrm_analysis_small_case():
     res = power(20, analysis="mmrm", n_sim=3, n_jobs=1, seed=5)
     assert res.n_sim == 3 and res.analysis == "mmrm"
     primary = res.settings["primary"]
-    assert (primary.until, primary.reference) == (7, "midazolam")
+    assert (primary.until, primary.ref) == (7, "midazolam")
     sims = res.simulations
     ok = ~sims["failed"]
     assert ok.any()

@@ -73,15 +73,15 @@ def test_report_and_power_fit_the_same_model(run, tmp_path):
     assert report.formula == simulated.formula == mmrm_formula(ctx) == REPORT_FORMULA
     assert report_fit.formula == simulated.result.formula == REPORT_FORMULA
     mine, theirs = report.definition, simulated.definition
-    for name in ("covariance", "df", "until", "response", "baseline"):
+    for name in ("covariance", "df", "until", "value", "baseline"):
         assert getattr(mine, name) == getattr(theirs, name), name
     assert (mine.covariance, mine.df, mine.until) == ("us", "kenward-roger", 7)
     assert report_fit.covariance_type == simulated.result.covariance_type
     assert report_fit.df_method == simulated.result.df_method == "kenward-roger"
     assert report_fit.sessions == simulated.result.sessions == (1, 2, 3, 4, 5, 6, 7)
-    assert report.reference == simulated.reference == "midazolam"
-    assert (report_fit.n_subjects, report_fit.n_obs) == (
-        simulated.result.n_subjects,
+    assert report.ref == simulated.ref == "midazolam"
+    assert (report_fit.n_patients, report_fit.n_obs) == (
+        simulated.result.n_patients,
         simulated.result.n_obs,
     )
 
@@ -139,7 +139,7 @@ def test_contrast_defaults_and_level(run):
     out = ka.derive(trial, scale="MADRS")
     primary = PrimaryMMRM(until=7)
     fit = primary.fit(primary.data(out, scale="MADRS", arm="arm"), arm="arm")
-    assert fit.converged and fit.reference == "midazolam"
+    assert fit.converged and fit.ref == "midazolam"
     at7 = fit.contrast()
     assert at7["session"].tolist() == [7]
     at3 = fit.contrast(3, level=0.9)
@@ -154,7 +154,7 @@ def test_contrast_defaults_and_level(run):
     )
     np.testing.assert_allclose(at3[["ci_low", "ci_high"]], ref[["ci_low", "ci_high"]])
     # another control arm reverses the sign
-    other = primary.fit(primary.data(out, scale="MADRS", arm="arm"), reference="ketamine")
+    other = primary.fit(primary.data(out, scale="MADRS", arm="arm"), ref="ketamine")
     assert other.contrast()["estimate"].iloc[0] == pytest.approx(-at7["estimate"].iloc[0])
 
 
@@ -206,7 +206,7 @@ def test_fit_errors_are_kept_not_raised():
 
 def test_data_names_missing_columns():
     out = ka.derive(simulate_cohort(10, 1, items=False), scale="MADRS")
-    with pytest.raises(ValueError, match=r"outcomes: .*\['arm'\]"):
+    with pytest.raises(ValueError, match=r"data: .*\['arm'\]"):
         PrimaryMMRM().data(out, scale="MADRS", arm="arm")
 
 
@@ -217,7 +217,7 @@ def test_data_names_missing_columns():
         ({"df": "kr"}, "df"),
         ({"until": True}, "until"),
         ({"until": [7]}, "until"),
-        ({"response": "change from baseline"}, "response"),
+        ({"value": "change from baseline"}, "value"),
     ],
 )
 def test_bad_definitions_name_the_parameter(kwargs, param):

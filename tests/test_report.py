@@ -307,7 +307,7 @@ def test_safety_tables_equal_the_derivation_and_stats(sample, sample_safety):
     total = flags.query("route == 'All' and flag == 'flag_post'").iloc[0]
     assert (
         total.sessions_k
-        == sample_safety.summary().set_index("quantity").loc["sessions with a post-dose flag", "k"]
+        == sample_safety.tidy().set_index("quantity").loc["sessions with a post-dose flag", "k"]
     )
     rises = pd.read_csv(sample / "tables" / "safety_rises.csv")
     iv = rises.query("route == 'IV' and measure == 'systolic (mmHg)'").iloc[0]

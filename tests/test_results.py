@@ -76,13 +76,13 @@ def _tables(s):
         return {
             "by_session": ka.stats.by_session(out, by="route"),
             "rates": ka.stats.rates(out, by="route"),
-            "rates-session": ka.stats.rates(out, by="route", session=7),
+            "rates-session": ka.stats.rates(out, by="route", at=7),
             "rate_difference": ka.stats.rate_difference(out, **two),
-            "effect_size": ka.stats.effect_size(out, session=7, **two),
+            "effect_size": ka.stats.effect_size(out, at=7, **two),
             "cohens_d": ka.stats.cohens_d([1, 2, 3, 5, 4], [0, 1, 2, 2, 1]),
             "hedges_g": ka.stats.hedges_g([1, 2, 3, 5, 4], [0, 1, 2, 2, 1]),
             "nnt": ka.stats.nnt(out, **two),
-            "responders": ka.stats.responders(out, session=7, method=["observed", "locf"]),
+            "responders": ka.stats.responders(out, at=7, method=["observed", "locf"]),
             "subgroup_effects": ka.stats.subgroup_effects(out, subgroups=["sex"]),
             "item_change": ka.stats.item_change(out),
             "ae_incidence": ka.stats.ae_incidence(safety, by="route"),
@@ -165,9 +165,9 @@ def test_glance_counts_agree_with_the_fits(results):
     km = results["KaplanMeierResult"]
     assert km.glance()["n"].iloc[0] == km.groups["n"].sum()
     gee = results["GEEResult"].glance().iloc[0]
-    assert (gee["n"], gee["n_obs"]) == (results["GEEResult"].n_clusters, results["GEEResult"].n_obs)
+    assert (gee["n"], gee["n_obs"]) == (results["GEEResult"].n_patients, results["GEEResult"].n_obs)
     mm = results["MMRMResult"]
-    assert mm.glance()["aic"].iloc[0] == mm.aic and mm.glance()["n"].iloc[0] == mm.n_subjects
+    assert mm.glance()["aic"].iloc[0] == mm.aic and mm.glance()["n"].iloc[0] == mm.n_patients
 
 
 def test_intervals_contain_their_estimates(tables):
@@ -229,11 +229,11 @@ def _level_calls(s, results):
         "by_session": lambda lv: ka.stats.by_session(out, level=lv),
         "rates": lambda lv: ka.stats.rates(out, level=lv),
         "rate_difference": lambda lv: ka.stats.rate_difference(out, level=lv, **two),
-        "effect_size": lambda lv: ka.stats.effect_size(out, session=7, level=lv, **two),
+        "effect_size": lambda lv: ka.stats.effect_size(out, at=7, level=lv, **two),
         "cohens_d": lambda lv: ka.stats.cohens_d([1, 2, 3], [0, 1, 1], level=lv),
         "hedges_g": lambda lv: ka.stats.hedges_g([1, 2, 3], [0, 1, 1], level=lv),
         "nnt": lambda lv: ka.stats.nnt(out, level=lv, **two),
-        "responders": lambda lv: ka.stats.responders(out, session=7, level=lv),
+        "responders": lambda lv: ka.stats.responders(out, at=7, level=lv),
         "subgroup_effects": lambda lv: ka.stats.subgroup_effects(out, subgroups=["sex"], level=lv),
         "item_change": lambda lv: ka.stats.item_change(out, level=lv),
         "ae_incidence": lambda lv: ka.stats.ae_incidence(safety, level=lv),

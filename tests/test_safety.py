@@ -523,7 +523,11 @@ def test_sessions_patients_events_and_cadss_by_hand():
     ]
     assert ev["infusion"].tolist() == [1, 1, 2, 1]
     assert ev["route"].tolist() == ["IV", "IV", "IV", "IM"]
-    assert out.summary().set_index("quantity").loc["sessions with a post-dose flag", "k"] == 1
+    assert out.tidy().set_index("quantity").loc["sessions with a post-dose flag", "k"] == 1
+    # summary() is plain text built from tidy(), as on every result
+    text = out.summary()
+    assert isinstance(text, str) and text.startswith("Safety: ")
+    assert "  sessions with a post-dose flag: 1 of " in text
 
 
 def test_cadss_from_vitals_when_scores_lack_it():

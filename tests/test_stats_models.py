@@ -55,7 +55,7 @@ def test_gee_independence_equals_logistic_regression_with_cluster_se(sim_a):
     )
     np.testing.assert_allclose(fit.params["estimate"], glm.params, rtol=1e-8)
     np.testing.assert_allclose(fit.params["se"], glm.bse, rtol=1e-8)
-    assert fit.n_obs == len(d) and fit.n_clusters == d["patient_id"].nunique()
+    assert fit.n_obs == len(d) and fit.n_patients == d["patient_id"].nunique()
 
 
 def test_gee_independence_matches_geepack(sim_a):
@@ -167,8 +167,8 @@ def test_gee_bad_input(sim_a):
         gee(sim_a, "response ~ arm", cov_struct="ar2")
     with pytest.raises(ValueError, match=r"formula must be 'outcome ~ terms'"):
         gee(sim_a, "response")
-    with pytest.raises(ValueError, match=r"subject='pid' is not a column"):
-        gee(sim_a, "response ~ arm", subject="pid")
+    with pytest.raises(ValueError, match=r"patient='pid' is not a column"):
+        gee(sim_a, "response ~ arm", patient="pid")
     with pytest.raises(ValueError, match=r"a binomial outcome must be 0/1"):
         gee(sim_a, "score ~ arm")
     with pytest.raises(ValueError, match=r"family must be one of binomial, gaussian, poisson"):
@@ -193,7 +193,7 @@ def test_lmm_matches_nlme(sim_a, random):
     np.testing.assert_allclose(v["residual"], ref["residual"], rtol=EST)
     if random == "slope":
         np.testing.assert_allclose([v["slope"], v["intercept:slope"]], [g[1, 1], g[0, 1]], rtol=EST)
-    assert fit.converged and fit.n_groups == sim_a["patient_id"].nunique()
+    assert fit.converged and fit.n_patients == sim_a["patient_id"].nunique()
 
 
 def test_lmm_bad_input(sim_a):

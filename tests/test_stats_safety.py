@@ -87,12 +87,12 @@ def test_incidence_per_patient_by_hand(small):
         "nausea",
     ]
     assert tab["route"].tolist() == ["IV"] * 4 + ["intranasal"] * 4
-    assert (tab["per"] == "patient").all()
+    assert (tab["unit"] == "patient").all()
 
 
 def test_incidence_per_session_by_hand(small):
     sessions, events = small
-    tab = ss.ae_incidence(sessions, adverse_events=events, per="session", terms=False)
+    tab = ss.ae_incidence(sessions, adverse_events=events, unit="session", terms=False)
     # 7 sessions; with events: p1 s1, p1 s2, p3 s1, p4 s2 -> 4/7, 5 events
     r = tab.iloc[0]
     assert (r["k"], r["n"], r["n_events"]) == (4, 7, 5)
@@ -101,7 +101,7 @@ def test_incidence_per_session_by_hand(small):
 
 def test_wilson_intervals_against_statsmodels_and_the_formula(small):
     sessions, events = small
-    tab = ss.ae_incidence(sessions, adverse_events=events, per="session", by="route")
+    tab = ss.ae_incidence(sessions, adverse_events=events, unit="session", by="route")
     for _, r in tab.iterrows():
         lo, hi = proportion_confint(r["k"], r["n"], alpha=0.05, method="wilson")
         assert r["ci_low"] == pytest.approx(lo, abs=1e-12)
@@ -135,8 +135,8 @@ def test_severity_and_seriousness_filters(small):
 
 def test_incidence_errors(small):
     sessions, events = small
-    with pytest.raises(ValueError, match="per must be"):
-        ss.ae_incidence(sessions, adverse_events=events, per="visit")
+    with pytest.raises(ValueError, match="unit must be"):
+        ss.ae_incidence(sessions, adverse_events=events, unit="visit")
     with pytest.raises(ValueError, match="min_severity"):
         ss.ae_incidence(sessions, adverse_events=events, min_severity="grade 3")
     with pytest.raises(ValueError, match="not in the sessions frame"):

@@ -198,8 +198,8 @@ def test_rates_exclude_missing_outcomes(trial):
 
 
 def test_rates_at_a_session(trial):
-    """session=: the rate among the assessments at that session (hand count)."""
-    r = rates(trial, outcome="remission", session=7, scale="MADRS")
+    """at=: the rate among the assessments at that session (hand count)."""
+    r = rates(trial, outcome="remission", at=7, scale="MADRS")
     a = trial.assessments.query("scale == 'MADRS' and session == 7")
     assert (r["k"].iloc[0], r["n"].iloc[0]) == (a["remission"].sum(), len(a))
     assert r["session"].iloc[0] == 7
@@ -213,11 +213,11 @@ def test_rates_bad_input(trial):
         rates(trial, outcome="responder")
     with pytest.raises(
         ValueError,
-        match=r"outcome='relapse' is not available per session; valid with session=: response, remission",
+        match=r"outcome='relapse' is not available per session; valid with at=: response, remission",
     ):
-        rates(trial, outcome="relapse", session=7)
-    with pytest.raises(ValueError, match=r"session=99 has no assessments"):
-        rates(trial, outcome="response", session=99)
+        rates(trial, outcome="relapse", at=7)
+    with pytest.raises(ValueError, match=r"at=99 has no assessments"):
+        rates(trial, outcome="response", at=99)
     with pytest.raises(ValueError, match=r"by='route' has 3 group\(s\).*exactly two: pass groups"):
         rate_difference(ka.derive(ka.simulate_cohort(60, seed=1)), by="route")
     one = trial.patients.query("arm == 'ketamine'")
@@ -253,7 +253,7 @@ def test_cohens_d_hand_worked():
     assert z["measure"].iloc[0] == "cohens_dz"
     # the noncentral-t interval contains the estimate; the normal one is symmetric
     assert d["ci_low"].iloc[0] < d["estimate"].iloc[0] < d["ci_high"].iloc[0]
-    n = cohens_d([1, 2, 3, 4], [0, 1, 2, 2], ci="normal")
+    n = cohens_d([1, 2, 3, 4], [0, 1, 2, 2], ci_method="normal")
     np.testing.assert_allclose(n["estimate"] - n["ci_low"], n["ci_high"] - n["estimate"])
 
 
@@ -262,9 +262,9 @@ def test_between_effect_size_against_r(sim_a):
     its variance by metafor::escalc("SMD") (exact J, LS variance), the noncentral-t limits
     by uniroot on pt(t, df, ncp); all to 1e-6."""
     ref = REF["effect_sizes"]["between"]
-    d = effect_size(sim_a, session=7, by="arm", measure="cohens_d", scale="MADRS")
-    g = effect_size(sim_a, session=7, by="arm", scale="MADRS")
-    gn = effect_size(sim_a, session=7, by="arm", scale="MADRS", ci="normal")
+    d = effect_size(sim_a, at=7, by="arm", measure="cohens_d", scale="MADRS")
+    g = effect_size(sim_a, at=7, by="arm", scale="MADRS")
+    gn = effect_size(sim_a, at=7, by="arm", scale="MADRS", ci_method="normal")
     assert (g["n1"].iloc[0], g["n2"].iloc[0]) == (ref["n1"], ref["n2"])
     np.testing.assert_allclose(d["estimate"], ref["cohens_d"], rtol=1e-6)
     np.testing.assert_allclose(g["estimate"], ref["hedges_g"], rtol=1e-6)
@@ -282,9 +282,9 @@ def test_between_effect_size_against_r(sim_a):
 def test_within_effect_size_against_r(sim_a):
     """R: d_z = mean(change) / sd(change) per arm; g_z and its variance by
     metafor::escalc("SMCC") with the change SD; noncentral-t limits by uniroot; 1e-6."""
-    w = effect_size(sim_a, session=7, by="arm", kind="within", scale="MADRS").set_index("arm")
+    w = effect_size(sim_a, at=7, by="arm", kind="within", scale="MADRS").set_index("arm")
     wd = effect_size(
-        sim_a, session=7, by="arm", kind="within", measure="cohens_d", scale="MADRS"
+        sim_a, at=7, by="arm", kind="within", measure="cohens_d", scale="MADRS"
     ).set_index("arm")
     for arm, ref in REF["effect_sizes"]["within"].items():
         assert w.loc[arm, "n"] == ref["n"] and w.loc[arm, "measure"] == "hedges_gz"
@@ -297,17 +297,17 @@ def test_within_effect_size_against_r(sim_a):
 
 def test_effect_size_bad_input(trial):
     with pytest.raises(ValueError, match=r"kind must be one of between, within, got 'paired'"):
-        effect_size(trial, session=7, by="arm", kind="paired")
+        effect_size(trial, at=7, by="arm", kind="paired")
     with pytest.raises(ValueError, match=r"kind='between' needs by="):
-        effect_size(trial, session=7)
+        effect_size(trial, at=7)
     with pytest.raises(
         ValueError, match=r"value='score': a within-group effect size needs a change"
     ):
-        effect_size(trial, session=7, kind="within", value="score")
+        effect_size(trial, at=7, kind="within", value="score")
     with pytest.raises(ValueError, match=r"measure must be one of hedges_g, cohens_d"):
-        effect_size(trial, session=7, by="arm", measure="glass")
-    with pytest.raises(ValueError, match=r"session=42 has no assessments"):
-        effect_size(trial, session=42, by="arm")
+        effect_size(trial, at=7, by="arm", measure="glass")
+    with pytest.raises(ValueError, match=r"at=42 has no assessments"):
+        effect_size(trial, at=42, by="arm")
 
 
 # ---- NNT --------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def test_responders_hand_worked():
     """Observed: A, D assessed at 3 -> 1/2. LOCF: A yes, B carries session 1 (yes), C
     carries session 2 (no), D no -> 2/4, two imputed. BOCF: B and C count as at baseline
     (change 0, not responders) -> 1/4."""
-    r = responders(_course(), session=3, method=["observed", "locf", "bocf"]).set_index("method")
+    r = responders(_course(), at=3, method=["observed", "locf", "bocf"]).set_index("method")
     assert r.loc["observed", ["k", "n", "n_imputed", "n_missing"]].tolist() == [1, 2, 0, 2]
     assert r.loc["locf", ["k", "n", "n_imputed", "n_missing"]].tolist() == [2, 4, 2, 2]
     assert r.loc["bocf", ["k", "n", "n_imputed", "n_missing"]].tolist() == [1, 4, 2, 2]
@@ -400,21 +400,21 @@ def test_responders_hand_worked():
 def test_responders_by_group_and_remission():
     """By arm (A, B in x; C, D in y) under LOCF: x 2/2, y 0/2. Remission (MADRS <= 10)
     never occurs here: 0 under every method."""
-    r = responders(_course(), session=3, method="locf", by="arm")
+    r = responders(_course(), at=3, method="locf", by="arm")
     assert r[["arm", "k", "n"]].to_numpy().tolist() == [["x", 2, 2], ["y", 0, 2]]
-    rem = responders(_course(), session=3, method=["observed", "locf", "bocf"], outcome="remission")
+    rem = responders(_course(), at=3, method=["observed", "locf", "bocf"], outcome="remission")
     assert rem["k"].tolist() == [0, 0, 0]
 
 
 def test_responders_bad_input():
     with pytest.raises(ValueError, match=r"method must be one of observed, locf, bocf, got 'mi'"):
-        responders(_course(), session=3, method="mi")
+        responders(_course(), at=3, method="mi")
     with pytest.raises(ValueError, match=r"outcome='relapse' is not available per session"):
-        responders(_course(), session=3, outcome="relapse")
+        responders(_course(), at=3, outcome="relapse")
     with pytest.raises(ValueError, match=r"by='site' is not a column"):
-        responders(_course(), session=3, by="site")
-    with pytest.raises(ValueError, match=r"session=9 has no assessments"):
-        responders(_course(), session=9)
+        responders(_course(), at=3, by="site")
+    with pytest.raises(ValueError, match=r"at=9 has no assessments"):
+        responders(_course(), at=9)
 
 
 def _newcombe_by_hand(k1, n1, k2, n2, level):

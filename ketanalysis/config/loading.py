@@ -93,7 +93,7 @@ def _section(name: str, cls, raw: dict[str, Any]):
 
 
 def _criteria_section(raw: dict[str, Any]) -> CriteriaSection:
-    parts = _criteria._PARTS
+    parts = _criteria.PARTS
     _unknown(raw, ["preset", *parts], "criteria", "key")
     preset = _typed(raw.get("preset", "scale_defaults"), "str", "criteria.preset")
     preset = _preset_name(preset)
@@ -106,7 +106,7 @@ def _criteria_section(raw: dict[str, Any]) -> CriteriaSection:
             raise ConfigError(key, f"must be a table ([{key}]), got {_describe(values)}")
         cls = parts[part]
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        _unknown(values, list(fields), key, "key")
+        _unknown(values, list(fields), key, "key", RENAMED_KEYS.get(key, {}))
         overrides[part] = {k: _typed(v, fields[k].type, f"{key}.{k}") for k, v in values.items()}
     crit = PRESETS[preset][0]()
     for part, values in overrides.items():
@@ -131,11 +131,24 @@ def _preset_name(name: str) -> str:
     )
 
 
-def _unknown(raw: Mapping[str, Any], valid: list[str], where: str, noun: str) -> None:
+#: Keys renamed by the glossary (docs/glossary.md): ``{section: {old key: new key}}``;
+#: the old key is refused with a hint to the new one.
+RENAMED_KEYS: dict[str, dict[str, str]] = {"criteria.rapid_response": {"session": "at"}}
+
+
+def _unknown(
+    raw: Mapping[str, Any],
+    valid: list[str],
+    where: str,
+    noun: str,
+    renamed: Mapping[str, str] | None = None,
+) -> None:
     for k in raw:
         if k in valid:
             continue
         close = difflib.get_close_matches(k, valid, n=1, cutoff=0.6)
+        if renamed and k in renamed:
+            close = [renamed[k]]
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         path = f"{where}.{k}" if where else k
         of = f" of [{where}]" if where else ""

@@ -21,7 +21,7 @@ def read_redcap(
     events: Mapping[str, object],
     scale: str | Sequence[str] | None = None,
     fields: Mapping[str, str] | None = None,
-    id: str = "record_id",
+    patient: str = "record_id",
     day: str | None = None,
     baseline: int | float | str = 0,
     allow_identifiers: Sequence[str] = (),
@@ -47,7 +47,7 @@ def read_redcap(
         (``madrs_``, ``phq9_``, ``hamd17_``, ``qids_sr16_``, ``bdi2_``, ``gad7_``,
         ``cadss_``). Item fields are ``<prefix>1`` ... ``<prefix>k``, the total
         ``<prefix>total`` (or ``<prefix>score``).
-    id : str, default "record_id"
+    patient : str, default "record_id"
     day : str, optional
         A field holding the study day of each event (days since the first treatment);
         overrides days given in ``events``.
@@ -72,9 +72,9 @@ def read_redcap(
     >>> len(frame), sorted(frame["scale"].unique())
     (3798, ['CADSS', 'MADRS', 'PHQ9'])
     """
-    df, name = load(source, keep_text={id}, **read_kwargs)
+    df, name = load(source, keep_text={patient}, **read_kwargs)
     issues = Issues()
-    for c in (id, "redcap_event_name"):
+    for c in (patient, "redcap_event_name"):
         if c not in df.columns:
             issues.add_one("error", "missing_column", c, f"a REDCap export needs {c!r}")
     if issues.has_errors:
@@ -130,7 +130,7 @@ def read_redcap(
         )
     if issues.has_errors:
         raise_data_error(issues, name, df)
-    consumed = {"source_row", id}
+    consumed = {"source_row", patient}
     for item_f, total_f in per_scale.values():
         consumed |= set(item_f) | {total_f}
     redcap_own = [
@@ -141,7 +141,7 @@ def read_redcap(
     # Fields filled on a single event per record (e.g. demographics at baseline) go to every
     # row of that record; fields that vary by event stay per row.
     if covariates:
-        g = cov.groupby(df[id].to_numpy(), sort=False)
+        g = cov.groupby(df[patient].to_numpy(), sort=False)
         n_filled = g.count()
         n_distinct = g.nunique()
         spread = [
@@ -158,7 +158,7 @@ def read_redcap(
         any_data = df[have].notna().any(axis=1).to_numpy()
         sub = pd.DataFrame(
             {
-                "patient_id": df[id].to_numpy(dtype=object)[any_data],
+                "patient_id": df[patient].to_numpy(dtype=object)[any_data],
                 "session": ev.map(ev_session).to_numpy(dtype=object)[any_data],
                 "scale": key,
                 "score": df[total_f].to_numpy(dtype=object)[any_data] if total_f else np.nan,

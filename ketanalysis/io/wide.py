@@ -19,7 +19,7 @@ __all__ = ["from_wide"]
 def from_wide(
     data,
     *,
-    id: str = "patient_id",
+    patient: str = "patient_id",
     sessions: Mapping[str, object] | str,
     scale: str | Mapping[str, str] | None = None,
     days: Mapping[str, object] | str | None = None,
@@ -35,7 +35,7 @@ def from_wide(
     ----------
     data : path or DataFrame
         One row per patient (any format :func:`read_scores` reads).
-    id : str, default "patient_id"
+    patient : str, default "patient_id"
         The patient identifier column.
     sessions : dict or str
         Either ``{column: session}`` (e.g. ``{"bdi.pre": 0, "bdi.2m": 1, "bdi.3m": 2}``;
@@ -73,17 +73,17 @@ def from_wide(
     >>> long.groupby("scale")["patient_id"].nunique().to_dict()
     {'CADSS': 150, 'MADRS': 150, 'PHQ9': 150}
     """
-    df, name = load(data, keep_text={id}, **read_kwargs)
-    if id not in df.columns:
-        close = difflib.get_close_matches(id, [str(c) for c in df.columns], n=1)
-        hint = f" (did you mean id={close[0]!r}?)" if close else ""
+    df, name = load(data, keep_text={patient}, **read_kwargs)
+    if patient not in df.columns:
+        close = difflib.get_close_matches(patient, [str(c) for c in df.columns], n=1)
+        hint = f" (did you mean patient={close[0]!r}?)" if close else ""
         issues = Issues()
-        issues.add_one("error", "missing_column", id, f"no id column {id!r}{hint}")
+        issues.add_one("error", "missing_column", patient, f"no patient column {patient!r}{hint}")
         raise_data_error(issues, name, df)
     spec = _session_spec(df, sessions, scale, name)
     day_of = _day_spec(df, days, spec, name)
     used = set(spec["column"]) | {c for c in day_of.values() if isinstance(c, str)}
-    covariates = [c for c in df.columns if c not in used and c not in (id, "source_row")]
+    covariates = [c for c in df.columns if c not in used and c not in (patient, "source_row")]
     n, k = len(df), len(spec)
     score = df[list(spec["column"])].to_numpy(dtype=object).T.ravel()
     # Empty cells are assessments not made, not rows: they give no long row. A patient with
@@ -95,7 +95,7 @@ def from_wide(
     filled[:n] |= ~any_score
     long = pd.DataFrame(
         {
-            "patient_id": np.tile(df[id].to_numpy(dtype=object), k),
+            "patient_id": np.tile(df[patient].to_numpy(dtype=object), k),
             "session": np.repeat(spec["session"].to_numpy(dtype=object), n),
             "scale": np.repeat(spec["scale"].to_numpy(dtype=object), n),
             "score": score,

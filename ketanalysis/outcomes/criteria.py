@@ -27,6 +27,7 @@ from .. import scales as _scales
 __all__ = [
     "SUSTAIN1",
     "Criteria",
+    "PARTS",
     "PercentChange",
     "RapidResponse",
     "Relapse",
@@ -124,14 +125,14 @@ class Remission(_Definition):
 class RapidResponse(_Definition):
     """Rapid response: response at the first assessment about 24 h after the first dose.
 
-    The assessment is the one at ``session`` when given; otherwise the first assessment
+    The assessment is the one at the session ``at`` when given; otherwise the first assessment
     after baseline with ``day`` between ``min_day`` and ``max_day`` (inclusive). Missing
     when the patient has no such assessment. The 24-hour assessment is that of the
     ketamine trials (Zarate CA et al. 2006; Murrough JW et al. Am J Psychiatry
     2013;170:1134-1142).
     """
 
-    session: float | None = None
+    at: float | None = None
     min_day: float = 0.5
     max_day: float = 2.0
 
@@ -332,7 +333,8 @@ class PercentChange(_Definition):
         return self.improvement if self.deterioration is None else self.deterioration
 
 
-_PARTS = {
+#: The definitions of a :class:`Criteria`, ``{field (and TOML section): class}``.
+PARTS = {
     "response": Response,
     "remission": Remission,
     "rapid_response": RapidResponse,
@@ -365,7 +367,7 @@ class Criteria(_Definition):
     source: str = ""
 
     def __post_init__(self):
-        for key, cls in _PARTS.items():
+        for key, cls in PARTS.items():
             if not isinstance(getattr(self, key), cls):
                 raise TypeError(
                     f"Criteria.{key} must be a {cls.__name__}, got {type(getattr(self, key)).__name__}"
@@ -377,7 +379,7 @@ class Criteria(_Definition):
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "Criteria", "name": self.name, "source": self.source}
-        for key in _PARTS:
+        for key in PARTS:
             part = getattr(self, key).to_dict()
             part.pop("type")
             out[key] = part
@@ -387,9 +389,9 @@ class Criteria(_Definition):
     def from_dict(cls, data: dict[str, Any]) -> Criteria:
         data = dict(data)
         data.pop("type", None)
-        unknown = [k for k in data if k not in (*_PARTS, "name", "source")]
+        unknown = [k for k in data if k not in (*PARTS, "name", "source")]
         if unknown:
-            valid = [*_PARTS, "name", "source"]
+            valid = [*PARTS, "name", "source"]
             hints = [
                 f"{k!r}"
                 + (
@@ -401,7 +403,7 @@ class Criteria(_Definition):
             ]
             raise ValueError(f"unknown criteria section {', '.join(hints)}")
         kwargs: dict[str, Any] = {k: data[k] for k in ("name", "source") if k in data}
-        for key, part_cls in _PARTS.items():
+        for key, part_cls in PARTS.items():
             if key in data:
                 value = data[key]
                 kwargs[key] = value if isinstance(value, part_cls) else part_cls.from_dict(value)

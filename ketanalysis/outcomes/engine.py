@@ -442,8 +442,8 @@ class Engine:
 
     def _rapid(self, first_resp):
         rr = self.crit.rapid_response
-        if rr.session is not None:
-            window = self.post & (self.skey == self._session_key(rr.session))
+        if rr.at is not None:
+            window = self.post & (self.skey == self._session_key(rr.at))
         elif self.has_day:
             window = self.post & (self.day >= rr.min_day) & (self.day <= rr.max_day)
         else:

@@ -181,7 +181,7 @@ class SafetyOutcomes:
     thresholds: SafetyThresholds
     audit: pd.DataFrame = field(repr=False)
 
-    def summary(self) -> pd.DataFrame:
+    def tidy(self) -> pd.DataFrame:
         """Counts of sessions and patients flagged or with events.
 
         Columns ``quantity``, ``k`` (sessions or patients with it), ``n`` (known).
@@ -202,12 +202,22 @@ class SafetyOutcomes:
                 rows.append((name, int(v.sum(skipna=True)), int(v.notna().sum())))
         return pd.DataFrame(rows, columns=["quantity", "k", "n"])
 
+    def summary(self) -> str:
+        """A short plain-text summary: the counts of :meth:`tidy`, one line each."""
+        lines = [
+            f"Safety: {len(self.sessions)} sessions of {len(self.patients)} patients; "
+            f"{len(self.audit)} input rows excluded"
+        ]
+        for quantity, k, n in self.tidy().itertuples(index=False):
+            lines.append(f"  {quantity}: {k} of {n}")
+        return "\n".join(lines)
+
     def _repr_html_(self) -> str:
         head = (
             f"<strong>Safety</strong>: {len(self.sessions)} sessions of "
             f"{len(self.patients)} patients; {len(self.audit)} input rows excluded"
         )
-        return head + self.summary().to_html(index=False)
+        return head + self.tidy().to_html(index=False)
 
 
 def derive_safety(

@@ -62,8 +62,9 @@ class Outcomes:
     audit: pd.DataFrame = field(repr=False)
     validation: ValidationReport = field(repr=False)
 
-    def summary(self) -> pd.DataFrame:
-        """Per scale: patients, responders, remitters, relapses (counts and shares)."""
+    def tidy(self) -> pd.DataFrame:
+        """Per scale: patients (``n``), responders, remitters, rapid and sustained
+        responders, patients at risk of relapse and relapses (counts)."""
         p = self.patients
         rows = []
         for scale, g in p.groupby("scale", sort=False):
@@ -83,13 +84,41 @@ class Outcomes:
             )
         return pd.DataFrame(rows)
 
+    def summary(self) -> str:
+        """A short plain-text summary: the counts of :meth:`tidy` per scale, with shares."""
+        lines = [
+            f"Outcomes: {len(self.patients)} patient x scale rows, "
+            f"{len(self.assessments)} assessments; criteria {self.criteria.name}; "
+            f"time in {self.time_unit}"
+        ]
+        for row in self.tidy().itertuples(index=False):
+            n, at_risk = row.n, row.relapse_at_risk
+            parts = [
+                f"{label} {k}/{n} ({_share(k, n)})"
+                for label, k in (
+                    ("response", row.ever_response),
+                    ("remission", row.ever_remission),
+                    ("rapid response", row.rapid_response),
+                    ("sustained response", row.sustained_response),
+                )
+            ]
+            parts.append(
+                f"relapse {row.relapse}/{at_risk} at risk ({_share(row.relapse, at_risk)})"
+            )
+            lines.append(f"  {row.scale}: {n} patients; " + ", ".join(parts))
+        return "\n".join(lines)
+
     def _repr_html_(self) -> str:
         head = (
             f"<strong>Outcomes</strong>: {len(self.patients)} patient x scale rows, "
             f"{len(self.assessments)} assessments; criteria {html.escape(self.criteria.name)}; "
             f"time in {self.time_unit}"
         )
-        return head + self.summary().to_html(index=False)
+        return head + self.tidy().to_html(index=False)
+
+
+def _share(k: int, n: int) -> str:
+    return f"{100 * k / n:.1f}%" if n else "-"
 
 
 def derive(

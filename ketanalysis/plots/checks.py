@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..outcomes import Outcomes
+from ..stats.arguments import check_level as check_probability
 
 
 def frames(data, *, need: str = "assessments") -> tuple[pd.DataFrame, Outcomes | None]:
@@ -53,13 +54,11 @@ def check_bool(value, name: str) -> None:
         raise TypeError(f"{name}={value!r} must be True or False")
 
 
-def check_ci(ci) -> float | None:
-    """A confidence level strictly between 0 and 1 as a float, or None."""
-    if ci is None:
-        return None
-    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)) or not 0 < ci < 1:
-        raise ValueError(f"ci={ci!r} must be a confidence level between 0 and 1, or None")
-    return float(ci)
+def check_level(level) -> float | None:
+    """A figure's confidence level: None (no interval) or a probability in (0, 1) as a
+    float, checked by :func:`ketanalysis.stats.arguments.check_level` (95 is an error
+    naming ``level`` whose message says 0.95)."""
+    return None if level is None else check_probability(level)
 
 
 def check_ax(ax) -> None:

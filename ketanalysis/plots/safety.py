@@ -38,7 +38,7 @@ def cadss_course(
     *,
     by: str | None = None,
     time: str = "infusion",
-    ci: float | None = 0.95,
+    level: float | None = 0.95,
     trend: bool = False,
     max_time: float | None = None,
     n_table: bool = True,
@@ -61,7 +61,7 @@ def cadss_course(
         Grouping column (``"route"``, ``"dose_group"``, ``"arm"``); one line per group.
     time : {"infusion", "session"}, default "infusion"
         Each patient's first, second, ... treatment session, or the session as recorded.
-    ci : float or None, default 0.95
+    level : float or None, default 0.95
         Level of the t interval drawn as error bars; ``None`` draws means only.
     trend : bool, default False
         Write the ratio of mean CADSS per session later with its interval
@@ -105,7 +105,7 @@ def cadss_course(
     checks.check_options(labels, colors, ax, min_cell_size)
     if scale is not None and scale != "CADSS":
         raise ValueError(f"scale={scale!r}: cadss_course draws the CADSS only")
-    level = checks.check_ci(ci)
+    level = checks.check_level(level)
     checks.check_bool(n_table, "n_table")
     checks.check_bool(trend, "trend")
     if by is not None and not isinstance(by, str):
@@ -301,13 +301,13 @@ def _data_paths(ax) -> list:
 def ae_incidence(
     data,
     *,
-    per: str = "patient",
+    unit: str = "patient",
     by: str | None = None,
     top: int | None = 10,
     adverse_events: pd.DataFrame | None = None,
     min_severity: str | None = None,
     serious: bool = False,
-    ci: float = 0.95,
+    level: float = 0.95,
     counts: bool = True,
     scale: str | None = None,
     labels: Mapping | Sequence | None = None,
@@ -323,7 +323,7 @@ def ae_incidence(
         :func:`ketanalysis.derive_safety` output with adverse events, or a sessions
         frame (one row per patient x session treated) with the events in
         ``adverse_events`` (see :func:`ketanalysis.stats.ae_incidence`).
-    per : {"patient", "session"}, default "patient"
+    unit : {"patient", "session"}, default "patient"
         Incidence among patients (at least one event at any session) or among sessions.
     by : str, optional
         Grouping column of the sessions (``"route"``, ``"dose_group"``, ``"arm"``):
@@ -337,7 +337,7 @@ def ae_incidence(
         Count only events at least this severe.
     serious : bool, default False
         Count only serious events.
-    ci : float, default 0.95
+    level : float, default 0.95
         Level of the Wilson score interval.
     counts : bool, default True
         Write ``k/n`` of each row (and group) right of the plot.
@@ -381,9 +381,11 @@ def ae_incidence(
     checks.check_options(labels, colors, ax, min_cell_size)
     checks.check_no_scale(scale)
     checks.check_bool(counts, "counts")
-    if ci is None:
-        raise ValueError("ci=None: the incidence plot always draws intervals; give a level")
-    level = checks.check_ci(ci)
+    if level is None:
+        raise ValueError(
+            "level=None: the incidence plot always draws intervals; give a level such as 0.95"
+        )
+    level = checks.check_level(level)
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must name one column or be None")
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer))):
@@ -393,7 +395,7 @@ def ae_incidence(
     if isinstance(data, SafetyOutcomes) and adverse_events is None and "n_ae" not in data.sessions:
         raise ValueError("data has no adverse-event data: derive_safety(..., adverse_events=...)")
     opts = {
-        "per": per,
+        "unit": unit,
         "adverse_events": adverse_events,
         "min_severity": min_severity,
         "serious": serious,
@@ -452,8 +454,8 @@ def ae_incidence(
     ax.spines["left"].set_visible(False)
     ax.set_xlim(0.0, _upper(tab[tab["ae_term"].isin(order)]["ci_high"]))
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
-    unit = "Patients" if per == "patient" else "Sessions"
-    ax.set_xlabel(f"{unit} with the event (%)")
+    counted = "Patients" if unit == "patient" else "Sessions"
+    ax.set_xlabel(f"{counted} with the event (%)")
     ax.grid(axis="x", color="#E0E0E0", linewidth=0.4, zorder=0)
     ax.set_axisbelow(True)
     ax.axhline(

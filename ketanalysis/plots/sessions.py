@@ -39,7 +39,7 @@ def trajectory(
     y: str = "score",
     by: str | None = None,
     x: str = "session",
-    ci: float | None = 0.95,
+    level: float | None = 0.95,
     n_table: bool = True,
     labels: Mapping | Sequence | None = None,
     colors: Mapping | Sequence | None = None,
@@ -62,7 +62,7 @@ def trajectory(
     x : {"session", "day"}, default "session"
         Sessions at evenly spaced positions, or at each session's mean day since the first
         infusion (see Notes).
-    ci : float or None, default 0.95
+    level : float or None, default 0.95
         Level of the t interval drawn as error bars; ``None`` draws means only.
     n_table : bool, default True
         Write the number of patients per session (and group) under the x-axis.
@@ -100,7 +100,7 @@ def trajectory(
     """
     checks.check_choice(y, _Y, "y")
     checks.check_choice(x, _X, "x")
-    level = checks.check_ci(ci)
+    level = checks.check_level(level)
     checks.check_bool(n_table, "n_table")
     checks.check_options(labels, colors, ax, min_cell_size)
     frame, out = checks.frames(data)
@@ -316,7 +316,7 @@ def response_rates(
     scale: str | None = None,
     outcomes: Sequence[str] = ("response", "remission"),
     by: str | None = None,
-    ci: float | None = 0.95,
+    level: float | None = 0.95,
     n_table: bool = True,
     labels: Mapping | Sequence | None = None,
     colors: Mapping | Sequence | None = None,
@@ -338,7 +338,7 @@ def response_rates(
         Grouping column. Without ``by`` each outcome has its colour; with ``by`` colours
         and markers show groups and line style (solid, dashed) and marker fill (filled,
         open) show the outcome.
-    ci : float or None, default 0.95
+    level : float or None, default 0.95
         Level of the Wilson interval; ``None`` draws rates only.
     n_table : bool, default True
         Write the number of assessments with a known outcome (of the first outcome) per
@@ -380,7 +380,7 @@ def response_rates(
         checks.check_choice(o, ("response", "remission"), "outcomes")
     if len(set(outcomes)) != len(outcomes):
         raise ValueError(f"outcomes={outcomes!r} names an outcome twice")
-    level = checks.check_ci(ci)
+    level = checks.check_level(level)
     checks.check_bool(n_table, "n_table")
     checks.check_options(labels, colors, ax, min_cell_size)
     frame, out = checks.frames(data)
@@ -475,7 +475,7 @@ def lsmeans(
     by: str | None = None,
     session: str = "session",
     difference: bool = False,
-    ci: float = 0.95,
+    level: float = 0.95,
     labels: Mapping | Sequence | None = None,
     colors: Mapping | Sequence | None = None,
     ax: Axes | None = None,
@@ -500,7 +500,7 @@ def lsmeans(
         With ``by``: draw the differences between arms at each session (pairwise
         contrasts with their CIs) in a panel under the LS-means, sharing its x-axis. The
         panel is attached to the returned Axes (``ax.figure.axes``).
-    ci : float, default 0.95
+    level : float, default 0.95
         Confidence level of the intervals.
     labels, colors : dict or list, optional
         Labels and colours of the arms.
@@ -528,7 +528,7 @@ def lsmeans(
     >>> out = ka.derive(ka.simulate_cohort(120, seed=3, arms=("ketamine", "midazolam")))
     >>> a = out.assessments
     >>> a = a[(a["scale"] == "MADRS") & a["session"].between(1, 7)]
-    >>> fit = ka.stats.mmrm(a, "change ~ arm * C(session) + baseline")
+    >>> fit = ka.stats.mmrm(a, ka.stats.PrimaryMMRM().formula("arm"))  # the primary model
     >>> with ka.plots.publication("nature", "single"):
     ...     ax = ka.plots.lsmeans(fit, scale="MADRS", by="arm", difference=True)
     >>> " ".join(ax.get_ylabel().split())  # broken into two lines to fit the panel
@@ -556,9 +556,9 @@ def lsmeans(
     checks.check_bool(difference, "difference")
     if difference and by is None:
         raise ValueError("difference=True needs by= (the arm factor)")
-    level = checks.check_ci(ci)
+    level = checks.check_level(level)
     if level is None:
-        raise ValueError("ci=None: lsmeans always draws intervals; give a level")
+        raise ValueError("level=None: lsmeans always draws intervals; give a level such as 0.95")
     checks.check_options(labels, colors, ax, min_cell_size)
     if by is None:
         tab = result.lsmeans(session, level=level)
@@ -594,7 +594,7 @@ def lsmeans(
     if response in ("change", "pct_change"):
         ax.axhline(0.0, color=_GREY, linewidth=axes.thin_linewidth(), zorder=0, label="_zero")
     fit_n = (
-        f"MMRM: n = {annotate.count_text(result.n_subjects, min_cell_size)} patients, "
+        f"MMRM: n = {annotate.count_text(result.n_patients, min_cell_size)} patients, "
         f"{annotate.count_text(result.n_obs, min_cell_size)} assessments"
     )
     diff_ax = None

@@ -33,7 +33,7 @@ _SURVIVAL_CORNERS = ("lower left", "upper right", "lower right", "center left", 
 def kaplan_meier(
     data,
     *,
-    event: str = "response",
+    event: str = "relapse",
     scale: str | None = None,
     by: str | None = None,
     labels=None,
@@ -58,7 +58,7 @@ def kaplan_meier(
         An :class:`~ketanalysis.Outcomes` from :func:`ketanalysis.derive` (its
         ``patients``), or a DataFrame shaped like ``patients`` with ``time_to_<event>`` and
         ``<event>_event``.
-    event : {"response", "remission", "relapse"}, default "response"
+    event : {"response", "remission", "relapse"}, default "relapse"
         The event. Relapse curves include only the patients at risk of relapse.
     scale : str, optional
         The outcome scale (default: the primary scale of ``data``).

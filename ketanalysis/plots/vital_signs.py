@@ -46,10 +46,10 @@ def vitals(
     *,
     measure: str | Sequence[str] = "sbp",
     by: str | None = "route",
-    session=None,
+    at=None,
     time: str = "timepoint",
     unit: str = "patient",
-    ci: float | None = 0.95,
+    level: float | None = 0.95,
     thresholds: SafetyThresholds | bool | None = None,
     n_table: bool = True,
     scale: str | None = None,
@@ -74,7 +74,7 @@ def vitals(
     by : str or None, default "route"
         Grouping column (``"route"``, ``"dose_group"``, ``"arm"``); one line per group.
         The default falls back to all patients together when the data have no route.
-    session : value or list, optional
+    at : session value or list of them, optional
         Use only these sessions (default: every session, pooled).
     time : {"timepoint", "minutes"}, default "timepoint"
         Time points evenly spaced and named (with the median minutes after the dose
@@ -82,7 +82,7 @@ def vitals(
         protocols that record planned times).
     unit : {"patient", "reading"}, default "patient"
         Average each patient's readings first (n = patients), or count every reading.
-    ci : float or None, default 0.95
+    level : float or None, default 0.95
         Level of the t interval drawn as error bars; ``None`` draws means only.
     thresholds : SafetyThresholds, bool or None
         Limits drawn as dotted lines: the pre-dose limit over the pre-dose time point and
@@ -115,7 +115,7 @@ def vitals(
     limits are those of :class:`~ketanalysis.SafetyThresholds` (pre-dose from the
     SPRAVATO US label; post-dose 180/110 mmHg, grade 3 hypertension in the 2018 ESC/ESH
     guidelines); they flag single readings, so a mean below a limit does not mean that no
-    patient crossed it (see ``derive_safety(...).summary()``).
+    patient crossed it (see ``derive_safety(...).tidy()``).
 
     Examples
     --------
@@ -131,7 +131,7 @@ def vitals(
     """
     checks.check_options(labels, colors, ax, min_cell_size)
     checks.check_no_scale(scale)
-    level = checks.check_ci(ci)
+    level = checks.check_level(level)
     checks.check_bool(n_table, "n_table")
     if not isinstance(data, (pd.DataFrame, SafetyOutcomes)):
         raise TypeError(
@@ -148,7 +148,7 @@ def vitals(
         data,
         measure=measure,
         by=by,
-        session=session,
+        at=at,
         time=time,
         unit=unit,
         level=level or 0.95,

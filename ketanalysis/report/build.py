@@ -332,7 +332,7 @@ def _read(source, cfg: Config):
         if inp.format == "wide":
             frame = ka.from_wide(
                 path,
-                id=inp.wide_id,
+                patient=inp.wide_id,
                 sessions=inp.wide_sessions,
                 days=inp.wide_days or None,
                 scale=inp.scale or None,

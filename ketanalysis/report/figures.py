@@ -253,7 +253,7 @@ FIGURES: tuple[FigureSpec, ...] = (
             {
                 "measure": ("sbp", "dbp"),
                 "by": c.group,
-                "ci": c.level,
+                "level": c.level,
                 "thresholds": c.safety.outcomes.thresholds,
             }
             if c.safety is not None and c.safety.has_vitals
@@ -273,7 +273,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "ae_incidence",
         "ae_incidence",
         lambda c: (
-            {"by": c.group, "top": _top_terms(), "ci": c.level}
+            {"by": c.group, "top": _top_terms(), "level": c.level}
             if c.safety is not None and c.safety.has_ae
             else None
         ),

@@ -154,8 +154,8 @@ def methods(ctx) -> Methods:
         defs.append(f"Remission: a total at or below {_num(rem.threshold)}.")
     rr = crit.rapid_response
     where = (
-        f"at session {_num(rr.session)}"
-        if rr.session is not None
+        f"at session {_num(rr.at)}"
+        if rr.at is not None
         else f"at the first assessment between days {_num(rr.min_day)} and {_num(rr.max_day)} "
         "after the first treatment"
     )

@@ -345,8 +345,8 @@ def ae_table(safety, *, group, level, privacy: Privacy, top: int = TOP_TERMS) ->
     from .. import stats
     from ..stats.safety import ANY_AE
 
-    full = stats.ae_incidence(safety, per="patient", by=group, level=level)
-    overall = stats.ae_incidence(safety, per="patient", level=level)
+    full = stats.ae_incidence(safety, unit="patient", by=group, level=level)
+    overall = stats.ae_incidence(safety, unit="patient", level=level)
     ranked = overall.loc[overall["ae_term"] != ANY_AE].sort_values(
         ["k", "ae_term"], ascending=[False, True], kind="stable"
     )
@@ -359,7 +359,7 @@ def ae_table(safety, *, group, level, privacy: Privacy, top: int = TOP_TERMS) ->
     if "serious" in ev and ev["serious"].notna().any():
         extra.append(("any serious adverse event", {"serious": True}))
     for name, kw in extra:
-        t = stats.ae_incidence(safety, per="patient", by=group, level=level, terms=False, **kw)
+        t = stats.ae_incidence(safety, unit="patient", by=group, level=level, terms=False, **kw)
         parts.append(t.assign(ae_term=name))
     rank = {t: i for i, t in enumerate(terms)}
     parts.append(
@@ -373,7 +373,7 @@ def ae_table(safety, *, group, level, privacy: Privacy, top: int = TOP_TERMS) ->
     if group:
         order = {g: i for i, g in enumerate(pd.unique(full[group]))}
         tab = tab.sort_values(group, key=lambda c: c.map(order), kind="stable")
-    tab = tab.drop(columns="per")
+    tab = tab.drop(columns="unit")
     n_terms = int((overall["ae_term"] != ANY_AE).sum())
     shown = (
         f"the {len(terms)} most frequent of {n_terms} terms"
@@ -501,7 +501,7 @@ def dissociation_response_table(
     from .. import stats
 
     notes = []
-    kw = {"scale": scale, "response": "ever_response", "per": per, "level": level}
+    kw = {"scale": scale, "outcome": "ever_response", "per": per, "level": level}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = stats.dissociation_response(safety, out, **kw)

@@ -34,7 +34,7 @@ def endpoint_tables(out, *, endpoint, group, level, privacy: Privacy) -> list[Ta
         parts.append(
             stats.responders(
                 out,
-                session=endpoint,
+                at=endpoint,
                 method=["observed", "locf", "bocf"],
                 by=group,
                 outcome=outcome,
@@ -66,7 +66,7 @@ def effect_size_tables(out, *, endpoint, group, arm, level, privacy: Privacy) ->
 
     tables = []
     within = stats.effect_size(
-        out, session=endpoint, value="change", kind="within", by=group, level=level
+        out, at=endpoint, value="change", kind="within", by=group, level=level
     )
     within["scale"] = within["scale"].astype(str)
     dep = ("estimate", "se", *CI_COLUMNS, "mean_difference", "sd")
@@ -95,7 +95,7 @@ def effect_size_tables(out, *, endpoint, group, arm, level, privacy: Privacy) ->
     if arm is not None:
         try:
             between = stats.effect_size(
-                out, session=endpoint, value="change", kind="between", by=arm, level=level
+                out, at=endpoint, value="change", kind="between", by=arm, level=level
             )
         except ValueError:
             between = None

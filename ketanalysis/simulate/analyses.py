@@ -70,7 +70,7 @@ class AnalysisSpec:
     alpha: float
     level: float
     arms: tuple[str, str]
-    session: object
+    endpoint: object
     scale: str
     primary: object = None
 
@@ -233,7 +233,7 @@ def _derived(frame: pd.DataFrame, scale: str):
 def _response(spec: AnalysisSpec, frame: pd.DataFrame) -> dict:
     out = _derived(frame, spec.scale)
     a = out.assessments
-    at = a.loc[(a["session"] == spec.session) & a["response"].notna(), ["arm", "response"]]
+    at = a.loc[(a["session"] == spec.endpoint) & a["response"].notna(), ["arm", "response"]]
     y = at["response"].astype(bool).to_numpy()
     arm = at["arm"].to_numpy()
     g1, g2 = y[arm == spec.arms[0]], y[arm == spec.arms[1]]
@@ -270,7 +270,7 @@ def _mmrm(spec: AnalysisSpec, frame: pd.DataFrame) -> dict:
     if not fit.converged:
         return {"failed": True, "message": f"MMRM {fit.message}", "n": fit.n_patients}
     try:
-        values = fit.primary_values(spec.session, level=spec.level)
+        values = fit.primary_values(spec.endpoint, level=spec.level)
     except (ValueError, np.linalg.LinAlgError) as exc:
         message = f"MMRM could not be fitted: {type(exc).__name__}: {exc}"
         return {"failed": True, "message": message, "n": fit.n_patients}

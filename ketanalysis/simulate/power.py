@@ -107,7 +107,7 @@ class PowerResult:
         function returned.
     settings : dict
         Everything needed to rerun: ``seed`` (the entropy of the root
-        ``numpy.random.SeedSequence``), ``arms``, ``session``, ``scale``, ``simulate``,
+        ``numpy.random.SeedSequence``), ``arms``, ``endpoint``, ``scale``, ``simulate``,
         ``n_jobs``, ``chunk_size``, and ``primary``: the
         :class:`~ketanalysis.stats.primary.PrimaryMMRM` fitted by ``analysis="mmrm"``
         (None for the other analyses).
@@ -202,7 +202,7 @@ def power(
     n_jobs: int | None = None,
     simulate: Mapping | Callable | None = None,
     arms: Sequence[str] = ("ketamine", "midazolam"),
-    session=7,
+    endpoint=7,
     scale: str = "MADRS",
     level: float = 0.95,
     chunk_size: int | None = None,
@@ -221,15 +221,15 @@ def power(
         The analysis of each simulated trial:
 
         - ``"response"``: response (MADRS reduction >= 50 %, :func:`ketanalysis.derive`) at
-          ``session`` among the patients assessed there, compared between arms by the
+          ``endpoint`` among the patients assessed there, compared between arms by the
           two-proportion z test with pooled variance (Pearson's chi-square test without
           continuity correction); estimate the rate difference with Newcombe's interval;
         - ``"mmrm"``: the report's primary MMRM,
-          ``PrimaryMMRM(until=session, reference=arms[1])``
+          ``PrimaryMMRM(until=endpoint, ref=arms[1])``
           (:class:`ketanalysis.stats.primary.PrimaryMMRM`): change from baseline
           ``change ~ baseline*C(session) + arm*C(session)`` on the sessions after baseline
-          up to ``session``, unstructured covariance, REML, Kenward-Roger df; estimate the
-          difference of LS-mean changes (treatment minus control) at ``session``. A fit
+          up to ``endpoint``, unstructured covariance, REML, Kenward-Roger df; estimate the
+          difference of LS-mean changes (treatment minus control) at ``endpoint``. A fit
           that does not converge is refitted once from a diagonal start (the per-session
           variances of the change); one that still fails, or cannot be fitted, counts as
           failed (not rejected). The unstructured covariance of sessions 1-7 has 28
@@ -271,8 +271,9 @@ def power(
         drawing all its randomness from the ``numpy.random.Generator`` ``rng``.
     arms : pair of str, default ("ketamine", "midazolam")
         Arm labels, treatment first; estimates are treatment minus control.
-    session : session value, default 7
-        The primary session (7: the post-induction visit of ``simulate_cohort``).
+    endpoint : session value, default 7
+        The session of the primary endpoint (7: the post-induction visit of
+        ``simulate_cohort``).
     scale : str, default "MADRS"
         The outcome scale of the ``"response"`` and ``"mmrm"`` analyses.
     level : float, default 0.95
@@ -329,7 +330,7 @@ def power(
     ['sim', 'seed', 'estimate', 'se', 'ci_low', 'ci_high', 'p_value', 'reject']
     """
     spec, n_sim, seed_seq, n_jobs, chunk_size = _prepare(
-        analysis, n_sim, seed, alpha, n_jobs, simulate, arms, session, scale, level, chunk_size
+        analysis, n_sim, seed, alpha, n_jobs, simulate, arms, endpoint, scale, level, chunk_size
     )
     n = check_n(n_per_arm, "n_per_arm")
     with Executor(n_jobs, spec) as ex:
@@ -494,7 +495,7 @@ def _prepare_kwargs(kwargs: dict):
 
 
 def _prepare(
-    analysis, n_sim, seed, alpha, n_jobs, simulate, arms, session, scale, level, chunk_size
+    analysis, n_sim, seed, alpha, n_jobs, simulate, arms, endpoint, scale, level, chunk_size
 ):
     if isinstance(n_sim, bool) or not isinstance(n_sim, (int, np.integer)) or n_sim < 1:
         raise ValueError(f"n_sim: expected a positive integer, got {n_sim!r}")
@@ -586,7 +587,7 @@ def _prepare(
     if analysis == "mmrm":
         from ..stats.primary import PrimaryMMRM
 
-        primary = PrimaryMMRM(until=session, reference=arms[1])
+        primary = PrimaryMMRM(until=endpoint, ref=arms[1])
     seed_seq = np.random.SeedSequence(seed)
     spec = AnalysisSpec(
         analysis=analysis,
@@ -597,7 +598,7 @@ def _prepare(
         alpha=alpha,
         level=level,
         arms=arms,
-        session=session,
+        endpoint=endpoint,
         scale=scale,
         primary=primary,
     )
@@ -648,7 +649,7 @@ def _result(spec, n_per_arm, rows, seed_seq, n_jobs, chunk_size) -> PowerResult:
         settings={
             "seed": seed_seq.entropy,
             "arms": spec.arms,
-            "session": spec.session,
+            "endpoint": spec.endpoint,
             "scale": spec.scale,
             "simulate": spec.simulate_name
             if spec.simulate is not None

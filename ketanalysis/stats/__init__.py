@@ -16,6 +16,7 @@ from .effects import cohens_d, effect_size, hedges_g, nnt
 from .items import item_change
 from .mmrm.model import MMRMControl, MMRMConvergenceWarning, MMRMResult, mmrm
 from .models import GEEResult, LMMResult, ModelConvergenceWarning, gee, lmm
+from .primary import PrimaryFit, PrimaryMMRM
 from .safety import (
     DissociationResponseResult,
     ae_incidence,
@@ -40,6 +41,8 @@ __all__ = [
     "MMRMConvergenceWarning",
     "MMRMResult",
     "ModelConvergenceWarning",
+    "PrimaryFit",
+    "PrimaryMMRM",
     "ae_incidence",
     "by_session",
     "cadss_course",

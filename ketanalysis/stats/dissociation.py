@@ -42,8 +42,8 @@ class DissociationResponseResult(ResultViews):
     data : DataFrame
         One row per patient used: ``patient_id``, ``cadss`` (the exposure), ``n_cadss``
         (sessions it averages), ``response`` (0/1) and the covariates.
-    response, scale : str
-        The outcome column and scale.
+    outcome, scale : str
+        The outcome column (of the patients) and scale.
     infusions : int
         The exposure is the mean peak CADSS of each patient's first ``infusions``
         treatment sessions.
@@ -64,7 +64,7 @@ class DissociationResponseResult(ResultViews):
     params: pd.DataFrame = field(repr=False)
     coefficients: pd.DataFrame = field(repr=False)
     data: pd.DataFrame = field(repr=False)
-    response: str
+    outcome: str
     scale: str | None
     infusions: int
     per: float
@@ -100,7 +100,7 @@ class DissociationResponseResult(ResultViews):
         DataFrame
             ``n`` (patients), ``n_excluded``, ``n_responders``, ``loglik``, ``aic`` and
             ``df`` of the logistic model, ``converged``, ``method``
-            (``"logistic regression"``), ``response``, ``scale``, ``infusions``, ``per``,
+            (``"logistic regression"``), ``outcome``, ``scale``, ``infusions``, ``per``,
             ``level``.
         """
         k = len(self.coefficients)
@@ -115,7 +115,7 @@ class DissociationResponseResult(ResultViews):
                     "df": k,
                     "converged": self.converged,
                     "method": "logistic regression",
-                    "response": self.response,
+                    "outcome": self.outcome,
                     "scale": self.scale,
                     "infusions": self.infusions,
                     "per": self.per,
@@ -127,16 +127,16 @@ class DissociationResponseResult(ResultViews):
     def _title(self) -> str:
         return (
             f"Dissociation and response: mean peak CADSS of the first {self.infusions} "
-            f"session(s) and {self.response}{' (' + self.scale + ')' if self.scale else ''}; "
+            f"session(s) and {self.outcome}{' (' + self.scale + ')' if self.scale else ''}; "
             f"{self.n} patients"
         )
 
 
 def dissociation_response(
     safety,
-    outcomes,
+    data,
     *,
-    response: str = "ever_response",
+    outcome: str = "ever_response",
     scale: str | None = None,
     infusions: int = 1,
     per: float = 10.0,
@@ -151,21 +151,21 @@ def dissociation_response(
         Peak CADSS per session: :func:`ketanalysis.derive_safety` output (with
         scores), or a frame with ``patient_id``, ``cadss`` and ``infusion`` (or a score
         frame with CADSS rows, as for :func:`cadss_course`).
-    outcomes : Outcomes or DataFrame
+    data : Outcomes or DataFrame
         Per-patient outcomes: an :class:`~ketanalysis.Outcomes` (its ``patients``) or a
-        frame with ``patient_id`` and the ``response`` column.
-    response : str, default "ever_response"
+        frame with ``patient_id`` and the ``outcome`` column.
+    outcome : str, default "ever_response"
         A binary per-patient column, e.g. ``"ever_response"``, ``"ever_remission"``,
         ``"sustained_response"``.
     scale : str, optional
-        The scale of the outcome (default: the first scale of ``outcomes``).
+        The scale of the outcome (default: the first scale of ``data``).
     infusions : int, default 1
         Exposure: the mean peak CADSS over each patient's first ``infusions`` treatment
         sessions (those with a CADSS among them).
     per : float, default 10
         Odds ratio per ``per`` CADSS points.
     covariates : sequence of str
-        Per-patient columns of ``outcomes`` (or of the sessions, e.g. ``"route"``)
+        Per-patient columns of ``data`` (or of the sessions, e.g. ``"route"``)
         adjusted for in the logistic model (categorical when not numeric).
     level : float, default 0.95
 
@@ -214,13 +214,13 @@ def dissociation_response(
     early = frame.loc[(frame["infusion"] <= infusions).to_numpy() & frame["cadss"].notna()]
     g = early.groupby("patient_id", sort=True)["cadss"]
     expo = pd.DataFrame({"cadss": g.mean(), "n_cadss": g.count()}).reset_index()
-    pats, scale = _patients(outcomes, scale)
-    check_columns(pats, ["patient_id", response], "response")
+    pats, scale = _patients(data, scale)
+    check_columns(pats, ["patient_id", outcome], "outcome")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     cov_in_pats = [c for c in covariates if c in pats]
     cov_in_sessions = [c for c in covariates if c not in pats]
     check_columns(frame, cov_in_sessions, "covariates")
-    y = pats[["patient_id", response, *cov_in_pats]].rename(columns={response: "response"})
+    y = pats[["patient_id", outcome, *cov_in_pats]].rename(columns={outcome: "response"})
     merged = expo.merge(y, on="patient_id", how="outer", sort=True)
     if cov_in_sessions:
         first = frame.groupby("patient_id", sort=True)[cov_in_sessions].first().reset_index()
@@ -230,7 +230,7 @@ def dissociation_response(
         resp = resp.astype("Float64")
     resp = pd.to_numeric(resp, errors="coerce").astype(float)
     if resp.notna().any() and not resp.dropna().isin([0.0, 1.0]).all():
-        raise ValueError(f"response={response!r} must be binary (True/False or 0/1)")
+        raise ValueError(f"outcome={outcome!r} must be binary (True/False or 0/1)")
     merged["response"] = resp
     complete = merged[["cadss", "response", *covariates]].notna().all(axis=1).to_numpy()
     used = merged.loc[complete].reset_index(drop=True)
@@ -302,7 +302,7 @@ def dissociation_response(
         params=params,
         coefficients=coef,
         data=used[["patient_id", "cadss", "n_cadss", "response", *covariates]],
-        response=response,
+        outcome=outcome,
         scale=scale,
         infusions=int(infusions),
         per=float(per),
@@ -320,19 +320,17 @@ def _term(frame: pd.DataFrame, col: str) -> str:
     return f"C(Q({col!r}))"
 
 
-def _patients(outcomes, scale) -> tuple[pd.DataFrame, str | None]:
+def _patients(data, scale) -> tuple[pd.DataFrame, str | None]:
     from ..outcomes import Outcomes
 
-    if isinstance(outcomes, Outcomes):
-        pats = outcomes.patients
-        order = list(outcomes.scales)
-    elif isinstance(outcomes, pd.DataFrame):
-        pats = outcomes
+    if isinstance(data, Outcomes):
+        pats = data.patients
+        order = list(data.scales)
+    elif isinstance(data, pd.DataFrame):
+        pats = data
         order = [str(s) for s in pd.unique(pats["scale"].dropna())] if "scale" in pats else []
     else:
-        raise TypeError(
-            f"outcomes must be an Outcomes or a DataFrame, got {type(outcomes).__name__}"
-        )
+        raise TypeError(f"data must be an Outcomes or a DataFrame, got {type(data).__name__}")
     if "scale" not in pats:
         if scale is not None:
             raise ValueError(f"scale={scale!r} given but the outcomes have no 'scale' column")

@@ -44,7 +44,7 @@ def hedges_j(df) -> np.ndarray:
     return np.where(m > 1, out, np.nan)
 
 
-def cohens_d(x, y=None, *, level: float = 0.95, ci: str = "noncentral_t") -> pd.DataFrame:
+def cohens_d(x, y=None, *, level: float = 0.95, ci_method: str = "noncentral_t") -> pd.DataFrame:
     """Cohen's d of two independent samples, or d_z of one sample of changes.
 
     Parameters
@@ -55,7 +55,7 @@ def cohens_d(x, y=None, *, level: float = 0.95, ci: str = "noncentral_t") -> pd.
         dropped.
     level : float, default 0.95
         Confidence level.
-    ci : {"noncentral_t", "normal"}, default "noncentral_t"
+    ci_method : {"noncentral_t", "normal"}, default "noncentral_t"
         Exact interval by inverting the noncentral t distribution, or the large-sample
         normal interval ``estimate -/+ z * se``.
 
@@ -76,10 +76,10 @@ def cohens_d(x, y=None, *, level: float = 0.95, ci: str = "noncentral_t") -> pd.
     >>> cohens_d([1, 2, 3, 4], [0, 1, 2, 2])["estimate"].round(4).tolist()
     [1.0999]
     """
-    return _smd_frame(x, y, level=level, ci=ci, correct=False)
+    return _smd_frame(x, y, level=level, ci_method=ci_method, correct=False)
 
 
-def hedges_g(x, y=None, *, level: float = 0.95, ci: str = "noncentral_t") -> pd.DataFrame:
+def hedges_g(x, y=None, *, level: float = 0.95, ci_method: str = "noncentral_t") -> pd.DataFrame:
     """Hedges' g: Cohen's d (or d_z) times the exact small-sample correction J.
 
     Parameters and returned columns as for :func:`cohens_d`; ``measure`` is "hedges_g"
@@ -92,7 +92,7 @@ def hedges_g(x, y=None, *, level: float = 0.95, ci: str = "noncentral_t") -> pd.
     >>> hedges_g([1, 2, 3, 4], [0, 1, 2, 2])["estimate"].round(4).tolist()
     [0.9554]
     """
-    return _smd_frame(x, y, level=level, ci=ci, correct=True)
+    return _smd_frame(x, y, level=level, ci_method=ci_method, correct=True)
 
 
 def _clean(a) -> np.ndarray:
@@ -128,9 +128,9 @@ def _nct_ci(t: float, df: float, level: float) -> tuple[float, float]:
     return solve(1 - alpha / 2), solve(alpha / 2)
 
 
-def _smd(x, y, *, level, ci, correct) -> dict:
-    if ci not in _CI_METHODS:
-        raise ValueError(f"ci must be one of {', '.join(_CI_METHODS)}, got {ci!r}")
+def _smd(x, y, *, level, ci_method, correct) -> dict:
+    if ci_method not in _CI_METHODS:
+        raise ValueError(f"ci_method must be one of {', '.join(_CI_METHODS)}, got {ci_method!r}")
     check_level(level)
     x = _clean(x)
     z = _st.norm.ppf(0.5 + level / 2)
@@ -166,7 +166,7 @@ def _smd(x, y, *, level, ci, correct) -> dict:
         row = {"measure": "hedges_g" if correct else "cohens_d"}
         extra = {"n": n1 + n2, "n1": n1, "n2": n2, "mean_difference": m1 - m2, "sd": sd}
     se = np.sqrt(var) if np.isfinite(var) else np.nan
-    if ci == "noncentral_t":
+    if ci_method == "noncentral_t":
         with np.errstate(divide="ignore", invalid="ignore"):
             t = d / scale
         lo, hi = _nct_ci(float(t), float(df), level)
@@ -178,8 +178,8 @@ def _smd(x, y, *, level, ci, correct) -> dict:
     return row
 
 
-def _smd_frame(x, y, *, level, ci, correct) -> pd.DataFrame:
-    return pd.DataFrame([_smd(x, y, level=level, ci=ci, correct=correct)])
+def _smd_frame(x, y, *, level, ci_method, correct) -> pd.DataFrame:
+    return pd.DataFrame([_smd(x, y, level=level, ci_method=ci_method, correct=correct)])
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def _smd_frame(x, y, *, level, ci, correct) -> pd.DataFrame:
 def effect_size(
     data,
     *,
-    session,
+    at,
     value: str = "change",
     by: str | Sequence[str] | None = None,
     kind: str = "between",
@@ -196,7 +196,7 @@ def effect_size(
     groups: Sequence | None = None,
     scale: str | Sequence[str] | None = None,
     level: float = 0.95,
-    ci: str = "noncentral_t",
+    ci_method: str = "noncentral_t",
 ) -> pd.DataFrame:
     """Standardised mean difference at a session, between two arms or within groups.
 
@@ -205,7 +205,7 @@ def effect_size(
     data : Outcomes or DataFrame
         An :class:`~ketanalysis.Outcomes` (its ``assessments``) or a DataFrame shaped like
         it.
-    session : session value
+    at : session value
         The session (e.g. the end of induction) at which the values are compared.
     value : str, default "change"
         The column compared: ``"change"`` (from baseline), ``"pct_change"`` or, for
@@ -222,7 +222,7 @@ def effect_size(
     scale : str or list of str, optional
         Restrict to these scales (default: all; one row per scale).
     level : float, default 0.95
-    ci : {"noncentral_t", "normal"}, default "noncentral_t"
+    ci_method : {"noncentral_t", "normal"}, default "noncentral_t"
 
     Returns
     -------
@@ -252,11 +252,11 @@ def effect_size(
     n - 1), not the approximation ``1 - 3/(4(n1+n2) - 9)`` (Hedges LV. J Educ Stat
     1981;6:107-128); this is the correction of R's metafor ``escalc`` ("SMD", "SMCC").
 
-    ``ci="noncentral_t"`` (default) inverts the noncentral t distribution of
+    ``ci_method="noncentral_t"`` (default) inverts the noncentral t distribution of
     ``t = d / sqrt(1/n1 + 1/n2)`` (within: ``t = d_z sqrt(n)``) with m degrees of freedom
     and rescales the noncentrality limits to d; for g they are multiplied by J (Steiger JH,
     Fouladi RT 1997, in: What if there were no significance tests?; as MBESS and
-    effectsize do). ``ci="normal"`` uses ``estimate -/+ z se`` with the Hedges & Olkin
+    effectsize do). ``ci_method="normal"`` uses ``estimate -/+ z se`` with the Hedges & Olkin
     (1985) large-sample variance ``1/n1 + 1/n2 + est^2 / (2 (n1 + n2))`` (within:
     ``1/n + est^2 / (2n)``), the variance metafor reports; ``se`` is always this one.
 
@@ -265,7 +265,7 @@ def effect_size(
     >>> import ketanalysis as ka
     >>> from ketanalysis.stats.effects import effect_size
     >>> out = ka.derive(ka.simulate_cohort(120, seed=2, arms=("ketamine", "placebo")))
-    >>> es = effect_size(out, session=7, by="arm", scale="MADRS")
+    >>> es = effect_size(out, at=7, by="arm", scale="MADRS")
     >>> es[["group1", "group2", "measure"]].to_numpy().tolist()
     [['ketamine', 'placebo', 'hedges_g']]
     """
@@ -273,8 +273,8 @@ def effect_size(
         raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
     if measure not in _MEASURES:
         raise ValueError(f"measure must be one of {', '.join(_MEASURES)}, got {measure!r}")
-    if ci not in _CI_METHODS:
-        raise ValueError(f"ci must be one of {', '.join(_CI_METHODS)}, got {ci!r}")
+    if ci_method not in _CI_METHODS:
+        raise ValueError(f"ci_method must be one of {', '.join(_CI_METHODS)}, got {ci_method!r}")
     check_level(level)
     frame = assessment_frame(data)
     check_columns(frame, ["session"], "session")
@@ -291,14 +291,13 @@ def effect_size(
     if kind == "between" and len(by_cols) != 1:
         raise ValueError(f"kind='between' needs by= naming one column (the arms), got by={by!r}")
     frame = filter_scales(frame, scale)
-    at = (frame["session"] == session).to_numpy()
-    if not at.any():
+    here = (frame["session"] == at).to_numpy()
+    if not here.any():
         present = pd.unique(frame["session"].dropna())
         raise ValueError(
-            f"session={session!r} has no assessments; sessions present: "
-            f"{', '.join(map(str, present))}"
+            f"at={at!r} has no assessments; sessions present: {', '.join(map(str, present))}"
         )
-    frame = frame.loc[at]
+    frame = frame.loc[here]
     values = as_float(frame[value], "value", value)
     frame = frame.assign(_v=values)
     correct = measure == "hedges_g"
@@ -311,8 +310,8 @@ def effect_size(
             x = part.loc[part[by_cols[0]] == g1, "_v"]
             y = part.loc[part[by_cols[0]] == g2, "_v"]
             row = _strata_row(strata, key)
-            row.update(session=session, group1=g1, group2=g2, kind=kind)
-            row.update(_smd(x, y, level=level, ci=ci, correct=correct))
+            row.update(session=at, group1=g1, group2=g2, kind=kind)
+            row.update(_smd(x, y, level=level, ci_method=ci_method, correct=correct))
             rows.append(row)
     else:
         keys = strata + by_cols
@@ -321,8 +320,8 @@ def effect_size(
         )
         for key, part in parts:
             row = _strata_row(keys, key)
-            row.update(session=session, kind=kind)
-            row.update(_smd(part["_v"], None, level=level, ci=ci, correct=correct))
+            row.update(session=at, kind=kind)
+            row.update(_smd(part["_v"], None, level=level, ci_method=ci_method, correct=correct))
             rows.append(row)
     res = pd.DataFrame(rows)
     res.insert(res.columns.get_loc("measure") + 1, "variable", value)
@@ -341,7 +340,7 @@ def nnt(
     outcome: str = "response",
     by: str,
     groups: Sequence | None = None,
-    session=None,
+    at=None,
     scale: str | Sequence[str] | None = None,
     level: float = 0.95,
     higher_is_better: bool | None = None,
@@ -350,7 +349,7 @@ def nnt(
 
     Parameters
     ----------
-    data, outcome, session, scale, level
+    data, outcome, at, scale, level
         As for :func:`ketanalysis.stats.summary.rates`.
     by : str
         The column defining the two arms.
@@ -366,7 +365,7 @@ def nnt(
     DataFrame
         One row per scale:
 
-        - ``scale``, ``session`` (with ``session=``), ``outcome``, ``group1``, ``group2``;
+        - ``scale``, ``session`` (with ``at=``), ``outcome``, ``group1``, ``group2``;
         - ``risk_difference`` = rate(group1) - rate(group2), with ``rd_ci_low``,
           ``rd_ci_high``: Newcombe's hybrid score interval;
         - ``estimate``: the NNT, signed on Altman's scale: ``1 / b`` where ``b`` is the
@@ -403,7 +402,7 @@ def nnt(
     if higher_is_better is None:
         higher_is_better = outcome not in _BAD_OUTCOMES
     diff = rate_difference(
-        data, outcome=outcome, by=by, groups=groups, session=session, scale=scale, level=level
+        data, outcome=outcome, by=by, groups=groups, at=at, scale=scale, level=level
     )
     rd = diff["estimate"].to_numpy(dtype=float)
     lo = diff["ci_low"].to_numpy(dtype=float)

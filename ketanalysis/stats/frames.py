@@ -42,7 +42,7 @@ PATIENT_OUTCOMES = {
     "relapse": "relapse",
     "suicidality_resolved": "suicidality_resolved",
 }
-#: Per-assessment outcomes (``rates(..., session=...)``): ``Outcomes.assessments`` columns.
+#: Per-assessment outcomes (``rates(..., at=...)``): ``Outcomes.assessments`` columns.
 ASSESSMENT_OUTCOMES = {"response": "response", "remission": "remission"}
 #: The events with a time: ``time_to_<event>`` and ``<event>_event`` columns.
 EVENTS = ("response", "remission", "relapse")
@@ -161,7 +161,7 @@ def one_scale(data, frame: pd.DataFrame, scale) -> tuple[pd.DataFrame, str | Non
     return filter_scales(frame, scale), scale
 
 
-def outcome_frame(data, outcome, session) -> tuple[pd.DataFrame, str]:
+def outcome_frame(data, outcome, at) -> tuple[pd.DataFrame, str]:
     """The frame and column of an outcome of :func:`~ketanalysis.stats.rates`.
 
     Parameters
@@ -169,8 +169,8 @@ def outcome_frame(data, outcome, session) -> tuple[pd.DataFrame, str]:
     data : Outcomes or DataFrame
     outcome : str
         A key of :data:`PATIENT_OUTCOMES` (or a boolean patients column) or, with
-        ``session``, of :data:`ASSESSMENT_OUTCOMES`.
-    session : session value or None
+        ``at``, of :data:`ASSESSMENT_OUTCOMES`.
+    at : session value or None
         None: per patient; else the assessments at that session.
 
     Returns
@@ -180,7 +180,7 @@ def outcome_frame(data, outcome, session) -> tuple[pd.DataFrame, str]:
     """
     if not isinstance(outcome, str):
         raise ValueError(f"outcome must be a string, got {outcome!r}")
-    if session is None:
+    if at is None:
         frame = patient_frame(data)
         if outcome in PATIENT_OUTCOMES and PATIENT_OUTCOMES[outcome] in frame.columns:
             return frame, PATIENT_OUTCOMES[outcome]
@@ -194,18 +194,18 @@ def outcome_frame(data, outcome, session) -> tuple[pd.DataFrame, str]:
     frame = assessment_frame(data)
     if outcome not in ASSESSMENT_OUTCOMES:
         raise ValueError(
-            f"outcome={outcome!r} is not available per session; valid with session=: "
+            f"outcome={outcome!r} is not available per session; valid with at=: "
             f"{', '.join(ASSESSMENT_OUTCOMES)}"
         )
     check_columns(frame, ["session", ASSESSMENT_OUTCOMES[outcome]], "outcome")
-    at = frame["session"] == session
-    if not at.any():
+    rows = frame["session"] == at
+    if not rows.any():
         sessions = pd.unique(frame["session"].dropna())
         raise ValueError(
-            f"session={session!r} has no assessments; sessions present: "
+            f"at={at!r} has no assessments; sessions present: "
             f"{', '.join(map(str, sorted(sessions, key=sort_key)))}"
         )
-    return frame.loc[at.to_numpy()], ASSESSMENT_OUTCOMES[outcome]
+    return frame.loc[rows.to_numpy()], ASSESSMENT_OUTCOMES[outcome]
 
 
 def patsy_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -92,10 +92,10 @@ class GEEResult(ResultViews):
         ``alpha``; ar1: ``rho``; unstructured: one ``corr(s1, s2)`` per session pair).
     formula, cov_struct, family, scale, level
         The settings.
-    n_obs, n_clusters : int
+    n_obs, n_patients : int
         Assessments and patients used.
     n_excluded : int
-        Assessments dropped for a missing outcome, covariate, subject or session.
+        Assessments dropped for a missing outcome, covariate, patient or session.
     converged : bool
     """
 
@@ -106,7 +106,7 @@ class GEEResult(ResultViews):
     family: str
     scale: str | None
     n_obs: int
-    n_clusters: int
+    n_patients: int
     n_excluded: int
     converged: bool
     level: float = 0.95
@@ -140,7 +140,7 @@ class GEEResult(ResultViews):
         return pd.DataFrame(
             [
                 {
-                    "n": self.n_clusters,
+                    "n": self.n_patients,
                     "n_obs": self.n_obs,
                     "n_excluded": self.n_excluded,
                     "df": len(self.params),
@@ -158,7 +158,7 @@ class GEEResult(ResultViews):
     def _title(self) -> str:
         return (
             f"GEE ({self.family}, {self.cov_struct} working correlation): {self.formula}; "
-            f"{self.n_obs} assessments of {self.n_clusters} patients"
+            f"{self.n_obs} assessments of {self.n_patients} patients"
         )
 
 
@@ -167,7 +167,7 @@ def gee(
     formula: str,
     *,
     cov_struct: str = "exchangeable",
-    subject: str = "patient_id",
+    patient: str = "patient_id",
     session: str = "session",
     family: str = "binomial",
     scale: str | None = None,
@@ -190,7 +190,7 @@ def gee(
         Working correlation within a patient. ``"ar1"``: ``rho^|j - k|`` for the j-th and
         k-th assessments of a patient in session order (a missed session is not a gap);
         ``"unstructured"``: one correlation per pair of sessions.
-    subject : str, default "patient_id"
+    patient : str, default "patient_id"
         The cluster column.
     session : str, default "session"
         The time column (ordering, AR1 distances, unstructured positions); numeric or an
@@ -250,17 +250,17 @@ def gee(
     if family not in families:
         raise ValueError(f"family must be one of {', '.join(families)}, got {family!r}")
     frame, scale = _model_frame(data, scale, post_baseline)
-    check_columns(frame, [subject], "subject")
+    check_columns(frame, [patient], "patient")
     check_columns(frame, [session], "session")
     n_rows = len(frame)
-    y, x, rows = _design(formula, frame, [subject, session])
+    y, x, rows = _design(formula, frame, [patient, session])
     if not len(rows):
         raise ValueError(f"formula={formula!r}: no complete rows")
     endog = y.iloc[:, 0].to_numpy(dtype=float)
     if family == "binomial" and not np.isin(endog, (0.0, 1.0)).all():
         raise ValueError(f"formula={formula!r}: a binomial outcome must be 0/1 or boolean")
     skey = session_key(rows[session], session)
-    groups = pd.factorize(rows[subject])[0]
+    groups = pd.factorize(rows[patient])[0]
     order = np.lexsort((skey, groups))
     endog, exog = endog[order], x.to_numpy(dtype=float)[order]
     groups, skey = groups[order], skey[order]
@@ -304,7 +304,7 @@ def gee(
         family=family,
         scale=scale,
         n_obs=len(endog),
-        n_clusters=len(np.unique(groups)),
+        n_patients=len(np.unique(groups)),
         n_excluded=n_rows - len(endog),
         converged=converged,
         level=level,
@@ -350,7 +350,7 @@ class LMMResult(ResultViews):
         not SDs).
     formula, random, time, reml, scale, level
         The settings.
-    n_obs, n_groups, n_excluded : int
+    n_obs, n_patients, n_excluded : int
     loglik : float
         (Restricted) log-likelihood at the estimate.
     converged : bool
@@ -364,7 +364,7 @@ class LMMResult(ResultViews):
     reml: bool
     scale: str | None
     n_obs: int
-    n_groups: int
+    n_patients: int
     n_excluded: int
     loglik: float
     converged: bool
@@ -400,7 +400,7 @@ class LMMResult(ResultViews):
         return pd.DataFrame(
             [
                 {
-                    "n": self.n_groups,
+                    "n": self.n_patients,
                     "n_obs": self.n_obs,
                     "n_excluded": self.n_excluded,
                     "loglik": self.loglik,
@@ -420,7 +420,7 @@ class LMMResult(ResultViews):
     def _title(self) -> str:
         return (
             f"Linear mixed model (random {self.random}, {'REML' if self.reml else 'ML'}): "
-            f"{self.formula}; {self.n_obs} assessments of {self.n_groups} patients"
+            f"{self.formula}; {self.n_obs} assessments of {self.n_patients} patients"
         )
 
 
@@ -429,7 +429,7 @@ def lmm(
     formula: str,
     *,
     random: str = "intercept",
-    subject: str = "patient_id",
+    patient: str = "patient_id",
     time: str = "session",
     reml: bool = True,
     scale: str | None = None,
@@ -448,7 +448,7 @@ def lmm(
     random : {"intercept", "slope"}, default "intercept"
         Random intercept per patient, or a random intercept and a random slope in ``time``
         with an unstructured 2 x 2 covariance.
-    subject : str, default "patient_id"
+    patient : str, default "patient_id"
     time : str, default "session"
         Numeric column of the random slope (``"session"`` or ``"day"``).
     reml : bool, default True
@@ -490,8 +490,8 @@ def lmm(
     if random not in RANDOM:
         raise ValueError(f"random must be one of {', '.join(RANDOM)}, got {random!r}")
     frame, scale = _model_frame(data, scale, post_baseline)
-    check_columns(frame, [subject], "subject")
-    extra = [subject]
+    check_columns(frame, [patient], "patient")
+    extra = [patient]
     if random == "slope":
         check_columns(frame, [time], "time")
         extra.append(time)
@@ -499,7 +499,7 @@ def lmm(
     y, x, rows = _design(formula, frame, extra)
     if not len(rows):
         raise ValueError(f"formula={formula!r}: no complete rows")
-    groups = pd.factorize(rows[subject])[0]
+    groups = pd.factorize(rows[patient])[0]
     if random == "slope":
         t = session_key(rows[time], time)
         exog_re = np.column_stack([np.ones(len(t)), t])
@@ -550,7 +550,7 @@ def lmm(
         reml=reml,
         scale=scale,
         n_obs=len(rows),
-        n_groups=len(np.unique(groups)),
+        n_patients=len(np.unique(groups)),
         n_excluded=n_rows - len(rows),
         loglik=float(fit.llf),
         converged=converged,

@@ -52,11 +52,11 @@ class PrimaryMMRM:
         Last session in the model (the sessions after baseline up to and including it; a
         label for ordered categorical sessions); None: every session after baseline. It is
         also the session of :meth:`contrast` by default (the primary endpoint).
-    reference : str or None, default None
+    ref : str or None, default None
         Control arm of the primary contrast (treatment minus control). None: the last arm
         in sort order, so that with two arms the contrast is the first minus the second
         arm, the row of the pairwise differences (``MMRMResult.contrasts``).
-    response, baseline : str
+    value, baseline : str
         Columns of the change from baseline and of the baseline score (as in
         :attr:`ketanalysis.Outcomes.assessments`); the sessions are in ``session``.
 
@@ -77,8 +77,8 @@ class PrimaryMMRM:
     >>> data = primary.data(out, scale="MADRS", arm="route")
     >>> sorted(data["session"].unique().tolist())
     [1, 2, 3, 4, 5, 6]
-    >>> res = primary.fit(data, arm="route", reference="IV")
-    >>> res.converged, res.reference
+    >>> res = primary.fit(data, arm="route", ref="IV")
+    >>> res.converged, res.ref
     (True, 'IV')
     >>> res.contrast()[["contrast", "estimate"]].round(2).to_dict("list")
     {'contrast': ['IM - IV', 'intranasal - IV'], 'estimate': [5.18, 2.99]}
@@ -87,8 +87,8 @@ class PrimaryMMRM:
     covariance: str = "us"
     df: str = "kenward-roger"
     until: int | float | None = None
-    reference: str | None = None
-    response: str = "change"
+    ref: str | None = None
+    value: str = "change"
     baseline: str = "baseline"
 
     def __post_init__(self):
@@ -102,7 +102,7 @@ class PrimaryMMRM:
             isinstance(self.until, bool) or not isinstance(self.until, (int, float, np.number, str))
         ):
             raise ValueError(f"until: expected a session value or None, got {self.until!r}")
-        for name in ("response", "baseline"):
+        for name in ("value", "baseline"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.isidentifier():
                 raise ValueError(f"{name}: expected a column name, got {value!r}")
@@ -122,16 +122,16 @@ class PrimaryMMRM:
             form of SAS's ``BASVAL*VISIT THERAPY*VISIT``; the same columns).
         """
         s = _SESSION
-        return f"{self.response} ~ {self.baseline}*C({s}) + {arm}*C({s})"
+        return f"{self.value} ~ {self.baseline}*C({s}) + {arm}*C({s})"
 
-    def data(self, outcomes, *, scale: str, arm: str, until=_UNSET) -> pd.DataFrame:
+    def data(self, data, *, scale: str, arm: str, until=_UNSET) -> pd.DataFrame:
         """Rows of the model: the scale's post-baseline assessments up to ``until``.
 
         Parameters
         ----------
-        outcomes : Outcomes
+        data : Outcomes
             Derived outcomes (:func:`ketanalysis.derive`); its ``assessments`` have
-            ``scale``, ``post_baseline``, the response, baseline and session columns and
+            ``scale``, ``post_baseline``, the value (change), baseline and session columns and
             ``arm``.
         scale : str
             Scale key of the primary outcome, e.g. ``"MADRS"``.
@@ -143,27 +143,27 @@ class PrimaryMMRM:
         Returns
         -------
         DataFrame
-            ``patient_id``, the session, response and baseline columns and ``arm``, one row
+            ``patient_id``, the session, value and baseline columns and ``arm``, one row
             per patient and session with a known change, with a fresh index.
         """
         until = self.until if until is _UNSET else until
-        a = outcomes.assessments
+        a = data.assessments
         missing = [
             c
-            for c in ("scale", "post_baseline", self.response, self.baseline, _SESSION, arm)
+            for c in ("scale", "post_baseline", self.value, self.baseline, _SESSION, arm)
             if c not in a.columns
         ]
         if missing:
-            raise ValueError(f"outcomes: the assessments have no column(s) {missing}")
+            raise ValueError(f"data: the assessments have no column(s) {missing}")
         keep = (a["scale"] == scale).to_numpy() & a["post_baseline"].to_numpy(dtype=bool)
-        keep &= a[self.response].notna().to_numpy() & a[arm].notna().to_numpy()
+        keep &= a[self.value].notna().to_numpy() & a[arm].notna().to_numpy()
         if until is not None:
             keep &= (a[_SESSION] <= until).to_numpy(dtype=bool)
-        cols = ["patient_id", _SESSION, self.response, self.baseline, arm]
+        cols = ["patient_id", _SESSION, self.value, self.baseline, arm]
         return a.loc[keep, cols].reset_index(drop=True)
 
     def fit(
-        self, data: pd.DataFrame, *, arm: str = "arm", reference=_UNSET, retry: bool = True
+        self, data: pd.DataFrame, *, arm: str = "arm", ref=_UNSET, retry: bool = True
     ) -> PrimaryFit:
         """Fit the model; refit once from a diagonal start if it does not converge.
 
@@ -173,11 +173,11 @@ class PrimaryMMRM:
             Rows of the model, e.g. from :meth:`data`.
         arm : str, default "arm"
             Column of the arms.
-        reference : str or None, optional
+        ref : str or None, optional
             Control arm of :meth:`PrimaryFit.contrast`; default the definition's.
         retry : bool, default True
             When the fit from the default (pairwise moment) start does not converge, refit
-            once from a diagonal start of the per-session variances of the response:
+            once from a diagonal start of the per-session variances of the value:
             moment starts can be far from positive definite with few patients per session.
 
         Returns
@@ -194,12 +194,12 @@ class PrimaryMMRM:
         ``result=None``, ``error`` the exception and ``message`` ``"could not be fitted:
         ..."``. Warnings of the fit are recorded in ``PrimaryFit.warnings``, not shown.
         """
-        reference = self.reference if reference is _UNSET else reference
+        ref = self.ref if ref is _UNSET else ref
         n = int(data["patient_id"].nunique()) if "patient_id" in data.columns else 0
         result, problem, caught, error = self._attempt(data, arm, start=None)
         converged = error is None and not problem.startswith("did not converge")
         if not converged and error is None and retry:
-            var = data.groupby(_SESSION, sort=True)[self.response].var().to_numpy(dtype=float)
+            var = data.groupby(_SESSION, sort=True)[self.value].var().to_numpy(dtype=float)
             fallback = np.nanmean(var) if np.isfinite(var).any() else 1.0
             var = np.where(np.isfinite(var) & (var > 0), var, fallback)
             second, second_problem, second_caught, second_error = self._attempt(
@@ -210,13 +210,13 @@ class PrimaryMMRM:
                 problem = "refitted from a diagonal start"
             else:
                 problem = f"{problem}; {second_problem}"
-        if reference is None and arm in data.columns:
+        if ref is None and arm in data.columns:
             levels = sorted(pd.unique(data[arm].dropna()).tolist())
-            reference = levels[-1] if levels else None
+            ref = levels[-1] if levels else None
         return PrimaryFit(
             definition=self,
             arm=arm,
-            reference=reference,
+            ref=ref,
             result=result,
             converged=converged,
             message=problem,
@@ -249,7 +249,7 @@ class PrimaryMMRM:
         return res, "; ".join(notes), caught, None
 
     def contrast(
-        self, result: MMRMResult, *, arm: str = "arm", reference=_UNSET, at=_UNSET, level=0.95
+        self, result: MMRMResult, *, arm: str = "arm", ref=_UNSET, at=_UNSET, level=0.95
     ) -> pd.DataFrame:
         """The difference of LS-mean changes between arms at one session.
 
@@ -259,7 +259,7 @@ class PrimaryMMRM:
             A fit of this definition.
         arm : str, default "arm"
             Column of the arms.
-        reference : str or None, optional
+        ref : str or None, optional
             Control arm; default the definition's (None: the last arm in sort order).
         at : int, float or None, optional
             Session; default ``until`` (None: the last session of the fit).
@@ -273,18 +273,18 @@ class PrimaryMMRM:
             - control"``), ``estimate``, ``se``, ``df``, ``t``, ``p_value``, ``ci_low``,
             ``ci_high`` (:meth:`MMRMResult.contrasts` with ``method="trt.vs.ctrl"``).
         """
-        reference = self.reference if reference is _UNSET else reference
+        ref = self.ref if ref is _UNSET else ref
         at = self.until if at is _UNSET else at
         if at is None:
             at = result.sessions[-1]
-        if reference is None:
+        if ref is None:
             lsm = result.lsmeans(arm, by=_SESSION, at={_SESSION: [at]}, level=level)
-            reference = sorted(lsm[arm].tolist())[-1]
+            ref = sorted(lsm[arm].tolist())[-1]
         return result.contrasts(
             arm,
             by=_SESSION,
             method="trt.vs.ctrl",
-            ref=reference,
+            ref=ref,
             at={_SESSION: [at]},
             level=level,
         )
@@ -300,7 +300,7 @@ class PrimaryFit:
         The definition fitted.
     arm : str
         Column of the arms.
-    reference : str or None
+    ref : str or None
         Control arm of :meth:`contrast` (resolved: the definition's, else the last arm in
         sort order).
     result : MMRMResult or None
@@ -324,7 +324,7 @@ class PrimaryFit:
 
     definition: PrimaryMMRM
     arm: str
-    reference: object
+    ref: object
     result: MMRMResult | None
     converged: bool
     message: str
@@ -338,7 +338,7 @@ class PrimaryFit:
         return self.definition.formula(self.arm)
 
     def contrast(self, at=_UNSET, *, level: float = 0.95) -> pd.DataFrame:
-        """:meth:`PrimaryMMRM.contrast` of this fit (treatment minus :attr:`reference`).
+        """:meth:`PrimaryMMRM.contrast` of this fit (treatment minus :attr:`ref`).
 
         Raises
         ------
@@ -349,9 +349,7 @@ class PrimaryFit:
             raise ValueError(f"the MMRM {self.message}")
         if not self.converged:
             warnings.warn(f"the MMRM {self.message}", MMRMConvergenceWarning, stacklevel=2)
-        return self.definition.contrast(
-            self.result, arm=self.arm, reference=self.reference, at=at, level=level
-        )
+        return self.definition.contrast(self.result, arm=self.arm, ref=self.ref, at=at, level=level)
 
     def primary_values(self, at=_UNSET, *, level: float = 0.95) -> dict:
         """The first row of :meth:`contrast` as floats: ``estimate``, ``se``, ``ci_low``,

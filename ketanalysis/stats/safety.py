@@ -42,7 +42,7 @@ ANY_AE = "any adverse event"
 def ae_incidence(
     data,
     *,
-    per: str = "patient",
+    unit: str = "patient",
     by: str | Sequence[str] | None = None,
     adverse_events: pd.DataFrame | None = None,
     terms: bool = True,
@@ -59,7 +59,7 @@ def ae_incidence(
         exposure, its ``adverse_events`` the events), or a sessions frame (one row per
         patient x session exposed: ``patient_id``, ``session`` and the ``by`` columns)
         with the events in ``adverse_events``.
-    per : {"patient", "session"}, default "patient"
+    unit : {"patient", "session"}, default "patient"
         Unit of incidence: patients with at least one event among the patients treated,
         or sessions with at least one event among the sessions.
     by : str or list of str, optional
@@ -88,7 +88,7 @@ def ae_incidence(
         seen anywhere appears in every group (k = 0 where none occurred):
 
         - the ``by`` columns; ``ae_term``;
-        - ``per``: ``"patient"`` or ``"session"``;
+        - ``unit``: ``"patient"`` or ``"session"``;
         - ``k``: patients (sessions) with at least one such event; ``n``: patients
           (sessions) treated in the group; ``rate`` = k / n;
         - ``ci_low``, ``ci_high``: Wilson score interval (no continuity correction);
@@ -112,8 +112,8 @@ def ae_incidence(
     [['IM', 22, 23], ['IV', 93, 96], ['intranasal', 31, 31]]
     """
     check_level(level)
-    if per not in ("patient", "session"):
-        raise ValueError(f"per must be 'patient' or 'session', got {per!r}")
+    if unit not in ("patient", "session"):
+        raise ValueError(f"unit must be 'patient' or 'session', got {unit!r}")
     if min_severity is not None and min_severity not in AE_SEVERITIES:
         raise ValueError(
             f"min_severity must be one of {', '.join(AE_SEVERITIES)} or None, got {min_severity!r}"
@@ -131,7 +131,7 @@ def ae_incidence(
     if serious:
         ser = events.loc[ev.index, "serious"].astype("boolean").fillna(False)
         ev = ev.loc[ser.to_numpy(dtype=bool)]
-    unit = ["patient_id"] if per == "patient" else keys
+    counted = ["patient_id"] if unit == "patient" else keys
     expo = sessions[[*keys, *by_cols]]
     # events take the groups of their session; events at sessions outside the exposure
     # frame are an error (they would count without a denominator)
@@ -149,12 +149,16 @@ def ae_incidence(
     ev_any = ev.assign(ae_term=ANY_AE)
     ev_all = pd.concat([ev_any, ev], ignore_index=True) if terms else ev_any
     gcols = [*by_cols, "ae_term"]
-    exposed = expo.drop_duplicates([*unit, *by_cols])
+    exposed = expo.drop_duplicates([*counted, *by_cols])
     if by_cols:
         n = exposed.groupby(by_cols, dropna=False, sort=True, observed=True).size()
     else:
         n = pd.Series([len(exposed)], index=pd.Index([0], name="_all"))
-    k = ev_all.drop_duplicates([*unit, *gcols]).groupby(gcols, dropna=False, observed=True).size()
+    k = (
+        ev_all.drop_duplicates([*counted, *gcols])
+        .groupby(gcols, dropna=False, observed=True)
+        .size()
+    )
     n_events = ev_all.groupby(gcols, dropna=False, observed=True).size()
     term_list = [ANY_AE, *all_terms]
     if by_cols:
@@ -182,7 +186,7 @@ def ae_incidence(
     with np.errstate(divide="ignore", invalid="ignore"):
         grid["rate"] = np.where(nv > 0, kv / np.where(nv > 0, nv, 1), np.nan)
     grid["ci_low"], grid["ci_high"] = lo, hi
-    grid["per"] = per
+    grid["unit"] = unit
     grid["_t"] = grid["ae_term"].map({t: i for i, t in enumerate(term_list)})
     if by_cols:
         grid["_g"] = (
@@ -193,7 +197,7 @@ def ae_incidence(
         grid = grid.sort_values(["_g", "_t"], kind="stable")
     else:
         grid = grid.sort_values("_t", kind="stable")
-    cols = [*by_cols, "ae_term", "per", "k", "n", "rate", "ci_low", "ci_high", "n_events"]
+    cols = [*by_cols, "ae_term", "unit", "k", "n", "rate", "ci_low", "ci_high", "n_events"]
     return grid[cols].reset_index(drop=True)
 
 
@@ -374,7 +378,7 @@ def cadss_trend(
             p_value=float(p["p_value"]),
             log_estimate=float(p["estimate"]),
             se=float(p["se"]),
-            n=fit.n_clusters,
+            n=fit.n_patients,
             n_obs=fit.n_obs,
             converged=fit.converged,
         )

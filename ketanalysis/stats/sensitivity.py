@@ -26,7 +26,7 @@ METHODS = ("observed", "locf", "bocf")
 def responders(
     data,
     *,
-    session,
+    at,
     method: str | Sequence[str] = "observed",
     by: str | Sequence[str] | None = None,
     outcome: str = "response",
@@ -41,14 +41,14 @@ def responders(
     data : Outcomes or DataFrame
         An :class:`~ketanalysis.Outcomes` (its ``assessments``) or a DataFrame shaped like
         it; every patient is assumed to have a baseline row.
-    session : session value
+    at : session value
         The session at which the rate is taken (e.g. the end of induction).
     method : {"observed", "locf", "bocf"} or a list of them, default "observed"
-        ``"observed"``: observed case, only the patients assessed at ``session``.
+        ``"observed"``: observed case, only the patients assessed at ``at``.
         ``"locf"``: last observation carried forward, every patient; one missing at
-        ``session`` counts with their last assessment before it (the baseline, which is
+        ``at`` counts with their last assessment before it (the baseline, which is
         never a response, if there is none after it). ``"bocf"``: baseline observation
-        carried forward, every patient; one missing at ``session`` counts as at baseline:
+        carried forward, every patient; one missing at ``at`` counts as at baseline:
         change 0, so not a responder (and not a remitter: derive defines both as False at
         baseline).
     by : str or list of str, optional
@@ -68,10 +68,10 @@ def responders(
         - ``method``, ``scale``, ``session``, the ``by`` columns, ``outcome``;
         - ``k``: responders; ``n``: patients counted;
         - ``n_imputed``: patients counted with a carried-forward value (0 for observed);
-        - ``n_missing``: patients without an assessment at ``session`` (left out of ``n``
+        - ``n_missing``: patients without an assessment at ``at`` (left out of ``n``
           for observed, carried forward otherwise);
         - ``n_excluded``: patients whose outcome is undefined (response with a baseline of
-          0) or who have no assessment at or before ``session``;
+          0) or who have no assessment at or before ``at``;
         - ``rate``, ``ci_low``, ``ci_high``: k / n with the Wilson score interval.
 
     Notes
@@ -88,7 +88,7 @@ def responders(
     >>> import ketanalysis as ka
     >>> from ketanalysis.stats.sensitivity import responders
     >>> out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"))
-    >>> r = responders(out, session=7, method=["observed", "locf", "bocf"], scale="MADRS")
+    >>> r = responders(out, at=7, method=["observed", "locf", "bocf"], scale="MADRS")
     >>> r[["method", "k", "n"]].to_numpy().tolist()
     [['observed', 78, 132], ['locf', 80, 150], ['bocf', 78, 150]]
     """
@@ -110,9 +110,9 @@ def responders(
     by_cols = by_list(frame, by)
     frame = filter_scales(frame, scale)
     skey = session_key(frame["session"], "session")
-    target = _target_key(frame["session"], session)
+    target = _target_key(frame["session"], at)
     if not np.any(skey == target):
-        raise ValueError(f"session={session!r} has no assessments")
+        raise ValueError(f"at={at!r} has no assessments")
     strata = ["scale"] if "scale" in frame.columns else []
     unit = [patient, *strata]
     work = frame[unit + by_cols].copy()
@@ -175,7 +175,7 @@ def responders(
                 }
             )
         res.insert(0, "method", m)
-        res.insert(1 + len(strata), "session", session)
+        res.insert(1 + len(strata), "session", at)
         res.insert(2 + len(keys), "outcome", outcome)
         results.append(res)
     res = pd.concat(results, ignore_index=True)
@@ -190,15 +190,15 @@ def responders(
     return res
 
 
-def _target_key(col: pd.Series, session) -> float:
+def _target_key(col: pd.Series, at) -> float:
     if isinstance(col.dtype, pd.CategoricalDtype):
         cats = list(col.cat.categories)
-        if session not in cats:
+        if at not in cats:
             raise ValueError(
-                f"session={session!r} is not a session level; levels: {', '.join(map(str, cats))}"
+                f"at={at!r} is not a session level; levels: {', '.join(map(str, cats))}"
             )
-        return float(cats.index(session))
+        return float(cats.index(at))
     try:
-        return float(session)
+        return float(at)
     except (TypeError, ValueError):
-        raise ValueError(f"session={session!r} must be a session value") from None
+        raise ValueError(f"at={at!r} must be a session value") from None

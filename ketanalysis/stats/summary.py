@@ -132,7 +132,7 @@ def rates(
     *,
     outcome: str = "response",
     by: str | Sequence[str] | None = None,
-    session=None,
+    at=None,
     scale: str | Sequence[str] | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -142,16 +142,16 @@ def rates(
     ----------
     data : Outcomes or DataFrame
         An :class:`~ketanalysis.Outcomes`, or a DataFrame shaped like its ``patients``
-        (without ``session``) or ``assessments`` (with ``session``).
+        (without ``at``) or ``assessments`` (with ``at``).
     outcome : str, default "response"
         Per patient: ``"response"`` (``ever_response``), ``"remission"``
         (``ever_remission``), ``"rapid_response"``, ``"sustained_response"``,
         ``"stable_remission"``, ``"stable_response"``, ``"relapse"`` (among the patients at
         risk) or ``"suicidality_resolved"``; any other boolean column of ``patients`` may be
-        named directly. With ``session``: ``"response"`` or ``"remission"`` at that session.
+        named directly. With ``at``: ``"response"`` or ``"remission"`` at that session.
     by : str or list of str, optional
         Grouping columns (e.g. ``"arm"``).
-    session : session value, optional
+    at : session value, optional
         Rate among the assessments at this session (an observed-case rate) instead of the
         per-patient outcome.
     scale : str or list of str, optional
@@ -164,7 +164,7 @@ def rates(
     DataFrame
         One row per scale x group:
 
-        - ``scale``, ``session`` (with ``session=``), the ``by`` columns;
+        - ``scale``, ``session`` (with ``at=``), the ``by`` columns;
         - ``outcome``: the outcome name;
         - ``k``: patients (assessments) with the outcome; ``n``: with a known outcome;
         - ``n_excluded``: rows whose outcome is missing (relapse of patients not at risk,
@@ -191,7 +191,7 @@ def rates(
     [[83.0, 150.0, 0.553]]
     """
     check_level(level)
-    frame, column = outcome_frame(data, outcome, session)
+    frame, column = outcome_frame(data, outcome, at)
     by_cols = by_list(frame, by)
     frame = filter_scales(frame, scale)
     keys = (["scale"] if "scale" in frame.columns else []) + by_cols
@@ -207,8 +207,8 @@ def rates(
         )
     res["n_excluded"] = res.pop("size") - res["n"]
     res.insert(len(keys), "outcome", outcome)
-    if session is not None:
-        res.insert(1 if "scale" in keys else 0, "session", session)
+    if at is not None:
+        res.insert(1 if "scale" in keys else 0, "session", at)
     k = res["k"].to_numpy(dtype=float)
     n = res["n"].to_numpy(dtype=float)
     lo, hi = wilson_interval(k, n, level)
@@ -227,7 +227,7 @@ def rate_difference(
     outcome: str = "response",
     by: str,
     groups: Sequence | None = None,
-    session=None,
+    at=None,
     scale: str | Sequence[str] | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -235,7 +235,7 @@ def rate_difference(
 
     Parameters
     ----------
-    data, outcome, session, scale, level
+    data, outcome, at, scale, level
         As for :func:`rates`.
     by : str
         The column defining the arms (e.g. ``"arm"``).
@@ -248,7 +248,7 @@ def rate_difference(
     DataFrame
         One row per scale:
 
-        - ``scale``, ``session`` (with ``session=``), ``outcome``;
+        - ``scale``, ``session`` (with ``at=``), ``outcome``;
         - ``group1``, ``group2``: a and b; ``k1``, ``n1``, ``k2``, ``n2``: counts;
           ``rate1``, ``rate2``: the two rates;
         - ``estimate`` = rate1 - rate2;
@@ -278,7 +278,7 @@ def rate_difference(
     """
     if by is None or not isinstance(by, str):
         raise ValueError(f"by must name one column for a difference of rates, got {by!r}")
-    tab = rates(data, outcome=outcome, by=by, session=session, scale=scale, level=level)
+    tab = rates(data, outcome=outcome, by=by, at=at, scale=scale, level=level)
     g1, g2 = two_groups(tab[by], groups, by)
     strata = ["scale"] if "scale" in tab.columns else []
     rows = []
@@ -290,8 +290,8 @@ def rate_difference(
         k2, n2 = (int(b["k"].iloc[0]), int(b["n"].iloc[0])) if len(b) else (0, 0)
         est, lo, hi = newcombe_interval(k1, n1, k2, n2, level)
         row = dict(zip(strata, key if isinstance(key, tuple) else (key,), strict=True))
-        if session is not None:
-            row["session"] = session
+        if at is not None:
+            row["session"] = at
         row.update(
             outcome=outcome,
             group1=g1,

@@ -37,7 +37,7 @@ def vitals_course(
     *,
     measure: str | Sequence[str] = "sbp",
     by: str | Sequence[str] | None = None,
-    session=None,
+    at=None,
     time: str = "timepoint",
     unit: str = "patient",
     level: float = 0.95,
@@ -59,7 +59,7 @@ def vitals_course(
     by : str or list of str, optional
         Grouping columns, e.g. ``"route"`` or ``"dose_group"``. Rows with a missing group
         value form their own group.
-    session : value or list of values, optional
+    at : session value or list of them, optional
         Use only these sessions (default: every session, pooled).
     time : {"timepoint", "minutes"}, default "timepoint"
         Group readings by their time point (``pre``, ``peak``, ``post``, ``discharge``),
@@ -118,14 +118,13 @@ def vitals_course(
         raise ValueError(f"time={time!r} must be one of {', '.join(map(repr, _TIMES))}")
     long = _long(data, measures, time)
     by_cols = by_list(long, by)
-    if session is not None:
-        wanted = list(session) if isinstance(session, (list, tuple, set, np.ndarray)) else [session]
+    if at is not None:
+        wanted = list(at) if isinstance(at, (list, tuple, set, np.ndarray)) else [at]
         present = set(long["session"])
         missing = [s for s in wanted if s not in present]
         if missing:
             raise ValueError(
-                f"session={session!r}: {missing} not in the data; sessions present: "
-                f"{sorted(present)}"
+                f"at={at!r}: {missing} not in the data; sessions present: {sorted(present)}"
             )
         long = long.loc[long["session"].isin(wanted).to_numpy()]
     long = long.loc[long["value"].notna().to_numpy()]

@@ -121,7 +121,7 @@ def build_design(
     """Build the design; raise ValueError for anything that cannot be estimated."""
     if not isinstance(formula, str) or "~" not in formula:
         raise ValueError(f"formula: expected a string such as 'y ~ x', got {formula!r}")
-    for role, col in (("subject", subject), ("session", session)):
+    for role, col in (("patient", subject), ("session", session)):
         if col not in data.columns:
             raise ValueError(f"{role}: column {col!r} is not in data")
     eval_env = eval_env.with_outer_namespace({"C": _fast_C})

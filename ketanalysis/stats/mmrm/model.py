@@ -66,10 +66,10 @@ class MMRMResult(ResultViews):
         loglik`` is SAS's "-2 Res Log Likelihood" (constant ``(n_obs - p) log(2 pi)``
         included).
     aic, bic : float
-        SAS definitions: ``-2 loglik + 2 d`` and ``-2 loglik + d log(n_subjects)`` with
+        SAS definitions: ``-2 loglik + 2 d`` and ``-2 loglik + d log(n_patients)`` with
         ``d`` the number of covariance parameters (REML) or covariance plus fixed-effect
         parameters (ML).
-    n_subjects, n_obs : int
+    n_patients, n_obs : int
         Subjects and observations used (rows with a missing response or covariate are
         dropped, as SAS does; ``n_dropped`` counts them).
     converged : bool
@@ -115,7 +115,7 @@ class MMRMResult(ResultViews):
     loglik: float
     aic: float
     bic: float
-    n_subjects: int
+    n_patients: int
     n_obs: int
     converged: bool
     iterations: int
@@ -362,7 +362,7 @@ class MMRMResult(ResultViews):
         return pd.DataFrame(
             [
                 {
-                    "n": self.n_subjects,
+                    "n": self.n_patients,
                     "n_obs": self.n_obs,
                     "n_dropped": self.n_dropped,
                     "n_sessions": len(self.sessions),
@@ -400,7 +400,7 @@ class MMRMResult(ResultViews):
             ("covariance", self.covariance_type),
             ("method", "REML" if self.reml else "ML"),
             ("df", self.df_method),
-            ("subjects", self.n_subjects),
+            ("subjects", self.n_patients),
             ("observations", self.n_obs),
             ("sessions", len(self.sessions)),
             ("fixed-effect parameters", len(self.params)),
@@ -418,7 +418,7 @@ class MMRMResult(ResultViews):
         method = "REML" if self.reml else "ML"
         return (
             f"MMRMResult({self.formula!r}, covariance={self.covariance_type!r}, {method}, "
-            f"df={self.df_method!r}, n_subjects={self.n_subjects}, n_obs={self.n_obs}, "
+            f"df={self.df_method!r}, n_patients={self.n_patients}, n_obs={self.n_obs}, "
             f"-2LL={-2 * self.loglik:.4f}, converged={self.converged})"
         )
 
@@ -439,7 +439,7 @@ def mmrm(
     data: pd.DataFrame,
     formula: str,
     *,
-    subject: str = "patient_id",
+    patient: str = "patient_id",
     session: str = "session",
     covariance: str = "us",
     reml: bool = True,
@@ -467,8 +467,8 @@ def mmrm(
         fit, LS-means and contrasts are identical (only the Type 3 table is split
         differently). patsy codes factors full-rank (treatment contrasts) where SAS uses
         its rank-deficient GLM coding; LS-means do not depend on the parameterisation.
-    subject : str
-        Column identifying subjects (default ``"patient_id"``).
+    patient : str
+        Column identifying patients (default ``"patient_id"``).
     session : str
         Column of the sessions (visits) that index the covariance matrix, in time order
         (numbers, or an ordered categorical). Use it in ``formula`` (e.g. ``C(session)``)
@@ -545,7 +545,7 @@ def mmrm(
     >>> d = d[d["session"].between(1, 6)].assign(baseline=lambda x: x["patient_id"].map(base))
     >>> d["change"] = d["score"] - d["baseline"]
     >>> fit = ka.stats.mmrm(d, "change ~ baseline*C(session) + route*C(session)")
-    >>> fit.converged, fit.n_subjects, fit.covariance.shape
+    >>> fit.converged, fit.n_patients, fit.covariance.shape
     (True, 150, (6, 6))
     >>> lsm = fit.lsmeans("route", by="session")
     >>> list(lsm.columns)
@@ -567,7 +567,7 @@ def mmrm(
 
     eval_env = patsy.EvalEnvironment.capture(1)
     with single_threaded_blas():  # many small products: threads only wait (see _mmrm_blas)
-        design = build_design(data, formula, subject, session, eval_env, control.rank_tol)
+        design = build_design(data, formula, patient, session, eval_env, control.rank_tol)
         structure = make_structure(covariance, design.sessions)
         check_identifiable(design, structure, structure.n_theta)
         fit = fit_model(design, structure, bool(reml), control)
@@ -640,7 +640,7 @@ def _result(design, structure, fit, formula, covariance, reml, df, control) -> M
         loglik=float(loglik),
         aic=float(-2.0 * loglik + 2.0 * d),
         bic=float(-2.0 * loglik + d * np.log(n_subj)),
-        n_subjects=n_subj,
+        n_patients=n_subj,
         n_obs=N,
         converged=fit.converged,
         iterations=fit.iterations,
