@@ -132,3 +132,41 @@ def test_font_files_are_declared_package_data():
     for path in FONTS.iterdir():
         rel = f"fonts/{path.name}"
         assert any(fnmatch.fnmatch(rel, p) for p in patterns), rel
+
+
+FIGURES = (
+    "trajectory",
+    "spaghetti",
+    "response_rates",
+    "lsmeans",
+    "item_heatmap",
+    "kaplan_meier",
+    "swimmer",
+    "forest",
+    "waterfall",
+    "severity_transitions",
+    "jacobson_truax",
+    "cadss_course",
+    "ae_incidence",
+    "vitals",
+)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_draws_in_the_bundled_font_outside_publication(name):
+    """A figure drawn without ``publication()`` lays out its text in Liberation Sans too."""
+    func = getattr(ka.plots, name)
+    assert hasattr(func, "__wrapped__"), f"ka.plots.{name} is not wrapped by bundled_font()"
+
+
+def test_a_figure_outside_publication_uses_the_bundled_font():
+    out = ka.derive(ka.read_scores("data/sample/cohort_long.csv"), scale="MADRS")
+    before = list(matplotlib.rcParams["font.family"])
+    ax = ka.plots.trajectory(out, by="route")
+    try:
+        texts = [t for t in ax.figure.findobj(matplotlib.text.Text) if t.get_text()]
+        assert texts
+        assert {t.get_fontname() for t in texts} == {"Liberation Sans"}
+        assert list(matplotlib.rcParams["font.family"]) == before
+    finally:
+        plt.close("all")

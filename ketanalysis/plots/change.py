@@ -24,7 +24,7 @@ from ..outcomes import Outcomes
 from ..outcomes.criteria import Response
 from ..stats import transitions as _tr
 from . import annotate, axes, checks, grouping
-from .style import OKABE_ITO
+from .style import OKABE_ITO, bundled_font
 
 __all__ = ["severity_transitions", "waterfall"]
 
@@ -43,6 +43,7 @@ _KINDS = ("bars", "alluvial")
 # ---------------------------------------------------------------------------------------
 # waterfall
 # ---------------------------------------------------------------------------------------
+@bundled_font()
 def waterfall(
     data,
     *,
@@ -225,6 +226,7 @@ def waterfall(
 # ---------------------------------------------------------------------------------------
 # severity transitions
 # ---------------------------------------------------------------------------------------
+@bundled_font()
 def severity_transitions(
     data,
     *,

@@ -15,6 +15,7 @@ from matplotlib.colors import Normalize
 from .. import scales as _scales
 from .. import stats as _stats
 from . import annotate, axes, checks
+from .style import bundled_font
 
 __all__ = ["ITEM_LABELS", "item_heatmap"]
 
@@ -62,6 +63,7 @@ ITEM_LABELS: dict[str, tuple[str, ...]] = {
 _Y = {"change": "mean_change", "score": "mean_score"}
 
 
+@bundled_font()
 def item_heatmap(
     data,
     *,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..outcomes import Outcomes
 from . import annotate, axes, checks, grouping
-from .style import OKABE_ITO, current_style
+from .style import OKABE_ITO, bundled_font, current_style
 
 __all__ = ["swimmer"]
 
@@ -31,6 +31,7 @@ _MAINTENANCE_ALPHA = 0.35
 MAINTENANCE_SESSION = 8
 
 
+@bundled_font()
 def swimmer(
     data,
     *,

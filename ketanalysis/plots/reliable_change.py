@@ -21,7 +21,7 @@ from .. import scales as _scales
 from ..outcomes import Outcomes
 from ..stats import transitions as _tr
 from . import annotate, axes, checks, grouping
-from .style import OKABE_ITO
+from .style import OKABE_ITO, bundled_font
 
 __all__ = ["jacobson_truax"]
 
@@ -34,6 +34,7 @@ CATEGORY_STYLE = {
 }
 
 
+@bundled_font()
 def jacobson_truax(
     data,
     *,

@@ -23,7 +23,7 @@ from .. import stats as _stats
 from ..outcomes import Outcomes, SafetyOutcomes
 from ..stats.safety import ANY_AE
 from . import annotate, axes, checks, grouping
-from .style import current_style
+from .style import bundled_font, current_style
 
 __all__ = ["ae_incidence", "cadss_course"]
 
@@ -33,6 +33,7 @@ _EN_DASH = "\u2013"
 # ---------------------------------------------------------------------------------------
 # CADSS over sessions
 # ---------------------------------------------------------------------------------------
+@bundled_font()
 def cadss_course(
     data,
     *,
@@ -298,6 +299,7 @@ def _data_paths(ax) -> list:
 # ---------------------------------------------------------------------------------------
 # adverse events
 # ---------------------------------------------------------------------------------------
+@bundled_font()
 def ae_incidence(
     data,
     *,

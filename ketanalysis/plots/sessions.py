@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import stats as _stats
 from . import annotate, axes, checks, grouping, session_axis
-from .style import LINESTYLES, MARKERS, PALETTE
+from .style import LINESTYLES, MARKERS, PALETTE, bundled_font
 
 __all__ = ["lsmeans", "response_rates", "spaghetti", "trajectory"]
 
@@ -32,6 +32,7 @@ _GREY = "#7F7F7F"
 # ---------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------
+@bundled_font()
 def trajectory(
     data,
     *,
@@ -151,6 +152,7 @@ def trajectory(
     return ax
 
 
+@bundled_font()
 def spaghetti(
     data,
     *,
@@ -310,6 +312,7 @@ def spaghetti(
     return ax
 
 
+@bundled_font()
 def response_rates(
     data,
     *,
@@ -468,6 +471,7 @@ def response_rates(
     return ax
 
 
+@bundled_font()
 def lsmeans(
     result,
     *,

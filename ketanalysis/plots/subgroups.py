@@ -16,7 +16,7 @@ from .. import stats as _stats
 from ..outcomes import Outcomes
 from ..stats.subgroups import OVERALL
 from . import annotate, axes, checks, grouping
-from .style import current_style
+from .style import bundled_font, current_style
 
 __all__ = ["forest"]
 
@@ -35,6 +35,7 @@ _OUTCOME_WORDS = {
 _MINUS = "\u2212"
 
 
+@bundled_font()
 def forest(
     data,
     *,

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import stats as _stats
 from ..outcomes import Outcomes
 from . import annotate, axes, checks, grouping
-from .style import current_style
+from .style import bundled_font, current_style
 
 __all__ = ["kaplan_meier"]
 
@@ -30,6 +30,7 @@ _CUMULATIVE_CORNERS = ("lower right", "upper left", "center right", "upper right
 _SURVIVAL_CORNERS = ("lower left", "upper right", "lower right", "center left", "upper left")
 
 
+@bundled_font()
 def kaplan_meier(
     data,
     *,

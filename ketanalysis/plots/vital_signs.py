@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from .. import stats as _stats
 from ..outcomes import SafetyOutcomes, SafetyThresholds
 from . import annotate, axes, checks, grouping
+from .style import bundled_font
 
 __all__ = ["vitals"]
 
@@ -41,6 +42,7 @@ _TIMEPOINT_LABELS = {
 # ---------------------------------------------------------------------------------------
 # vital signs
 # ---------------------------------------------------------------------------------------
+@bundled_font()
 def vitals(
     data,
     *,
