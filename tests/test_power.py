@@ -321,7 +321,7 @@ def test_sample_size_warns_when_target_out_of_reach():
 def test_bad_arguments_name_the_parameter(kwargs, param):
     args = {"n_per_arm": 10, **kwargs}
     n = args.pop("n_per_arm")
-    with pytest.raises(ValueError, match=rf"^{param}:"):
+    with pytest.raises(ValueError, match=rf"^{param}\b"):
         power(n, n_sim=args.pop("n_sim", 10), n_jobs=args.pop("n_jobs", 1), **args)
 
 
@@ -390,3 +390,8 @@ def test_power_interval_is_clopper_pearson_at_zero_and_all():
         expected = _clopper_pearson_by_hand(res.n_rejected, res.n_sim, res.level)
         np.testing.assert_allclose((res.ci_low, res.ci_high), expected, atol=1e-12)
     assert none.ci_low == 0.0 and every.ci_high == 1.0
+
+
+def test_level_95_is_answered_with_0_95():
+    with pytest.raises(ValueError, match=r"^level .*0\.95, got 95.*did you mean 0\.95"):
+        power(10, n_sim=5, level=95, n_jobs=1)

@@ -184,7 +184,10 @@ class AnalysisSection:
                 )
             object.__setattr__(self, "primary_scale", primary)
         if not 0 < self.level < 1:
-            raise ConfigError(key("level"), f"must be between 0 and 1, got {self.level!r}")
+            raise ConfigError(
+                key("level"),
+                f"must be a probability between 0 and 1 such as 0.95, got {self.level!r}",
+            )
         if self.arm and not _IDENTIFIER.match(self.arm):
             raise ConfigError(
                 key("arm"), f"must be a plain column name (letters, digits, _), got {self.arm!r}"

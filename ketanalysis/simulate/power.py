@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .analyses import ANALYSES, BLANK, AnalysisSpec
-from .arguments import check_arms, check_n, check_n_values, unit_interval
+from .arguments import check_arms, check_n, check_n_values, finite, unit_interval
 from .designs import BinaryOutcome, NormalOutcome, binary_outcome, normal_outcome
 from .runner import Executor
 
@@ -503,8 +503,10 @@ def _prepare(
         isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
     ):
         raise ValueError(f"seed: expected a non-negative integer or None, got {seed!r}")
+    from ..stats.arguments import check_level  # stats loads on first use
+
     alpha = unit_interval(alpha, "alpha")
-    level = unit_interval(level, "level")
+    level = check_level(finite(level, "level"))
     if n_jobs is not None and (
         isinstance(n_jobs, bool)
         or not isinstance(n_jobs, (int, np.integer))
