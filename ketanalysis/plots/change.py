@@ -1,9 +1,7 @@
 """Change from baseline to the endpoint: waterfall and severity transitions.
 
-Every number drawn comes from :mod:`ketanalysis.stats.transitions`
-(:func:`~ketanalysis.stats.endpoint_outcomes`, :func:`~ketanalysis.stats.severity_shares`,
-:func:`~ketanalysis.stats.severity_transitions`) or from the columns of the derived
-frames; nothing is computed here.
+Every number drawn comes from :mod:`ketanalysis.stats.transitions` (``endpoint_outcomes``,
+``severity_shares``, ``severity_transitions``) or the derived frames; nothing is computed here.
 """
 
 from __future__ import annotations
@@ -28,8 +26,7 @@ from .style import OKABE_ITO, bundled_font
 
 __all__ = ["severity_transitions", "waterfall"]
 
-#: Bar colours of :func:`waterfall` by outcome at the endpoint (grey levels 0.40, 0.62,
-#: 0.85: distinct in greyscale too).
+#: Bar colours of :func:`waterfall` by endpoint outcome (greys 0.40, 0.62, 0.85: distinct).
 OUTCOME_COLORS = {
     "remission": OKABE_ITO["blue"],
     "response": OKABE_ITO["sky_blue"],
