@@ -369,7 +369,7 @@ def test_library_intervals_equal_the_hand_written_ones(level):
     """proportion_confint(method="beta" / "wilson") equals the former formulas to 1e-12."""
     from statsmodels.stats.proportion import proportion_confint
 
-    from ketanalysis.simulate.analyses import wilson
+    from ketanalysis.stats.intervals import wilson_interval as wilson
 
     k = np.array([g[0] for g in _GRID], dtype=float)
     n = np.array([g[1] for g in _GRID], dtype=float)

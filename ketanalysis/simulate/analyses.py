@@ -32,7 +32,6 @@ __all__ = [
     "analyse",
     "finish",
     "fit_primary",
-    "wilson",
 ]
 
 #: Built-in analyses of :func:`ketanalysis.simulate.power`.
@@ -112,20 +111,6 @@ def _two_groups(spec: AnalysisSpec, frame: pd.DataFrame, column: str):
     return value[ok & (arm == spec.arms[0])], value[ok & (arm == spec.arms[1])]
 
 
-def wilson(k, n, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of ``k`` events in ``n`` (arrays, ``n > 0``), clipped to [0, 1].
-
-    ``statsmodels.stats.proportion.proportion_confint(k, n, alpha=1 - level,
-    method="wilson")`` (Wilson EB. J Am Stat Assoc 1927;22:209-212).
-    """
-    from statsmodels.stats.proportion import proportion_confint
-
-    lo, hi = proportion_confint(
-        np.asarray(k, dtype=float), np.asarray(n, dtype=float), alpha=1 - level, method="wilson"
-    )
-    return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
-
-
 def _z_core(k1, n1, k2, n2, level: float) -> dict:
     """Pooled two-proportion z test and Newcombe's interval, over arrays of trials.
 
@@ -134,11 +119,13 @@ def _z_core(k1, n1, k2, n2, level: float) -> dict:
     """
     from scipy.stats import norm
 
+    from ..stats.intervals import wilson_interval
+
     k1, n1, k2, n2 = (np.asarray(x, dtype=float) for x in (k1, n1, k2, n2))
     ok = (n1 > 0) & (n2 > 0)
     m1, m2 = np.where(ok, n1, 1.0), np.where(ok, n2, 1.0)
     p1, p2 = k1 / m1, k2 / m2
-    (l1, u1), (l2, u2) = wilson(k1, m1, level), wilson(k2, m2, level)
+    (l1, u1), (l2, u2) = wilson_interval(k1, m1, level), wilson_interval(k2, m2, level)
     est = p1 - p2
     pooled = (k1 + k2) / (m1 + m2)
     se0 = np.sqrt(pooled * (1 - pooled) * (1 / m1 + 1 / m2))
