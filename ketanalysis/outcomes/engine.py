@@ -77,7 +77,7 @@ class Engine:
                 "time_to_* is missing; drop the column (frame.drop(columns='day')) to count "
                 "time in sessions",
                 DataWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
 
     # -- set-up ---------------------------------------------------------------------------
