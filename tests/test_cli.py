@@ -66,7 +66,7 @@ def test_usage_errors_exit_2(tmp_path, capsys):
         cli.main(["frobnicate"])
     assert e.value.code == 2
     assert cli.main(["validate", str(SAMPLE / "cohort_long.csv"), "--baseline", "soon"]) == 2
-    assert cli.main(["validate", str(tmp_path / "missing.csv")]) == 2
+    assert cli.main(["validate", str(tmp_path / "missing.csv")]) == 1  # a data error
     events = tmp_path / "events.json"
     events.write_text("{not json")
     assert (
@@ -210,7 +210,7 @@ def test_derive_writes_csv_and_parquet(tmp_path, capsys):
     cfg = tmp_path / "s1.toml"
     cfg.write_text('[criteria]\npreset = "SUSTAIN1"\n')
     assert cli.main(["derive", str(SAMPLE / "cohort_long.csv"), "-o", str(out),
-                     "--config", str(cfg), "-q"]) == 0  # fmt: skip
+                     "--config", str(cfg), "-q", "--overwrite"]) == 0  # fmt: skip
     assert set(pd.read_csv(out)["scale"]) == {"MADRS"}
     assert (
         cli.main(["derive", str(SAMPLE / "cohort_long.csv"), "-o", str(tmp_path / "a.xlsx")]) == 2

@@ -123,7 +123,10 @@ def validate_input(frame: pd.DataFrame, config: Config, name: str):
     inp = config.input
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        return validate(
+        return _reading(
+            name,
+            "validate",
+            validate,
             frame,
             scale=inp.scale or None,
             baseline=config.analysis.baseline,
@@ -255,14 +258,16 @@ _ARGUMENT_KEYS = {
     ),
     "redcap": (("event", "input.redcap_events"), ("scale", "input.scale")),
     "long": (("columns", "input.columns"), ("scale", "input.scale")),
+    "validate": (("baseline", "analysis.baseline"), ("scale", "input.scale")),
 }
 
 
 def _reading(name: str, layout: str, reader, *args, **kwargs):
     """``reader(*args, **kwargs)`` with its errors sorted by what the user must change:
     DataError and ConfigError pass; a file the reader's library cannot parse becomes a
-    DataError naming the file; an argument error of the reader (raised by ketanalysis
-    itself) a ConfigError naming the ``[input]`` key; anything else is a bug and passes."""
+    DataError naming the file (not in validation: the frame was read, so a library error
+    there is a bug); an argument error of the reader or of validation (raised by
+    ketanalysis itself) a ConfigError naming the key; anything else is a bug and passes."""
     try:
         return reader(*args, **kwargs)
     except (DataError, ConfigError, FileNotFoundError, ImportError):
@@ -270,7 +275,7 @@ def _reading(name: str, layout: str, reader, *args, **kwargs):
     except OSError as e:
         _unreadable(name, f"cannot read the file ({e.strerror or e})")
     except Exception as e:
-        if _raised_outside_ketanalysis(e):
+        if layout != "validate" and _raised_outside_ketanalysis(e):
             _unreadable(name, _expected(name, layout, e))
         if isinstance(e, (ValueError, TypeError)):
             text = str(e)
