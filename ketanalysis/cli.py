@@ -108,7 +108,7 @@ writes DIR/report.html (self-contained), DIR/figures/ (PDF, SVG, PNG), DIR/table
 (CSV, LaTeX, Markdown), DIR/provenance.json and DIR/timings.json. Building again gives
 byte-identical files except timings.json. A non-empty DIR is refused unless --overwrite
 (which replaces only a previous ketanalysis report). Input options given are recorded
-in provenance.json (config.settings).
+in provenance.json (config.config_keys).
 
 """
     + _INPUT_HELP
@@ -330,7 +330,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------------------------
-# Input options -> config settings
+# Input options -> config keys
 # ---------------------------------------------------------------------------------------
 def _baseline(text: str):
     if text in ("first", "last_pre"):
@@ -354,7 +354,7 @@ def _columns(pairs: list[str]) -> dict[str, str]:
     return columns
 
 
-def _settings(args) -> dict[str, object]:
+def _config_keys(args) -> dict[str, object]:
     """The config keys the input options set, ``{key: value}`` (options not given left out)."""
     if args.wide_sessions and args.redcap_events:
         raise UsageError("--wide-sessions (a wide file) and --redcap-events (a REDCap export) "
@@ -382,7 +382,7 @@ def _settings(args) -> dict[str, object]:
     return out
 
 
-def _check_layout(cfg, settings: dict) -> None:
+def _check_layout(cfg, config_keys: dict) -> None:
     """Input options that do not fit the file's layout are usage errors."""
     fmt = cfg.input.format
     need = {
@@ -392,7 +392,7 @@ def _check_layout(cfg, settings: dict) -> None:
         "--columns": "long",
     }
     for flag, layout in need.items():
-        if dict(_FLAGS)[flag] in settings and fmt != layout:
+        if dict(_FLAGS)[flag] in config_keys and fmt != layout:
             how = {
                 "wide": '--wide-sessions (or [input] format = "wide")',
                 "redcap": '--redcap-events (or [input] format = "redcap")',
@@ -402,13 +402,13 @@ def _check_layout(cfg, settings: dict) -> None:
 
 
 def _resolved(args):
-    """(config, record, settings) of a command's input options."""
+    """(config, record, config_keys) of a command's input options."""
     from .report.inputs import resolve_config
 
-    settings = _settings(args)
-    cfg, record = resolve_config(args.config, settings)
-    _check_layout(cfg, settings)
-    return cfg, record, settings
+    config_keys = _config_keys(args)
+    cfg, record = resolve_config(args.config, config_keys)
+    _check_layout(cfg, config_keys)
+    return cfg, record, config_keys
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,12 +460,12 @@ def _error(message, code: int = EXIT_USAGE) -> int:
     return code
 
 
-def _config_error(e, settings: dict) -> int:
+def _config_error(e, config_keys: dict) -> int:
     flags = {key: flag for flag, key in _FLAGS}
-    flags["input.format"] = "--wide-sessions" if "input.wide_sessions" in settings else (
+    flags["input.format"] = "--wide-sessions" if "input.wide_sessions" in config_keys else (
         "--redcap-events"
     )  # fmt: skip
-    if e.key in settings and e.key in flags:
+    if e.key in config_keys and e.key in flags:
         return _error(f"{flags[e.key]}: {e.reason}")
     return _error(str(e))
 
@@ -485,20 +485,20 @@ def _bug(e: BaseException, debug: bool) -> int:
     return EXIT_BUG
 
 
-def _guarded(run, args, settings: dict | None = None) -> int:
+def _guarded(run, args, config_keys: dict | None = None) -> int:
     """Run a command, mapping its errors to exit codes: data 1, usage and config 2, bugs 3."""
     import ketanalysis as ka
 
     from .config import ConfigError
 
-    settings = settings or {}
+    config_keys = config_keys or {}
     try:
         return run()
     except ka.DataError as e:
         print(_bounded(cli_syntax(str(e))), file=sys.stderr)
         return EXIT_DATA
     except ConfigError as e:
-        return _config_error(e, settings)
+        return _config_error(e, config_keys)
     except UsageError as e:
         return _error(str(e))
     except FileNotFoundError as e:
@@ -556,12 +556,12 @@ def _cmd_validate(args) -> int:
                 print(_bounded(cli_syntax(report.summary())))
         return status
 
-    return _guarded(run, args, _settings_or_empty(args))
+    return _guarded(run, args, _keys_or_empty(args))
 
 
-def _settings_or_empty(args) -> dict:
+def _keys_or_empty(args) -> dict:
     try:
-        return _settings(args)
+        return _config_keys(args)
     except UsageError:
         return {}
 
@@ -585,8 +585,8 @@ def _cmd_derive(args) -> int:
 
     def run():
         _check_outputs(args, (args.output, args.patients))
-        cfg, record, settings = _resolved(args)
-        report, out = load_outcomes(args.file, args.config, settings=settings)
+        cfg, record, config_keys = _resolved(args)
+        report, out = load_outcomes(args.file, args.config, config_keys=config_keys)
         _write_frame(out.assessments, args.output)
         if args.patients is not None:
             _write_frame(out.patients, args.patients)
@@ -598,7 +598,7 @@ def _cmd_derive(args) -> int:
             )
         return EXIT_OK
 
-    return _guarded(run, args, _settings_or_empty(args))
+    return _guarded(run, args, _keys_or_empty(args))
 
 
 def _cmd_report(args) -> int:
@@ -607,19 +607,19 @@ def _cmd_report(args) -> int:
     fn = build if args.command == "report" else build_figures
 
     def run():
-        cfg, record, settings = _resolved(args)
+        cfg, record, config_keys = _resolved(args)
         path = fn(
             args.file,
             args.out,
             args.config,
             overwrite=args.overwrite,
             quiet=args.quiet,
-            settings=settings,
+            config_keys=config_keys,
         )
         print(path)
         return EXIT_OK
 
-    return _guarded(run, args, _settings_or_empty(args))
+    return _guarded(run, args, _keys_or_empty(args))
 
 
 def _cmd_simulate(args) -> int:

@@ -210,13 +210,13 @@ def _describe(value) -> str:
     return f"{shown} ({kind})" if shown else kind
 
 
-def apply_settings(config: Config, settings: Mapping[str, Any] | None) -> Config:
+def apply_config_keys(config: Config, config_keys: Mapping[str, Any] | None) -> Config:
     """A copy of ``config`` with some keys set, checked as the TOML file's keys are.
 
     Parameters
     ----------
     config : Config
-    settings : mapping, optional
+    config_keys : mapping, optional
         ``{"section.key": value}`` (``"input.safety.vitals"`` for a sub-table), e.g.
         ``{"input.scale": "MADRS", "analysis.baseline": 0}``: what the command line's
         flags give. ``[criteria]`` keys cannot be set this way.
@@ -224,7 +224,7 @@ def apply_settings(config: Config, settings: Mapping[str, Any] | None) -> Config
     Returns
     -------
     Config
-        ``config`` itself when ``settings`` is empty.
+        ``config`` itself when ``config_keys`` is empty.
 
     Raises
     ------
@@ -232,10 +232,10 @@ def apply_settings(config: Config, settings: Mapping[str, Any] | None) -> Config
         For an unknown key (the closest valid one suggested), a value of the wrong type or
         an invalid value; the message names the key path and not the config file.
     """
-    if not settings:
+    if not config_keys:
         return config
     grouped: dict[tuple[str, ...], dict[str, Any]] = {}
-    for path, value in settings.items():
+    for path, value in config_keys.items():
         parts = str(path).split(".")
         if len(parts) < 2 or parts[0] == "criteria":
             raise ConfigError(str(path), "expected a key such as 'input.scale'")

@@ -112,7 +112,7 @@ def build(
     *,
     overwrite: bool = False,
     quiet: bool = False,
-    settings=None,
+    config_keys=None,
 ) -> Path:
     """Build the full report of a score file.
 
@@ -130,9 +130,9 @@ def build(
         ketanalysis output (with its ``provenance.json``) is replaced.
     quiet : bool, default False
         No progress on stderr.
-    settings : mapping, optional
+    config_keys : mapping, optional
         Config keys set on top of ``config``, ``{"input.scale": "MADRS", ...}`` (what the
-        command line's flags give; see :func:`ketanalysis.config.apply_settings`); recorded
+        command line's flags give; see :func:`ketanalysis.config.apply_config_keys`); recorded
         in ``provenance.json``.
 
     Returns
@@ -161,30 +161,30 @@ def build(
     the end, so an interrupted build leaves no half-written report.
     """
     return _run(
-        source, out_dir, config, settings, overwrite=overwrite, quiet=quiet, figures_only=False
+        source, out_dir, config, config_keys, overwrite=overwrite, quiet=quiet, figures_only=False
     )
 
 
 def build_figures(
-    source, out_dir, config=None, *, overwrite=False, quiet=False, settings=None
+    source, out_dir, config=None, *, overwrite=False, quiet=False, config_keys=None
 ) -> Path:
     """Only the figures of the report (``ketanalysis figures``): ``out_dir`` holds the
     figure files and ``provenance.json``. Returns ``out_dir``."""
     return _run(
-        source, out_dir, config, settings, overwrite=overwrite, quiet=quiet, figures_only=True
+        source, out_dir, config, config_keys, overwrite=overwrite, quiet=quiet, figures_only=True
     )
 
 
 # ---------------------------------------------------------------------------------------
 # Steps
 # ---------------------------------------------------------------------------------------
-def load_outcomes(source, config=None, *, settings=None):
+def load_outcomes(source, config=None, *, config_keys=None):
     """Read, validate and derive as a report would: ``(validation report, Outcomes)``.
 
-    Used by ``ketanalysis derive``; ``config`` and ``settings`` as for :func:`build`, and
+    Used by ``ketanalysis derive``; ``config`` and ``config_keys`` as for :func:`build`, and
     raises as it does.
     """
-    cfg, cfg_info = resolve_config(config, settings)
+    cfg, cfg_info = resolve_config(config, config_keys)
     frame, inputs, name = read_input(source, cfg, cfg_info)
     report = validate_input(frame, cfg, name).raise_for_errors()
     ctx = _context_for(cfg, cfg_info, report, inputs[0]["name"], inputs[0]["sha256"])
@@ -211,8 +211,8 @@ def _named(cfg_info, function, *args):
         raise
 
 
-def _run(source, out_dir, config, settings, *, overwrite, quiet, figures_only) -> Path:
-    cfg, cfg_info = resolve_config(config, settings)
+def _run(source, out_dir, config, config_keys, *, overwrite, quiet, figures_only) -> Path:
+    cfg, cfg_info = resolve_config(config, config_keys)
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, overwrite)
     steps = _Steps(quiet)
@@ -409,7 +409,7 @@ def _provenance(ctx, cfg, cfg_info, inputs, steps, tmp: Path, figures_only: bool
             "file": cfg_info["file"],
             "given": cfg_info["given"],
             "sha256": cfg_info["sha256"],
-            **({"settings": cfg_info["settings"]} if cfg_info.get("settings") else {}),
+            **({"config_keys": cfg_info["config_keys"]} if cfg_info.get("config_keys") else {}),
             "resolved": cfg.to_dict(),
         },
         "seed": cfg.report.seed,

@@ -1,5 +1,5 @@
 """The one way every command reads its input: the config resolved (a file, a
-:class:`~ketanalysis.config.Config` or the defaults, with the command line's settings on
+:class:`~ketanalysis.config.Config` or the defaults, with the command line's input options on
 top), the score file read as ``[input]`` says and validated once with ``[input]`` and
 ``[analysis] baseline``.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import Config, ConfigError, apply_settings, load_config
+from ..config import Config, ConfigError, apply_config_keys, load_config
 from ..io.files import raise_data_error
 from ..validation import DataError, DataWarning, validate
 from ..validation.issues import Issues
@@ -52,15 +52,15 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def resolve_config(config=None, settings=None) -> tuple[Config, dict]:
+def resolve_config(config=None, config_keys=None) -> tuple[Config, dict]:
     """The config and how it was given.
 
     ``config`` is a :class:`~ketanalysis.config.Config`, a TOML file or None (the
-    defaults); ``settings`` (``{"input.scale": "MADRS", ...}``, see
-    :func:`ketanalysis.config.apply_settings`) are set on top. The record has ``file``
+    defaults); ``config_keys`` (``{"input.scale": "MADRS", ...}``, see
+    :func:`ketanalysis.config.apply_config_keys`) are set on top. The record has ``file``
     (the config file's name or None), ``given`` ("file", "Config object" or "defaults"),
     ``sha256`` (of the file's bytes; of the default text; of the resolved settings as
-    sorted JSON for a Config object), ``path`` (a file's path) and ``settings`` (those
+    sorted JSON for a Config object), ``path`` (a file's path) and ``config_keys`` (those
     given, if any).
     """
     if config is None:
@@ -81,9 +81,9 @@ def resolve_config(config=None, settings=None) -> tuple[Config, dict]:
             "sha256": sha256_bytes(path.read_bytes()),
             "path": str(path),
         }
-    if settings:
-        cfg = apply_settings(cfg, settings)
-        info["settings"] = {str(k): _plain(v) for k, v in settings.items()}
+    if config_keys:
+        cfg = apply_config_keys(cfg, config_keys)
+        info["config_keys"] = {str(k): _plain(v) for k, v in config_keys.items()}
     return cfg, info
 
 
@@ -107,13 +107,13 @@ def read_input(source, config: Config, record: dict | None = None):
         return _read(source, config)
     except ConfigError as e:
         path = (record or {}).get("path")
-        if e.source is None and path and not _from_settings(e.key, record):
+        if e.source is None and path and not _from_config_keys(e.key, record):
             raise ConfigError(e.key, e.reason, path) from None
         raise
 
 
-def _from_settings(key: str, record: dict | None) -> bool:
-    return bool(record) and key in (record.get("settings") or {})
+def _from_config_keys(key: str, record: dict | None) -> bool:
+    return bool(record) and key in (record.get("config_keys") or {})
 
 
 def validate_input(frame: pd.DataFrame, config: Config, name: str):
