@@ -486,3 +486,37 @@ def test_derive_refuses_existing_outputs_unless_overwrite(tmp_path, capsys):
     assert len(pd.read_csv(out)) == 2609 and len(pd.read_csv(pats)) == 300
     assert cli.main(["derive", data, "-o", str(out), "--patients", str(out), "--overwrite"]) == 2
     assert "same file" in _one_line_error(capsys.readouterr().err)
+
+
+def test_report_and_figures_read_as_validate_does(tmp_path, capsys):
+    """A file without a scale column is reported with ``[input] scale`` (issue 13) or with
+    ``--scale``; report, figures and validate count the same rows."""
+    data = _madrs_without_scale_column(tmp_path)
+    cfg = tmp_path / "madrs.toml"
+    cfg.write_text('[input]\nscale = "MADRS"\n' + FAST)
+    fast = tmp_path / "fast.toml"
+    fast.write_text(FAST)
+    assert cli.main(["validate", str(data), "--config", str(cfg)]) == 0
+    counts = _counts(capsys.readouterr().out).split(":", 1)[1].strip()  # "1585 read, ..."
+    read, kept, excluded = (int(part.split()[0]) for part in counts.split(", "))
+    for name, extra in (("by_config", ["--config", str(cfg)]),
+                        ("by_flag", ["--config", str(fast), "--scale", "MADRS"])):  # fmt: skip
+        out = tmp_path / name
+        assert cli.main(["report", str(data), "--out", str(out), "-q", *extra]) == 0
+        rows = pd.read_csv(out / "tables" / "data_rows.csv").set_index("item")["n"]
+        assert (rows["rows read"], rows["rows kept"], rows["rows excluded"]) == (
+            read,
+            kept,
+            excluded,
+        )
+        figs = tmp_path / f"{name}_figures"
+        assert cli.main(["figures", str(data), "--out", str(figs), "-q", *extra]) == 0
+        assert (figs / "trajectory.svg").exists()
+    prov = json.loads((tmp_path / "by_flag" / "provenance.json").read_text())
+    assert prov["config"]["config_keys"] == {"input.scale": "MADRS"}
+    assert prov["config"]["file"] == "fast.toml"
+    assert prov["config"]["resolved"]["input"]["scale"] == "MADRS"
+    # the data are the same whichever way the scale was given
+    a = (tmp_path / "by_config" / "tables" / "rates.csv").read_bytes()
+    assert a == (tmp_path / "by_flag" / "tables" / "rates.csv").read_bytes()
+    capsys.readouterr()
