@@ -56,9 +56,12 @@ input options (validate, derive, figures, report):
 """
 
 _EXIT_HELP = """\
-exit status: 0 {ok}, 1 data errors (a missing or unreadable file, or rows with errors,
-each listed with its row and column), 2 usage or config errors (one line naming the
-option or key), 3 internal error (a bug; --debug shows the traceback).
+exit status:
+  0 {ok}
+  1 data errors: a missing or unreadable file, or rows with errors (each listed with its
+    row and column)
+  2 usage or config errors (one line naming the option or config key)
+  3 internal error, a bug of ketanalysis (one line; --debug shows the traceback)
 """
 
 _VALIDATE_EPILOG = (
