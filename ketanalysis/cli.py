@@ -481,8 +481,8 @@ def _bug(e: BaseException, debug: bool) -> int:
     detail = _line(f"{type(e).__name__}: {e}")
     hint = "" if debug else "; run again with --debug for the traceback"
     print(
-        f"ketanalysis: internal error (a bug in ketanalysis {ka.__version__}, not a problem "
-        f"of your data): {detail}{hint}; please report it to {BUG_REPORT} with the command",
+        f"ketanalysis: internal error (a bug in ketanalysis {ka.__version__}): {detail}{hint}; "
+        f"please report it to {BUG_REPORT} with the command",
         file=sys.stderr,
     )
     return EXIT_BUG

@@ -277,12 +277,13 @@ def _reading(name: str, layout: str, reader, *args, **kwargs):
     except Exception as e:
         if layout != "validate" and _raised_outside_ketanalysis(e):
             _unreadable(name, _expected(name, layout, e))
+        text = str(e)
+        if isinstance(e, ValueError) and text.startswith("cannot read"):
+            _unreadable(name, text)  # e.g. an unknown file type
         if isinstance(e, (ValueError, TypeError)):
-            text = str(e)
-            key = next(
-                (k for start, k in _ARGUMENT_KEYS[layout] if text.startswith(start)), "input"
-            )
-            raise ConfigError(key, text) from None
+            key = next((k for start, k in _ARGUMENT_KEYS[layout] if text.startswith(start)), None)
+            if key is not None:
+                raise ConfigError(key, text) from None
         raise
 
 
