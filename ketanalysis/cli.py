@@ -64,7 +64,12 @@ exit status:
   3 internal error, a bug of ketanalysis (one line; --debug shows the traceback)
 """
 
-_VALIDATE_EPILOG = (
+
+def _epilog(examples: str, ok: str) -> str:
+    return examples + _INPUT_HELP + "\n" + _EXIT_HELP.format(ok=ok)
+
+
+_VALIDATE_EPILOG = _epilog(
     """\
 examples:
   ketanalysis validate data/sample/cohort_long.csv
@@ -76,13 +81,11 @@ examples:
   ketanalysis validate data/sample/cohort_redcap.csv --redcap-events events.json \\
       --redcap-day study_day
 
-"""
-    + _INPUT_HELP
-    + "\n"
-    + _EXIT_HELP.format(ok="valid (warnings allowed)")
+""",
+    "valid (warnings allowed)",
 )
 
-_DERIVE_EPILOG = (
+_DERIVE_EPILOG = _epilog(
     """\
 examples:
   ketanalysis derive data/sample/cohort_long.csv -o outcomes.csv
@@ -94,13 +97,11 @@ The config's [input], [analysis] and [criteria] sections say how to read the fil
 which definitions to use (see ketanalysis init-config); the baseline of the validation
 is the baseline of the derivation. An existing OUT is refused unless --overwrite.
 
-"""
-    + _INPUT_HELP
-    + "\n"
-    + _EXIT_HELP.format(ok="written")
+""",
+    "written",
 )
 
-_REPORT_EPILOG = (
+_REPORT_EPILOG = _epilog(
     """\
 examples:
   ketanalysis report data/sample/cohort_long.csv --out report/
@@ -113,13 +114,11 @@ byte-identical files except timings.json. A non-empty DIR is refused unless --ov
 (which replaces only a previous ketanalysis report). Input options given are recorded
 in provenance.json (config.config_keys).
 
-"""
-    + _INPUT_HELP
-    + "\n"
-    + _EXIT_HELP.format(ok="built (the path of report.html is printed)")
+""",
+    "built (the path of report.html is printed)",
 )
 
-_FIGURES_EPILOG = (
+_FIGURES_EPILOG = _epilog(
     """\
 examples:
   ketanalysis figures data/sample/cohort_long.csv --out figures/
@@ -128,10 +127,8 @@ examples:
 writes the report's figures (PDF, SVG, PNG by default; [output] figure_formats) and
 provenance.json into DIR; [figures] in the config chooses them and the journal style.
 
-"""
-    + _INPUT_HELP
-    + "\n"
-    + _EXIT_HELP.format(ok="drawn")
+""",
+    "drawn",
 )
 
 _SIMULATE_EPILOG = """\
@@ -514,6 +511,9 @@ def _guarded(run, args, config_keys: dict | None = None) -> int:
         if "optional package" in str(e):
             return _error(str(e))
         return _bug(e, args.debug)
+    except KeyboardInterrupt:
+        print("ketanalysis: interrupted", file=sys.stderr)
+        return 130
     except Exception as e:
         return _bug(e, args.debug)
 
