@@ -522,3 +522,20 @@ def test_report_and_figures_read_as_validate_does(tmp_path, capsys):
     a = (tmp_path / "by_config" / "tables" / "rates.csv").read_bytes()
     assert a == (tmp_path / "by_flag" / "tables" / "rates.csv").read_bytes()
     capsys.readouterr()
+
+
+def test_validate_goes_on_after_a_file_it_cannot_read(tmp_path, capsys):
+    missing = tmp_path / "missing.csv"
+    assert cli.main(["validate", str(missing), str(SAMPLE / "cohort_long.csv")]) == 1
+    captured = capsys.readouterr()
+    assert f"no such file: {missing}" in captured.err
+    assert "patients: 150" in captured.out
+
+
+def test_a_config_key_that_does_not_fit_the_file_names_the_key_and_the_file(tmp_path, capsys):
+    cfg = tmp_path / "wide.toml"
+    cfg.write_text('[input]\nformat = "wide"\nwide_sessions = "nomatch(?P<session>\\\\d)"\n')
+    args = ["validate", str(SAMPLE / "cohort_wide.csv"), "--config", str(cfg)]
+    assert cli.main(args) == 2
+    line = _one_line_error(capsys.readouterr().err)
+    assert f"{cfg}: input.wide_sessions: sessions pattern" in line
