@@ -1,0 +1,165 @@
+"""The disclosure scanner (ketanalysis.report.disclosure) finds planted leaks.
+
+Every report folder here is written by hand in the test (synthetic, a few lines each);
+each leak is planted so that a scanner that stopped looking would fail, and each expected
+value is the hand subtraction or the hand inversion of the interval written beside it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ketanalysis.report.disclosure import Finding, is_count_column, scan_report
+
+TABLE1 = (
+    "characteristic,A (N = 40),B (N = 30)\n"
+    '"Patients, n",40,30\n'
+    '"Sex, n (%)",,\n'
+    "    F,28 (70.0),15 (50.0)\n"
+    "    M,<11,15 (50.0)\n"
+    "    missing,0,0\n"
+)
+
+
+def _folder(tmp_path, tables: dict[str, str], **files) -> object:
+    (tmp_path / "tables").mkdir(parents=True)
+    (tmp_path / "figures").mkdir()
+    for name, text in tables.items():
+        (tmp_path / "tables" / f"{name}.csv").write_text(text)
+    for name, text in files.items():
+        path = tmp_path / name.replace("__", "/")
+        path.write_text(text)
+    return tmp_path
+
+
+def _values(found, kind=None, file=None):
+    return sorted(
+        f.value
+        for f in found
+        if (kind is None or f.kind == kind) and (file is None or f.file == file)
+    )
+
+
+def test_count_columns():
+    for name in ("n", "k", "n_events", "n_at_risk", "cum_events", "patients_k", "sessions_n"):
+        assert is_count_column(name)
+    for name in ("rate", "ci_low", "estimate", "n_obs", "route", "session"):
+        assert not is_count_column(name)
+
+
+def test_clean_folder_has_no_finding(tmp_path):
+    t1 = TABLE1.replace("    M,<11,", "    M,12 (30.0),")
+    assert scan_report(_folder(tmp_path, {"table1": t1})) == []
+
+
+def test_table1_missing_count_recovered_from_N(tmp_path):
+    t1 = TABLE1.replace("28 (70.0)", "33 (82.5)")  # 40 - 33 - 0 = 7
+    found = scan_report(_folder(tmp_path, {"table1": t1}))
+    assert [(f.kind, f.value) for f in found] == [("recoverable", 7)]
+    assert "M" in found[0].where and "A (N = 40)" in found[0].where
+
+
+def test_visible_small_counts_in_csv_and_headers(tmp_path):
+    t1 = TABLE1.replace("    M,<11,", "    M,<11,").replace("B (N = 30)", "B (N = 9)")
+    rates = "scale,route,outcome,k,n,rate,ci_low,ci_high,n_excluded\nMADRS,A,response,3,40,0.075,0.02,0.2,0\n"
+    found = scan_report(_folder(tmp_path, {"table1": t1, "rates": rates}))
+    assert 9 in _values(found, "visible", "tables/table1.csv")
+    assert _values(found, "visible", "tables/rates.csv") == [3]
+
+
+def test_hidden_k_with_rate_and_n_shown(tmp_path):
+    rates = "scale,route,outcome,k,n,rate,ci_low,ci_high,n_excluded\nMADRS,A,response,<11,40,0.15,*,*,0\n"
+    found = scan_report(_folder(tmp_path, {"rates": rates}))
+    assert _values(found, "recoverable") == [6]  # 0.15 x 40
+
+
+def test_rows_read_minus_kept_and_exclusions(tmp_path):
+    rows = "item,n\nrows read,500\nrows kept,<11\nrows excluded,496\npatients,40\n"
+    found = scan_report(_folder(tmp_path, {"data_rows": rows}))
+    assert _values(found, "recoverable") == [4]  # 500 - 496
+    rows = "item,n\nrows read,500\nrows kept,480\nrows excluded,20\npatients,40\n"
+    excl = "reason,rows,patients\nno baseline,<11,<11\nduplicate,12,<11\n"
+    found = scan_report(_folder(tmp_path / "x", {"data_rows": rows, "exclusions": excl}))
+    assert _values(found, "recoverable") == [8]  # 20 - 12
+
+
+def test_at_risk_rows_by_subtraction_and_across_tables(tmp_path):
+    t1 = TABLE1.replace("    M,<11,", "    M,12 (30.0),")
+    at_risk = (
+        "route,time,n_at_risk,cum_events,cum_censored,survival,ci_low,ci_high\n"
+        "A,0,40,0,0,1,1,1\nA,50,<11,20,13,*,*,*\n"  # 40 - 20 - 13 = 7
+        "B,0,<11,0,0,*,*,*\n"
+    )
+    median = "route,estimate,ci_low,ci_high,n,n_events\nA,30,20,,40,25\nB,*,*,*,<11,<11\n"
+    logrank = "scale,event,chi2,df,p_value,n,n_events,n_excluded\nMADRS,relapse,1,1,0.3,45,27,25\n"
+    found = scan_report(
+        _folder(
+            tmp_path,
+            {
+                "table1": t1,
+                "relapse_at_risk": at_risk,
+                "relapse_median": median,
+                "relapse_logrank": logrank,
+            },
+        )
+    )
+    rec = {(f.file, f.value) for f in found if f.kind == "recoverable"}
+    assert ("tables/relapse_at_risk.csv", 7) in rec
+    assert ("tables/relapse_median.csv", 5) in rec  # log-rank n 45 - 40
+    assert ("tables/relapse_median.csv", 2) in rec  # log-rank events 27 - 25
+    assert ("tables/relapse_at_risk.csv", 5) in rec  # n_at_risk(0) is the median table's n
+
+
+def test_rate_n_plus_excluded_is_the_group_N(tmp_path):
+    rates = (
+        "scale,route,outcome,k,n,rate,ci_low,ci_high,n_excluded\n"
+        "MADRS,A,relapse,<11,<11,*,*,*,32\n"  # 40 - 32 = 8
+    )
+    found = scan_report(_folder(tmp_path, {"table1": TABLE1, "rates": rates}))
+    assert ("tables/rates.csv", 8) in {(f.file, f.value) for f in found}
+
+
+def test_a_relation_contradicted_by_shown_cells_is_dropped(tmp_path):
+    t1 = TABLE1.replace("    M,<11,15 (50.0)", "    M,12 (30.0),14 (46.7)")  # B: 15 + 14 != 30
+    assert scan_report(_folder(tmp_path, {"table1": t1})) == []
+
+
+def test_interval_inverts_to_a_small_count(tmp_path):
+    # Wilson 95 % of 6/9: 66.7 % (35.4-87.9), printed rounded as in the forest plot
+    svg = (
+        '<svg><text x="1" y="10">IM</text><text x="2" y="10">&lt;11</text>'
+        '<text x="3" y="10">67 (35–88)</text>'
+        '<text x="1" y="20">IV</text><text x="2" y="20">96</text>'
+        '<text x="3" y="20">62 (53–72)</text></svg>'
+    )
+    found = scan_report(_folder(tmp_path, {}, **{"figures__forest.svg": svg}))
+    assert [(f.kind, f.value) for f in found] == [("interval", 6)]  # k = 6 of n = 9
+    assert "67 (35–88)" in found[0].where
+
+
+def test_interval_of_a_large_count_is_not_a_finding(tmp_path):
+    svg = '<svg><text y="5">IV</text><text y="5">96</text><text y="5">62 (53–72)</text></svg>'
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "forest.svg").write_text(svg)
+    assert scan_report(tmp_path) == []
+
+
+def test_fractions_and_n_equals_in_text(tmp_path):
+    page = "<html><p>IM (n = 7; median not reached)</p><td>22/23</td><p>5 patients</p></html>"
+    found = scan_report(_folder(tmp_path, {}, **{"report.html": page}))
+    assert _values(found, "visible", "report.html") == [1, 5, 7]  # 23 - 22 = 1
+
+
+def test_provenance_counts_outside_config(tmp_path):
+    prov = {"config": {"criteria": {"k": 3, "n": 4}}, "steps": {"n_rows_excluded": 4}}
+    found = scan_report(_folder(tmp_path, {}, **{"provenance.json": json.dumps(prov)}))
+    assert found == [Finding("visible", "provenance.json", "steps.n_rows_excluded", 4)]
+
+
+@pytest.mark.parametrize("size", [5, 11])
+def test_min_cell_size(tmp_path, size):
+    rates = "scale,route,outcome,k,n,rate,ci_low,ci_high,n_excluded\nMADRS,A,response,7,40,0.175,0.08,0.3,0\n"
+    found = scan_report(_folder(tmp_path, {"rates": rates}), min_cell_size=size)
+    assert _values(found) == ([] if size == 5 else [7])
