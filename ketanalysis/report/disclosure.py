@@ -126,12 +126,17 @@ class _Model:
         self.values: dict = {}  # var -> float, or None when hidden
         self.where: dict = {}  # var -> (file, where)
         self.relations: list[list[tuple]] = []
+        self.loc: dict = {}  # var -> (table, row index, column) of its cells
+        self.solved: list = []  # (var, shown cells it comes from) of each small count
+        self.rate_rows: list = []  # (table, row index): a hidden k recovered as rate x n
 
-    def cell(self, var, text: str, file: str, where: str):
+    def cell(self, var, text: str, file: str, where: str, loc=None):
         """Register a cell; the first registration of a quantity gives its place."""
         v = None if _hidden(text) else _number(text)
         if text == "" and v is None:
             return None
+        if loc is not None:
+            self.loc.setdefault(var, []).append(loc)
         if var in self.values:
             if self.values[var] is None and v is not None:
                 self.values[var] = v  # the same quantity shown elsewhere
@@ -155,6 +160,7 @@ class _Model:
                     continue
             rels.append(r)
         found = []
+        basis: dict = {}  # derived var -> the shown cells it was solved from
         changed = True
         while changed:
             changed = False
@@ -165,11 +171,13 @@ class _Model:
                 c, v = unknown[0]
                 x = -sum(cc * values[vv] for cc, vv in r if vv != v) / c
                 values[v] = x
+                basis[v] = frozenset().union(*(basis.get(vv, {vv}) for _, vv in r if vv != v))
                 changed = True
                 k = int(round(x))
                 if 0 < k < self.small:
                     file, where = self.where[v]
                     found.append(Finding("recoverable", file, where, k))
+                    self.solved.append((v, basis[v]))
         return found
 
 
@@ -214,7 +222,7 @@ def _long_table(m: _Model, name: str, header, rows, found, groups_n):
             v = _number(text)
             if v is not None and 0 < v < m.small:
                 found.append(Finding("visible", file, where, int(v)))
-            var[c] = m.cell((name, key, c), text, file, where)
+            var[c] = m.cell((name, key, c), text, file, where, loc=(name, r, c))
         get = {c: row[idx[c]] for c in header}
         # a hidden k with its rate and n shown
         if "k" in get and "rate" in get and "n" in get and _hidden(get["k"]):
@@ -224,6 +232,7 @@ def _long_table(m: _Model, name: str, header, rows, found, groups_n):
                 if 0 < k < m.small:
                     where = f"row {r + 1} ({', '.join(key)}), column k (rate x n)"
                     found.append(Finding("recoverable", file, where, k))
+                    m.rate_rows.append((name, r))
         group = _group_of(get, groups_n)
         if group is not None and "n" in var and "n_excluded" in var:
             terms = [(1, var["n"]), (1, var["n_excluded"]), (-1, ("N", group))]
@@ -236,7 +245,13 @@ def _long_table(m: _Model, name: str, header, rows, found, groups_n):
             t = get.get("time", "")
             v0 = (name, "at_risk_0", group)
             if _number(t) == 0:
-                m.cell(v0, get["n_at_risk"], file, f"row {r + 1} ({group}), n_at_risk")
+                m.cell(
+                    v0,
+                    get["n_at_risk"],
+                    file,
+                    f"row {r + 1} ({group}), n_at_risk",
+                    loc=(name, r, "n_at_risk"),
+                )
                 m.relate([(1, var["n_at_risk"]), (-1, v0)])
                 m.relate([(1, v0), (-1, (name.replace("_at_risk", "_median"), (group,), "n"))])
             else:
@@ -306,9 +321,17 @@ def _wide_table(m: _Model, name: str, header, rows, found, groups_n):
                     found.append(Finding("visible", file, where, v))
             cell_text = mt["k"] if mt else text
             if label.endswith(", n"):
-                m.relate([(1, m.cell((name, label, g), cell_text, file, where)), (-1, ("N", g))])
+                loc = (name, r, header[j])
+                v = m.cell((name, label, g), cell_text, file, where, loc=loc)
+                m.relate([(1, v), (-1, ("N", g))])
             else:
-                var = m.cell((name, block, label.strip(), g), cell_text, file, where)
+                var = m.cell(
+                    (name, block, label.strip(), g),
+                    cell_text,
+                    file,
+                    where,
+                    loc=(name, r, header[j]),
+                )
                 blocks.setdefault((block, g), []).append(var)
     for (_, g), members in blocks.items():
         m.relate([(1, v) for v in members] + [(-1, ("N", g))])
@@ -319,7 +342,13 @@ def _data_rows(m: _Model, header, rows, groups_n):
     var = {}
     for r, row in enumerate(rows):
         if len(row) >= 2:
-            var[row[0]] = m.cell(("data_rows", row[0]), row[1], file, f"row {r + 1} ({row[0]})")
+            var[row[0]] = m.cell(
+                ("data_rows", row[0]),
+                row[1],
+                file,
+                f"row {r + 1} ({row[0]})",
+                loc=("data_rows", r, "n"),
+            )
     if {"rows read", "rows kept", "rows excluded"} <= set(var):
         m.relate([(1, var["rows read"]), (-1, var["rows kept"]), (-1, var["rows excluded"])])
     if "patients" in var and groups_n:
@@ -465,35 +494,9 @@ def scan_report(folder, *, min_cell_size: int = 11) -> list[Finding]:
     """
     root = Path(folder)
     small = int(min_cell_size)
-    found: list[Finding] = []
-    m = _Model(small)
-    groups_n: dict = {}
     tables = sorted((root / "tables").glob("*.csv")) if (root / "tables").is_dir() else []
     parsed = {p.stem: _read_csv(p) for p in tables}
-    for name, (header, rows) in parsed.items():
-        if header and header[0] == "characteristic":
-            _wide_table(m, name, header, rows, found, groups_n)
-    for name, (header, rows) in parsed.items():
-        if not header or header[0] == "characteristic":
-            continue
-        if name == "data_rows":
-            var = _data_rows(m, header, rows, groups_n)
-            for r, row in enumerate(rows):
-                v = _number(row[1]) if len(row) > 1 else None
-                if v is not None and 0 < v < small:
-                    found.append(Finding("visible", "tables/data_rows.csv", f"row {r + 1}", int(v)))
-            del var
-            continue
-        _long_table(m, name, header, rows, found, groups_n)
-        if name.endswith("_logrank"):
-            _logrank(m, name, header, rows, groups_n)
-    if "exclusions" in parsed and parsed["exclusions"][0]:
-        header, rows = parsed["exclusions"]
-        i = header.index("rows") if "rows" in header else None
-        if i is not None:
-            terms = [(1, ("exclusions", (r[0],), "rows")) for r in rows]
-            m.relate(terms + [(-1, ("data_rows", "rows excluded"))])
-    found += m.solve()
+    found, _ = _analyse(parsed, small)
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.suffix == ".svg":
@@ -524,3 +527,100 @@ def _logrank(m: _Model, name: str, header, rows, groups_n):
                 [(1, (name, key, "n")), (1, (name, key, "n_excluded"))]
                 + [(-1, ("data_rows", "patients"))]
             )
+
+
+def _analyse(parsed: dict, small: int):
+    """Findings of the CSV tables (visible counts, recoverable cells) and the model."""
+    found: list[Finding] = []
+    m = _Model(small)
+    groups_n: dict = {}
+    for name, (header, rows) in parsed.items():
+        if header and header[0] == "characteristic":
+            _wide_table(m, name, header, rows, found, groups_n)
+    for name, (header, rows) in parsed.items():
+        if not header or header[0] == "characteristic":
+            continue
+        if name == "data_rows":
+            var = _data_rows(m, header, rows, groups_n)
+            for r, row in enumerate(rows):
+                v = _number(row[1]) if len(row) > 1 else None
+                if v is not None and 0 < v < small:
+                    found.append(Finding("visible", "tables/data_rows.csv", f"row {r + 1}", int(v)))
+            del var
+            continue
+        _long_table(m, name, header, rows, found, groups_n)
+        if name.endswith("_logrank"):
+            _logrank(m, name, header, rows, groups_n)
+    if "exclusions" in parsed and parsed["exclusions"][0]:
+        header, rows = parsed["exclusions"]
+        i = header.index("rows") if "rows" in header else None
+        if i is not None:
+            terms = [(1, ("exclusions", (r[0],), "rows")) for r in rows]
+            m.relate(terms + [(-1, ("data_rows", "rows excluded"))])
+    found += m.solve()
+    return found, m
+
+
+#: Columns of a row computed from its counts: hidden with a count hidden for protection.
+_DEPENDENT = re.compile(r"^(rate|ci_low|ci_high|survival|.+_rate)$")
+
+
+def complete_suppression(tables, min_cell_size: int = 11, mark: str = "*") -> dict:
+    """Complementary suppression across a report's tables (strict privacy).
+
+    The tables already carry their primary suppression (``Table.hidden``). While the
+    relations of :func:`scan_report` recover a hidden count from 1 to ``min_cell_size - 1``,
+    one more cell of the relation that recovers it is hidden (the smallest count shown,
+    marked ``mark``) with the rate and interval of its row; a hidden ``k`` whose rate
+    and ``n`` are shown gets its rate and interval hidden. The same tables give the same
+    cells hidden (the order is fixed).
+
+    Parameters
+    ----------
+    tables : list of Table
+        Changed in place (their ``hidden`` masks).
+    min_cell_size : int, default 11
+    mark : str, default "*"
+
+    Returns
+    -------
+    dict
+        Table key -> number of cells hidden here.
+    """
+    added: dict[str, int] = {}
+    by_key: dict = {}
+    for t in tables:
+        by_key.setdefault(t.key, t)
+    for _ in range(200):
+        parsed = {
+            k: (rows[0], rows[1:])
+            for k, t in by_key.items()
+            if (rows := list(csv.reader(io.StringIO(t.to_csv()))))
+        }
+        _, m = _analyse(parsed, int(min_cell_size))
+        todo = [(name, r, None) for name, r in m.rate_rows]
+        for _, basis in m.solved:
+            cands = sorted(
+                (m.values[v], loc)
+                for v in basis
+                if m.values.get(v) is not None
+                for loc in m.loc.get(v, [])
+            )
+            if cands:
+                todo.append(cands[0][1])
+        if not todo:
+            break
+        for name, r, col in todo:
+            t = by_key[name]
+            cols = [str(c) for c in t.frame.columns]
+            hide = [col] if col is not None else []
+            hide += [c for c in cols if _DEPENDENT.match(c) and col in (None, "k", "n")]
+            hide += [
+                c for c in cols if col and col.endswith(("_k", "_n")) and c == col[:-2] + "_rate"
+            ]
+            for c in hide:
+                j = cols.index(c)
+                if t.hidden.iat[r, j] == "":
+                    t.hidden.iat[r, j] = mark
+                    added[name] = added.get(name, 0) + 1
+    return added
