@@ -147,7 +147,10 @@ def test_interval_of_a_large_count_is_not_a_finding(tmp_path):
 
 
 def test_fractions_and_n_equals_in_text(tmp_path):
-    page = "<html><p>IM (n = 7; median not reached)</p><td>22/23</td><p>5 patients</p></html>"
+    page = (
+        "<html><p>IM (n = 7; median not reached)</p><td>22/23</td><p>5 patients</p>"
+        "<td>&lt;11/23</td><td>*/23</td></html>"  # a hidden k over n shows nothing
+    )
     found = scan_report(_folder(tmp_path, {}, **{"report.html": page}))
     assert _values(found, "visible", "report.html") == [1, 5, 7]  # 23 - 22 = 1
 

@@ -361,7 +361,7 @@ _TEXT_PATTERNS = (
     re.compile(r"\b[nNk]\s*=\s*(\d+)(?![\d.])"),
     re.compile(r"\b(\d+) (?:patients?|rows?|events?|excluded)\b"),
 )
-_FRACTION = re.compile(r"(?<![\d./-])(\d+)\s*(?:/|of)\s*(\d+)(?![\d./-])")
+_FRACTION = re.compile(r"(?<![\d./<*-])(\d+)\s*(?:/|of)\s*(\d+)(?![\d./-])")
 _INTERVAL = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?) \((\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)\)")
 
 
