@@ -121,6 +121,9 @@ def cadss_course(
             f"not {type(data).__name__}"
         )
     tab = _stats.cadss_course(data, by=by, time=time, level=level or 0.95)
+    tab = annotate.hide_small(
+        tab, min_cell_size, ("mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3")
+    )
     grp = grouping.groups(tab, by, labels=labels, colors=colors)
     points = sorted(pd.unique(tab[time]))
     pos = np.asarray(points, dtype=float)
