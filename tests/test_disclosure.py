@@ -166,3 +166,67 @@ def test_min_cell_size(tmp_path, size):
     rates = "scale,route,outcome,k,n,rate,ci_low,ci_high,n_excluded\nMADRS,A,response,7,40,0.175,0.08,0.3,0\n"
     found = scan_report(_folder(tmp_path, {"rates": rates}), min_cell_size=size)
     assert _values(found) == ([] if size == 5 else [7])
+
+
+# ---- complementary suppression of a report's tables -------------------------------------
+def _table(key, csv_text):
+    import io
+
+    import pandas as pd
+
+    from ketanalysis.report.tabular import Table
+
+    frame = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)
+    hidden = frame.map(lambda v: v if v.startswith("<") or v == "*" else "")
+    frame = frame.map(lambda v: None if v.startswith("<") or v == "*" else v)
+    return Table(key, key, frame, hidden=hidden)
+
+
+def test_complete_suppression_hides_a_second_cell_until_nothing_is_recoverable(tmp_path):
+    from ketanalysis.report.disclosure import complete_suppression
+
+    rows = _table("data_rows", "item,n\nrows read,500\nrows kept,<11\nrows excluded,496\n")
+    rates = _table(
+        "rates",
+        "scale,route,outcome,k,n,rate,ci_low,ci_high,n_excluded\n"
+        "MADRS,A,response,<11,40,0.15,0.07,0.29,0\n",
+    )
+    added = complete_suppression([rows, rates], 11)
+    assert added == {"data_rows": 1, "rates": 3}  # 496 hidden; rate and its interval
+    assert rows.hidden["n"].tolist() == ["", "<11", "*"]  # the smaller of 500 and 496
+    for t in (rows, rates):
+        (tmp_path / "tables").mkdir(exist_ok=True)
+        (tmp_path / "tables" / f"{t.key}.csv").write_text(t.to_csv())
+    assert scan_report(tmp_path) == []
+
+
+# ---- the [privacy] keys -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('level = "strict"\nmin_cell_size = 1', "privacy.min_cell_size"),
+        ('level = "strict"\nmin_cell_size = 5', "privacy.acknowledge_small_cells"),
+        ('level = "strict"\nmin_cell_size = 10', "privacy.acknowledge_small_cells"),
+        (
+            'level = "strict"\nmin_cell_size = 1\nacknowledge_small_cells = true',
+            "privacy.min_cell_size",
+        ),
+    ],
+)
+def test_small_thresholds_need_an_acknowledgement(text, key):
+    from ketanalysis.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as e:
+        parse_config(f"[privacy]\n{text}\n")
+    assert e.value.key == key and key.split(".")[1] in str(e.value)
+
+
+def test_acknowledged_and_standard_thresholds_are_accepted():
+    from ketanalysis.config import parse_config
+
+    cfg = parse_config(
+        '[privacy]\nlevel = "strict"\nmin_cell_size = 5\nacknowledge_small_cells = true\n'
+    )
+    assert cfg.privacy.min_cell_size == 5 and cfg.privacy.acknowledge_small_cells
+    assert parse_config("[privacy]\nmin_cell_size = 1\n").privacy.min_cell_size == 1  # standard
+    assert parse_config('[privacy]\nlevel = "strict"\n').privacy.min_cell_size == 11
