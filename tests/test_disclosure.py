@@ -230,3 +230,16 @@ def test_acknowledged_and_standard_thresholds_are_accepted():
     assert cfg.privacy.min_cell_size == 5 and cfg.privacy.acknowledge_small_cells
     assert parse_config("[privacy]\nmin_cell_size = 1\n").privacy.min_cell_size == 1  # standard
     assert parse_config('[privacy]\nlevel = "strict"\n').privacy.min_cell_size == 11
+
+
+def test_table1_percentage_reveals_a_hidden_missing_count(tmp_path):
+    # 28 of 34 known is 82.4 %: N 40 - 34 known = 6 missing, hidden but recoverable
+    t1 = (
+        "characteristic,A (N = 40),B (N = 30)\n"
+        '"Sex, n (%)",,\n'
+        "    F,28 (82.4),15 (50.0)\n"
+        "    M,* ,15 (50.0)\n"
+        "    missing,<11,0\n"
+    )
+    found = scan_report(_folder(tmp_path, {"table1": t1}))
+    assert ("recoverable", 6) in {(f.kind, f.value) for f in found}

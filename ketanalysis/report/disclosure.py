@@ -27,6 +27,8 @@ Checks
 ``recoverable``
     A hidden count (``<11`` or ``*``) solved from the linear relations between the
     report's tables: Table 1 categories (with their missing row) sum to the column's N;
+    in Table 1 a ``k (pct)`` cell gives the number of known values (``k * 100 / pct``),
+    so a hidden missing count is ``N`` minus it;
     ``rows read = rows kept + rows excluded`` and the exclusions sum to the excluded
     rows; the patients of the data summary are the sum of the group Ns; per group
     ``n + n_excluded`` is the group N in the rate tables (and ``n + n_missing +
@@ -320,6 +322,10 @@ def _wide_table(m: _Model, name: str, header, rows, found, groups_n):
                 if 0 < v < m.small:
                     found.append(Finding("visible", file, where, v))
             cell_text = mt["k"] if mt else text
+            if mt and mt["p"] and float(mt["p"]) > 0 and is_cat:
+                # k (pct) of the known values: the number known is k * 100 / pct
+                known = round(int(mt["k"]) * 100 / float(mt["p"]))
+                m.cell((name, block, "known", g), str(known), file, where, loc=(name, r, header[j]))
             if label.endswith(", n"):
                 loc = (name, r, header[j])
                 v = m.cell((name, label, g), cell_text, file, where, loc=loc)
@@ -333,8 +339,15 @@ def _wide_table(m: _Model, name: str, header, rows, found, groups_n):
                     loc=(name, r, header[j]),
                 )
                 blocks.setdefault((block, g), []).append(var)
-    for (_, g), members in blocks.items():
+    for (block, g), members in blocks.items():
         m.relate([(1, v) for v in members] + [(-1, ("N", g))])
+        known = (name, block, "known", g)
+        if known in m.values:
+            labels = [v[2] for v in members if v is not None]
+            rest = [v for v in members if v is not None and v[2] != "missing"]
+            m.relate([(1, v) for v in rest] + [(-1, known)])
+            if "missing" in labels:
+                m.relate([(1, known), (1, (name, block, "missing", g)), (-1, ("N", g))])
 
 
 def _data_rows(m: _Model, header, rows, groups_n):
