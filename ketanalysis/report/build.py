@@ -223,12 +223,17 @@ def _run(source, out_dir, config, *, overwrite, quiet, figures_only) -> Path:
             from .sections import SECTIONS, glance
 
             sections = []
+            protected = not ctx.privacy.strict
             for spec in SECTIONS:
+                if spec.key == "privacy" and not protected:  # its list shows what is hidden
+                    with steps.step("complementary suppression"):
+                        _complete_suppression(ctx)
+                    protected = True
                 with steps.step(f"section {spec.key}"):
                     built = spec.build(ctx)
                 if built is not None:
                     sections.append(built)
-            if ctx.privacy.strict:
+            if not protected:
                 with steps.step("complementary suppression"):
                     _complete_suppression(ctx)
             fig_dir = tmp / "figures"
