@@ -243,3 +243,32 @@ def test_table1_percentage_reveals_a_hidden_missing_count(tmp_path):
     )
     found = scan_report(_folder(tmp_path, {"table1": t1}))
     assert ("recoverable", 6) in {(f.kind, f.value) for f in found}
+
+
+def test_a_figure_legend_reveals_a_cell_hidden_in_the_tables(tmp_path):
+    # the table hides B's n (complementary), the Kaplan-Meier legend prints it: 52 - 40 - 7
+    t1 = TABLE1.replace("    M,<11,", "    M,12 (30.0),")
+    median = (
+        "route,estimate,ci_low,ci_high,n,n_events\nA,30,20,,40,25\nB,*,*,*,*,<11\nC,*,*,*,<11,<11\n"
+    )
+    t1 = t1.replace("B (N = 30)", "B (N = 30),C (N = 12)").replace(",30\n", ",30,12\n")
+    logrank = "scale,event,chi2,df,p_value,n,n_events,n_excluded\nMADRS,relapse,1,1,0.3,52,27,30\n"
+    tables = {"table1": t1, "relapse_median": median, "relapse_logrank": logrank}
+    folder = _folder(tmp_path, tables)
+    assert [f for f in scan_report(folder) if f.kind == "recoverable"] == []
+    svg = '<svg><text x="1" y="9">B (n = 7; median not reached)</text></svg>'
+    (folder / "figures" / "time_to_relapse.svg").write_text(svg)
+    found = scan_report(folder)
+    assert ("recoverable", 5) in {(f.kind, f.value) for f in found}  # C = 52 - 40 - 7
+    assert ("visible", 7) in {(f.kind, f.value) for f in found}  # and "n = 7" itself
+
+
+def test_hide_small_leaves_out_points_of_small_groups_and_counts():
+    import pandas as pd
+
+    from ketanalysis.plots.annotate import hide_small
+
+    tab = pd.DataFrame({"n": [40, 8, 40, 40], "k": [20, 4, 3, 38], "rate": [0.5, 0.5, 0.075, 0.95]})
+    got = hide_small(tab, 11, ("rate",), k="k")["rate"].tolist()
+    assert got[0] == 0.5 and all(pd.isna(v) for v in got[1:])  # n 8; k 3; n - k 2
+    assert hide_small(tab, None, ("rate",), k="k") is tab  # standard privacy: unchanged

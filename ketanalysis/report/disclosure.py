@@ -38,7 +38,8 @@ Checks
     events are the sums over groups; a hidden ``k`` with its ``rate`` and ``n`` shown is
     ``rate * n``. Relations are solved by elimination (one unknown at a time, repeated
     until nothing changes), across tables, with the same quantity in two tables treated
-    as one unknown. A relation whose cells are all shown and that does not hold is taken
+    as one unknown (the group sizes in the legends of the time-to-event figures are the
+    median tables' n). A relation whose cells are all shown and that does not hold is taken
     as not applying to this report and dropped.
 ``interval``
     A printed percentage with its interval, ``p (lo-hi)`` (figures and text), that only
@@ -509,7 +510,8 @@ def scan_report(folder, *, min_cell_size: int = 11) -> list[Finding]:
     small = int(min_cell_size)
     tables = sorted((root / "tables").glob("*.csv")) if (root / "tables").is_dir() else []
     parsed = {p.stem: _read_csv(p) for p in tables}
-    found, _ = _analyse(parsed, small)
+    shown = _figure_counts(root)
+    found, _ = _analyse(parsed, small, shown)
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.suffix == ".svg":
@@ -542,8 +544,30 @@ def _logrank(m: _Model, name: str, header, rows, groups_n):
             )
 
 
-def _analyse(parsed: dict, small: int):
-    """Findings of the CSV tables (visible counts, recoverable cells) and the model."""
+_KM_LEGEND = re.compile(r"^(?P<g>.+) \(n = (?P<n>\d+)[;)]")
+
+
+def _figure_counts(root: Path) -> list:
+    """Counts the figures print that are cells of a table too: the group sizes in the
+    legends of the time-to-event figures (``IV (n = 60; median 180 days)``), which are
+    the median tables' n."""
+    shown = []
+    for path in (
+        sorted((root / "figures").glob("time_to_*.svg")) if (root / "figures").is_dir() else []
+    ):
+        event = path.stem[len("time_to_") :]
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for _, t in _SVG_TEXT.findall(text):
+            mt = _KM_LEGEND.match(html.unescape(t))
+            if mt:
+                var = (f"{event}_median", (mt["g"],), "n")
+                shown.append((var, mt["n"], f"figures/{path.name}", f"legend {mt[0]}"))
+    return shown
+
+
+def _analyse(parsed: dict, small: int, shown=()):
+    """Findings of the CSV tables (visible counts, recoverable cells) and the model;
+    ``shown``: (quantity, text, file, where) of counts printed elsewhere (figures)."""
     found: list[Finding] = []
     m = _Model(small)
     groups_n: dict = {}
@@ -570,8 +594,23 @@ def _analyse(parsed: dict, small: int):
         if i is not None:
             terms = [(1, ("exclusions", (r[0],), "rows")) for r in rows]
             m.relate(terms + [(-1, ("data_rows", "rows excluded"))])
+    for var, text, file, where in shown:
+        m.cell(var, text, file, where)
     found += m.solve()
     return found, m
+
+
+def _published(parsed: dict, loc) -> bool:
+    """Whether a table cell is printed in a figure too (hiding it in the table would
+    not hide it): a median table's n (the time-to-event legend) and the numbers at risk
+    at time 0 (the first column of the figure's at-risk rows)."""
+    name, r, col = loc
+    if name.endswith("_median") and col == "n":
+        return True
+    if name.endswith("_at_risk") and col == "n_at_risk":
+        header, rows = parsed[name]
+        return "time" in header and _number(rows[r][header.index("time")]) == 0
+    return False
 
 
 #: Columns of a row computed from its counts: hidden with a count hidden for protection.
@@ -618,6 +657,7 @@ def complete_suppression(tables, min_cell_size: int = 11, mark: str = "*") -> di
                 for v in basis
                 if m.values.get(v) is not None
                 for loc in m.loc.get(v, [])
+                if not _published(parsed, loc)
             )
             if cands:
                 todo.append(cands[0][1])
