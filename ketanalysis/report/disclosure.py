@@ -53,7 +53,10 @@ interval whiskers) are not read from the SVG paths, so a figure that draws a sma
 is not found here; bounds that narrow a hidden cell without solving it exactly (``<11``
 with two unknowns in a relation) are not reported; relations other than those listed
 (e.g. AE terms of one patient, safety flags "either") are not modelled; HTML tables are
-checked through their CSV files (the same table object writes both).
+checked through their CSV files (the same table object writes both); the numbers at risk
+that a time-to-event figure prints at its own ticks (other times than the table's) and
+the step heights of its curves are not related to the tables; a large number printed in
+a section's prose is not tied to the table cell it repeats.
 """
 
 from __future__ import annotations
