@@ -95,6 +95,7 @@ dpi = 600                     # resolution of PNG and TIFF figures
 level = "standard"            # "strict": counts below min_cell_size suppressed in every
                               #   table and annotation, no individual-level figures
 min_cell_size = 11
+acknowledge_small_cells = false   # strict with min_cell_size below 11 needs true
 """
 
 

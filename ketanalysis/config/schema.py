@@ -331,16 +331,40 @@ class OutputSection:
 
 @dataclass(frozen=True)
 class PrivacySection:
-    """``[privacy]``: ``level = "strict"`` suppresses counts below ``min_cell_size``."""
+    """``[privacy]``: ``level = "strict"`` suppresses counts below ``min_cell_size``.
+
+    Under strict privacy a ``min_cell_size`` below 11 (the CMS cell-size threshold: no
+    cell from 1 to 10) needs ``acknowledge_small_cells = true``, and ``min_cell_size = 1``
+    is refused: it would suppress nothing.
+    """
 
     level: str = "standard"
     min_cell_size: int = 11
+    acknowledge_small_cells: bool = False
 
     def __post_init__(self):
         key = _keys("privacy")
         _one_of(self.level, PRIVACY_LEVELS, key("level"))
         if self.min_cell_size < 1:
             raise ConfigError(key("min_cell_size"), f"must be at least 1, got {self.min_cell_size}")
+        if not isinstance(self.acknowledge_small_cells, bool):
+            raise ConfigError(
+                key("acknowledge_small_cells"),
+                f"expected true or false, got {self.acknowledge_small_cells!r}",
+            )
+        if self.level == "strict" and self.min_cell_size == 1:
+            raise ConfigError(
+                key("min_cell_size"),
+                'min_cell_size = 1 with level = "strict" suppresses nothing; use 11 '
+                "(the default) or another value of at least 2",
+            )
+        if self.level == "strict" and self.min_cell_size < 11 and not self.acknowledge_small_cells:
+            raise ConfigError(
+                key("acknowledge_small_cells"),
+                f'min_cell_size = {self.min_cell_size} with level = "strict" shows counts '
+                f"from {self.min_cell_size} to 10 (the usual threshold is 11); set "
+                "[privacy] acknowledge_small_cells = true to confirm",
+            )
 
     @property
     def strict(self) -> bool:

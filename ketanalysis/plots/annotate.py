@@ -51,6 +51,24 @@ def time_label(out: Outcomes | None, x: str = "session") -> str:
     return x
 
 
+def hide_small(tab, min_cell_size: int | None, columns, *, k: str | None = None):
+    """``tab`` with ``columns`` missing (not drawn) where the row's ``n`` is from 1 to
+    ``min_cell_size - 1``, or with ``k``, where ``k`` or ``n - k`` is: the points and
+    intervals of a figure under strict privacy show only what the report's tables show."""
+    if min_cell_size is None or "n" not in tab.columns or not len(tab):
+        return tab
+    n = tab["n"].to_numpy(dtype=float)
+    hide = (n > 0) & (n < min_cell_size)
+    if k is not None and k in tab.columns:
+        kk = tab[k].to_numpy(dtype=float)
+        hide |= ((kk > 0) & (kk < min_cell_size)) | ((n - kk > 0) & (n - kk < min_cell_size))
+    if not hide.any():
+        return tab
+    tab = tab.copy()
+    tab.loc[hide, [c for c in columns if c in tab.columns]] = np.nan
+    return tab
+
+
 def count_text(n, min_cell_size: int | None = None) -> str:
     """A count as text; counts from 1 to ``min_cell_size - 1`` become ``"<k"``."""
     if n is None or (isinstance(n, float) and np.isnan(n)):

@@ -121,6 +121,9 @@ def cadss_course(
             f"not {type(data).__name__}"
         )
     tab = _stats.cadss_course(data, by=by, time=time, level=level or 0.95)
+    tab = annotate.hide_small(
+        tab, min_cell_size, ("mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3")
+    )
     grp = grouping.groups(tab, by, labels=labels, colors=colors)
     points = sorted(pd.unique(tab[time]))
     pos = np.asarray(points, dtype=float)
@@ -405,6 +408,13 @@ def ae_incidence(
     }
     overall = _stats.ae_incidence(data, **opts)
     tab = _stats.ae_incidence(data, by=by, **opts) if by is not None else overall
+    hidden_k = np.zeros(len(tab), dtype=bool)
+    if min_cell_size is not None:  # a small k or n - k: no rate, interval or k drawn
+        k_, n_ = tab["k"].to_numpy(dtype=float), tab["n"].to_numpy(dtype=float)
+        hidden_k = ((k_ > 0) & (k_ < min_cell_size)) | ((n_ - k_ > 0) & (n_ - k_ < min_cell_size))
+        tab = tab.copy()
+        tab.loc[hidden_k, ["rate", "ci_low", "ci_high"]] = np.nan
+    tab = tab.assign(_hidden_k=hidden_k)
     terms = overall[overall["ae_term"] != ANY_AE]
     terms = terms.sort_values(["rate", "ae_term"], ascending=[False, True], kind="stable")
     order = [ANY_AE, *terms["ae_term"].tolist()[: top if top is not None else None]]
@@ -471,7 +481,10 @@ def ae_incidence(
             part = grouping.subset(tab, by, g).set_index("ae_term")
             for t in order:
                 k, n = part.loc[t, "k"], part.loc[t, "n"]
-                text = f"{annotate.count_text(k, min_cell_size)}/{annotate.count_text(n, min_cell_size)}"
+                k_text = annotate.count_text(k, min_cell_size)
+                if part.loc[t, "_hidden_k"] and not k_text.startswith("<"):
+                    k_text = "*"  # n - k is small: k would reveal it
+                text = f"{k_text}/{annotate.count_text(n, min_cell_size)}"
                 count_texts.append(
                     (
                         gi,

@@ -108,6 +108,7 @@ def trajectory(
     rows, scale = checks.pick_scale(frame, scale, out)
     grp = grouping.groups(rows, by, labels=labels, colors=colors)
     tab = _stats.by_session(rows, by=by, value=y, scale=None, level=level or 0.95)
+    tab = annotate.hide_small(tab, min_cell_size, ("mean", "sd", "se", "ci_low", "ci_high"))
     sessions = session_axis.sessions_of(rows)
     fig, ax, created = session_axis.open_axes(ax)
     pos = session_axis.positions(rows, sessions, x, ax, created)
@@ -436,7 +437,7 @@ def response_rates(
             for g in grp
         ]
     for o, g, j, slots, slot in draws:
-        tab = tabs[o]
+        tab = annotate.hide_small(tabs[o], min_cell_size, ("rate", "ci_low", "ci_high"), k="k")
         part = session_axis.aligned(
             grouping.subset(tab, by, g) if by is not None else tab, sessions
         )

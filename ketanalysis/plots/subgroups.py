@@ -170,6 +170,8 @@ def forest(
             "data must be an Outcomes from ka.derive, a patients DataFrame or a tidy effect "
             f"table (estimate, ci_low, ci_high, label), not {type(data).__name__}"
         )
+    if min_cell_size is not None:
+        tab = _hide_small(tab, min_cell_size)
     is_diff = measure_used in _DIFF
     if percent is None:
         percent = measure_used in ("rate", *_DIFF)
@@ -390,6 +392,23 @@ def _rows(tab: pd.DataFrame, per_arm: bool, by, subgroup_labels) -> list[dict]:
             if row["n"] is not None:
                 row["n"] = list(row["n"].values())
     return rows
+
+
+def _hide_small(tab: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
+    """No estimate or interval where n, k or n - k is from 1 to ``min_cell_size - 1``:
+    a printed rate and interval invert to k / n."""
+    hide = np.zeros(len(tab), dtype=bool)
+    n = pd.to_numeric(tab["n"], errors="coerce").to_numpy(dtype=float) if "n" in tab else None
+    if n is not None:
+        hide |= (n > 0) & (n < min_cell_size)
+        if "k" in tab.columns:
+            k = pd.to_numeric(tab["k"], errors="coerce").to_numpy(dtype=float)
+            hide |= ((k > 0) & (k < min_cell_size)) | ((n - k > 0) & (n - k < min_cell_size))
+    if not hide.any():
+        return tab
+    tab = tab.copy()
+    tab.loc[hide, ["estimate", "ci_low", "ci_high"]] = np.nan
+    return tab
 
 
 def _n_text(ns, min_cell_size) -> str:

@@ -155,6 +155,7 @@ def vitals(
         unit=unit,
         level=level or 0.95,
     )
+    tab = annotate.hide_small(tab, min_cell_size, ("mean", "sd", "se", "ci_low", "ci_high"))
     measures = list(pd.unique(tab["measure"]))
     grp = grouping.groups(tab, by, labels=labels, colors=colors)
     if time == "timepoint":

@@ -32,6 +32,8 @@ Modules
     :class:`Table` and the writers (CSV, LaTeX, Markdown, HTML cells).
 :mod:`~ketanalysis.report.privacy`
     Small-cell suppression rules.
+:mod:`~ketanalysis.report.disclosure`
+    :func:`scan_report`: the disclosure scanner of a strict-privacy report folder.
 :mod:`~ketanalysis.report.methods`
     The methods text with references.
 :mod:`~ketanalysis.report.html`
@@ -39,5 +41,6 @@ Modules
 """
 
 from .build import OutputDirError, build, build_figures, load_outcomes
+from .disclosure import Finding, scan_report
 
-__all__ = ["OutputDirError", "build", "build_figures", "load_outcomes"]
+__all__ = ["Finding", "OutputDirError", "build", "build_figures", "load_outcomes", "scan_report"]

@@ -237,11 +237,19 @@ def _run(source, out_dir, config, config_keys, *, overwrite, quiet, figures_only
             from .sections import SECTIONS, glance
 
             sections = []
+            protected = not ctx.privacy.strict
             for spec in SECTIONS:
+                if spec.key == "privacy" and not protected:  # its list shows what is hidden
+                    with steps.step("complementary suppression"):
+                        _complete_suppression(ctx)
+                    protected = True
                 with steps.step(f"section {spec.key}"):
                     built = spec.build(ctx)
                 if built is not None:
                     sections.append(built)
+            if not protected:
+                with steps.step("complementary suppression"):
+                    _complete_suppression(ctx)
             fig_dir = tmp / "figures"
         from .figures import FIGURES, draw_figures
 
@@ -375,6 +383,20 @@ def _versions() -> dict:
         except metadata.PackageNotFoundError:  # pragma: no cover
             out[dep] = None
     return out
+
+
+def _complete_suppression(ctx: Context) -> None:
+    """Strict privacy: hide what the tables' relations would reveal, and record it."""
+    from .disclosure import complete_suppression
+
+    added = complete_suppression(ctx.tables, ctx.privacy.min_cell_size)
+    titles = {}
+    for t in ctx.tables:
+        titles.setdefault(t.key, t.title)
+    for key, n in added.items():
+        ctx.privacy.log.append(
+            {"table": titles[key], "cells": n, "columns": ["(complementary suppression)"]}
+        )
 
 
 def _write_tables(ctx: Context, directory: Path) -> None:

@@ -331,11 +331,17 @@ def _categorical_rows(add, label, col, columns, privacy):
             # complementary: hide the smallest other count too
             j = min((c, i) for i, c in enumerate(counts) if not marks[i])[1]
             marks[j] = SECONDARY
+        # a percentage of the known values reveals their number, hence a hidden missing count
+        no_pct = has_missing and bool(marks[-1])
         for i, c in enumerate(counts):
             is_missing_row = has_missing and i == len(counts) - 1
-            pct = "" if is_missing_row or not known else f" ({100 * c / known:.1f})"
+            pct = "" if is_missing_row or not known or no_pct else f" ({100 * c / known:.1f})"
             block_cells[i].append(f"{c}{pct}")
             block_marks[i].append(marks[i])
     names = [_level(v) for v in levels] + (["missing"] if has_missing else [])
-    for name, cells, marks in zip(names, block_cells, block_marks, strict=True):
+    hidden_names = 0
+    for i, (name, cells, marks) in enumerate(zip(names, block_cells, block_marks, strict=True)):
+        if privacy.strict and i < len(levels) and all(marks):
+            hidden_names += 1  # the label of a category hidden everywhere is not shown
+            name = f"other (suppressed {hidden_names})"
         add(f"    {name}", cells, marks)

@@ -9,9 +9,15 @@ cell of a categorical variable is hidden when only one is (complementary suppres
 the hidden count cannot be recovered from the group total. Every suppression is recorded
 and the report lists them.
 
-This is primary suppression with complementary suppression of proportions and of Table 1
-categories, the cell-size rule of e.g. the CMS cell size suppression policy; it is not a
-full statistical-disclosure audit of every combination of tables.
+This is the primary suppression, with complementary suppression of proportions and of
+Table 1 categories, applied table by table. After every table is built, the report build
+completes it across tables (:func:`ketanalysis.report.disclosure.complete_suppression`,
+in the manner of tau-Argus / sdcMicro secondary suppression): while a hidden count can be
+solved from totals, margins, at-risk rows or the same quantity in another table, one more
+cell of that derivation is hidden. The rule is the CMS cell-size suppression policy (no
+cell from 1 to 10, including cells derivable from others); :func:`scan_report
+<ketanalysis.report.disclosure.scan_report>` checks a written report folder, and its
+docstring lists what it does not model.
 """
 
 from __future__ import annotations

@@ -410,7 +410,9 @@ def privacy_section(ctx) -> Section:
     text = (
         f'Privacy level "strict": counts from 1 to {p.min_cell_size - 1} are shown as '
         f"{p.label}; * marks a statistic computed from such a count, or a cell hidden "
-        "because it would reveal one."
+        "because it would reveal one (complementary suppression across the tables: no "
+        "hidden count can be recovered from totals, margins or another table). Figures "
+        "draw no point or interval that the tables hide."
     )
     s.blocks.append(("p", text))
     from ..config import INDIVIDUAL_FIGURES
