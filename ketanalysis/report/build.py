@@ -121,8 +121,10 @@ def build(
     config : Config, path or None
         A :class:`~ketanalysis.config.Config`, a TOML file, or None for the defaults.
     overwrite : bool, default False
-        Replace an existing report in ``out_dir``. Only a directory holding a previous
-        ketanalysis output (with its ``provenance.json``) is replaced.
+        Replace an existing report in ``out_dir``: only the files listed with their
+        SHA-256 in its ``provenance.json`` (and that file and ``timings.json``) are
+        removed; any other file, or a listed one that was modified, makes the build
+        refuse before anything is written or deleted (:mod:`.output`).
     quiet : bool, default False
         No progress on stderr.
 
@@ -139,14 +141,17 @@ def build(
         A configuration problem, or a setting that does not fit the data (a group column
         that is not there, an endpoint session without assessments, ...).
     OutputDirError
-        ``out_dir`` is not empty and ``overwrite`` is False.
+        ``out_dir`` is not empty and ``overwrite`` is False; or it holds files that are
+        not part of a previous report (named in the message); or another run is writing
+        it.
 
     Notes
     -----
     Building again with the same data, config and package versions gives byte-identical
     files, except ``timings.json`` (seconds per step, also printed as progress). The
     files are written to a temporary directory beside ``out_dir`` and moved into place at
-    the end, so an interrupted build leaves no half-written report.
+    the end, so an interrupted build leaves no half-written report; the next build cleans
+    up (or restores) what a killed one left beside ``out_dir``.
     """
     return _run(source, out_dir, config, overwrite=overwrite, quiet=quiet, figures_only=False)
 
