@@ -33,6 +33,8 @@ SLOW: tuple[str, ...] = (
     "tests/test_report.py::test_large_cohorts_sample_individual_figures",
     # strict-privacy reports scanned for disclosure (whole builds)
     "tests/test_disclosure_reports.py",
+    "tests/test_output.py::test_kills_during_a_real_report_build",
+    "tests/test_injection.py::test_hostile_labels_appear_verbatim_and_harmless",
     # the command line end to end
     "tests/test_cli.py::test_report_end_to_end_on_the_sample",
     "tests/test_cli.py::test_figures_command",

@@ -522,9 +522,11 @@ def test_output_directory_is_refused_unless_overwrite(tmp_path):
     build(SAMPLE, out, _tiny_config(), quiet=True)
     with pytest.raises(OutputDirError):
         build(SAMPLE, out, _tiny_config(), quiet=True)
-    (out / "stale.txt").write_text("old")
     build(SAMPLE, out, _tiny_config(), overwrite=True, quiet=True)
-    assert not (out / "stale.txt").exists()  # replaced whole
+    (out / "stale.txt").write_text("mine too")
+    with pytest.raises(OutputDirError, match=r"stale\.txt \(not listed in provenance\.json\)"):
+        build(SAMPLE, out, _tiny_config(), overwrite=True, quiet=True)
+    assert (out / "stale.txt").read_text() == "mine too"  # a user file is never deleted
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
 
 

@@ -231,6 +231,8 @@ def jacobson_truax(
             alignment="left",
             labelspacing=0.5,
         )
+        # our own S_diff is mathtext; every other text (group labels) stays literal
+        ax.get_legend().get_texts()[len(handles) - 2].set_parse_math(True)
     if own:
         _layout_square(fig, ax)
     return ax

@@ -290,6 +290,8 @@ def rc_params(
         "axes.prop_cycle": cycler(color=list(PALETTE)),
         "axes.unicode_minus": True,
         "mathtext.default": "regular",
+        # text is literal: a data label such as "$x^2$" is shown as typed, not as math
+        "text.parse_math": False,
         "pdf.fonttype": 42,
         "ps.fonttype": 42,
         "svg.fonttype": "none",
@@ -331,7 +333,9 @@ def publication(
     with DejaVu Sans (shipped with matplotlib) for any glyph it lacks -- whatever fonts are
     installed, so a figure has the same layout and bytes on every machine --, the journal's
     font sizes, thin axes, the Okabe–Ito palette (:data:`PALETTE`), TrueType fonts in PDF
-    (``pdf.fonttype = 42``) and text kept as text in SVG. Figure functions add markers and
+    (``pdf.fonttype = 42``), text kept as text in SVG, and text drawn literally
+    (``text.parse_math = False``: a label such as ``$x^2$`` from the data is shown as typed,
+    never as mathtext). Figure functions add markers and
     line styles per group, so groups stay apart in greyscale. Everything is restored on
     leaving the block (``matplotlib.rc_context``).
 
@@ -358,9 +362,9 @@ def bundled_font() -> Iterator[list[str]]:
     """Draw in the bundled Liberation Sans, also outside a ``with publication(...)`` block.
 
     Inside a :func:`publication` block this does nothing (the block has set the face);
-    outside, it sets ``font.family`` and ``font.sans-serif`` for its own extent only, so a
-    figure drawn with matplotlib's other defaults still has the text layout it has in the
-    report. Works as a ``with`` block and as a function decorator.
+    outside, it sets ``font.family``, ``font.sans-serif`` and ``text.parse_math = False``
+    (text is literal) for its own extent only, so a figure drawn with matplotlib's other
+    defaults still has the text layout it has in the report. Works as a ``with`` block and as a function decorator.
 
     Yields
     ------
@@ -382,7 +386,9 @@ def bundled_font() -> Iterator[list[str]]:
     if _ACTIVE:
         yield list(mpl.rcParams["font.family"])
         return
-    with mpl.rc_context({"font.family": family, "font.sans-serif": family}):
+    with mpl.rc_context(
+        {"font.family": family, "font.sans-serif": family, "text.parse_math": False}
+    ):
         yield family
 
 
@@ -470,6 +476,7 @@ def save_figure(
         "ps.fonttype": 42,
         "svg.fonttype": "none",
         "svg.hashsalt": "ketanalysis",
+        "text.parse_math": False,
     }
     with mpl.rc_context(params):
         for fmt in formats:

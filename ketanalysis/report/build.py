@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import platform
 import shutil
 import sys
@@ -29,7 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import Config, ConfigError
-from .inputs import read_input, resolve_config, sha256_file, validate_input
+from .inputs import read_input, resolve_config, validate_input
+from .output import OutputDirError, checkpoint, manifest_files, stage
 from .privacy import Privacy
 
 __all__ = ["OutputDirError", "build", "build_figures", "load_outcomes"]
@@ -37,11 +37,6 @@ __all__ = ["OutputDirError", "build", "build_figures", "load_outcomes"]
 #: Files of the output that are not covered by the byte-for-byte guarantee.
 NOT_REPRODUCIBLE = ("timings.json",)
 _DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "patsy", "matplotlib")
-
-
-class OutputDirError(FileExistsError):
-    """The output directory exists and is not empty (and ``overwrite`` was not given, or
-    it does not hold a previous report)."""
 
 
 @dataclass
@@ -126,8 +121,10 @@ def build(
     config : Config, path or None
         A :class:`~ketanalysis.config.Config`, a TOML file, or None for the defaults.
     overwrite : bool, default False
-        Replace an existing report in ``out_dir``. Only a directory holding a previous
-        ketanalysis output (with its ``provenance.json``) is replaced.
+        Replace an existing report in ``out_dir``: only the files listed with their
+        SHA-256 in its ``provenance.json`` (and that file and ``timings.json``) are
+        removed; any other file, or a listed one that was modified, makes the build
+        refuse before anything is written or deleted (:mod:`.output`).
     quiet : bool, default False
         No progress on stderr.
     config_keys : mapping, optional
@@ -151,14 +148,17 @@ def build(
         A configuration problem, or a setting that does not fit the data (a group column
         that is not there, an endpoint session without assessments, ...).
     OutputDirError
-        ``out_dir`` is not empty and ``overwrite`` is False.
+        ``out_dir`` is not empty and ``overwrite`` is False; or it holds files that are
+        not part of a previous report (named in the message); or another run is writing
+        it.
 
     Notes
     -----
     Building again with the same data, config and package versions gives byte-identical
     files, except ``timings.json`` (seconds per step, also printed as progress). The
     files are written to a temporary directory beside ``out_dir`` and moved into place at
-    the end, so an interrupted build leaves no half-written report.
+    the end, so an interrupted build leaves no half-written report; the next build cleans
+    up (or restores) what a killed one left beside ``out_dir``.
     """
     return _run(
         source, out_dir, config, config_keys, overwrite=overwrite, quiet=quiet, figures_only=False
@@ -214,76 +214,85 @@ def _named(cfg_info, function, *args):
 def _run(source, out_dir, config, config_keys, *, overwrite, quiet, figures_only) -> Path:
     cfg, cfg_info = resolve_config(config, config_keys)
     out_dir = Path(out_dir)
-    _check_out_dir(out_dir, overwrite)
     steps = _Steps(quiet)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        with steps.step("read"):
-            frame, inputs, name = read_input(source, cfg, cfg_info)
-        with steps.step("validate"):
-            report = validate_input(frame, cfg, name).raise_for_errors()
-        with steps.step("derive"):
-            ctx = _context_for(cfg, cfg_info, report, inputs[0]["name"], inputs[0]["sha256"])
-        ctx.quiet = quiet
-        if cfg.input.safety:
-            from .safety import load_safety
-
-            with steps.step("safety"):
-                ctx.safety = _named(cfg_info, load_safety, ctx)
-        if figures_only:
-            fig_dir = tmp
-        else:
-            from .sections import SECTIONS, glance
-
-            sections = []
-            protected = not ctx.privacy.strict
-            for spec in SECTIONS:
-                if spec.key == "privacy" and not protected:  # its list shows what is hidden
-                    with steps.step("complementary suppression"):
-                        _complete_suppression(ctx)
-                    protected = True
-                with steps.step(f"section {spec.key}"):
-                    built = spec.build(ctx)
-                if built is not None:
-                    sections.append(built)
-            if not protected:
-                with steps.step("complementary suppression"):
-                    _complete_suppression(ctx)
-            fig_dir = tmp / "figures"
-        from .figures import FIGURES, draw_figures
-
-        scratch = Path(tempfile.mkdtemp(prefix="svg-", dir=tmp))
-        figures = draw_figures(ctx, fig_dir, scratch, step=steps.step)
-        shutil.rmtree(scratch)
-        if not figures_only:
-            with steps.step("tables"):
-                _write_tables(ctx, tmp / "tables")
-            with steps.step("html"):
-                from .html import render
-
-                ctx.glance = glance(ctx)
-                page = render(ctx, sections, figures, FIGURES)
-                (tmp / "report.html").write_bytes(page.encode("utf-8"))
-        with steps.step("provenance"):
-            prov = _provenance(ctx, cfg, cfg_info, inputs, steps, tmp, figures_only)
-            _write_json(tmp / "provenance.json", prov)
-        _write_json(
-            tmp / "timings.json",
-            {
-                "note": "Seconds per step of this run; the only file that differs between "
-                "runs (not part of the byte-for-byte reproducible output).",
-                "steps": [{"step": n, "seconds": round(t, 3)} for n, t in steps.times],
-                "total_seconds": round(steps.total(), 3),
-            },
-        )
-        _move_into_place(tmp, out_dir, overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    log = None if quiet else _warn
+    with stage(out_dir, overwrite=overwrite, log=log) as staging:
+        _write_all(staging.path, source, cfg, cfg_info, steps, quiet, figures_only)
+        staging.commit()
     if not quiet:
         print(f"ketanalysis: {'total':<32} {steps.total():7.2f} s", file=sys.stderr, flush=True)
     return out_dir if figures_only else out_dir / "report.html"
+
+
+def _warn(message: str) -> None:
+    print(f"ketanalysis: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _write_all(tmp: Path, source, cfg, cfg_info, steps, quiet, figures_only) -> None:
+    """Every file of the report, into the staging directory ``tmp``."""
+    with steps.step("read"):
+        frame, inputs, name = read_input(source, cfg, cfg_info)
+    with steps.step("validate"):
+        report = validate_input(frame, cfg, name).raise_for_errors()
+    with steps.step("derive"):
+        ctx = _context_for(cfg, cfg_info, report, inputs[0]["name"], inputs[0]["sha256"])
+    ctx.quiet = quiet
+    if cfg.input.safety:
+        from .safety import load_safety
+
+        with steps.step("safety"):
+            ctx.safety = _named(cfg_info, load_safety, ctx)
+    if figures_only:
+        fig_dir = tmp
+    else:
+        from .sections import SECTIONS, glance
+
+        sections = []
+        protected = not ctx.privacy.strict
+        for spec in SECTIONS:
+            if spec.key == "privacy" and not protected:  # its list shows what is hidden
+                with steps.step("complementary suppression"):
+                    _complete_suppression(ctx)
+                protected = True
+            with steps.step(f"section {spec.key}"):
+                built = spec.build(ctx)
+            if built is not None:
+                sections.append(built)
+        if not protected:
+            with steps.step("complementary suppression"):
+                _complete_suppression(ctx)
+        fig_dir = tmp / "figures"
+    from .figures import FIGURES, draw_figures
+
+    scratch = Path(tempfile.mkdtemp(prefix="svg-", dir=tmp))
+    figures = draw_figures(ctx, fig_dir, scratch, step=steps.step)
+    shutil.rmtree(scratch)
+    checkpoint()
+    if not figures_only:
+        with steps.step("tables"):
+            _write_tables(ctx, tmp / "tables")
+        checkpoint()
+        with steps.step("html"):
+            from .html import render
+
+            ctx.glance = glance(ctx)
+            page = render(ctx, sections, figures, FIGURES)
+            (tmp / "report.html").write_bytes(page.encode("utf-8"))
+        checkpoint()
+    with steps.step("provenance"):
+        prov = _provenance(ctx, cfg, cfg_info, inputs, steps, tmp, figures_only)
+        _write_json(tmp / "provenance.json", prov)
+    checkpoint()
+    _write_json(
+        tmp / "timings.json",
+        {
+            "note": "Seconds per step of this run; the only file that differs between "
+            "runs (not part of the byte-for-byte reproducible output).",
+            "steps": [{"step": n, "seconds": round(t, 3)} for n, t in steps.times],
+            "total_seconds": round(steps.total(), 3),
+        },
+    )
+    checkpoint()
 
 
 def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
@@ -419,10 +428,7 @@ def _write_tables(ctx: Context, directory: Path) -> None:
 
 
 def _provenance(ctx, cfg, cfg_info, inputs, steps, tmp: Path, figures_only: bool) -> dict:
-    files = {}
-    for p in sorted(tmp.rglob("*")):
-        if p.is_file() and p.name not in ("provenance.json", *NOT_REPRODUCIBLE):
-            files[p.relative_to(tmp).as_posix()] = sha256_file(p)
+    files = manifest_files(tmp)
     return {
         "generator": "ketanalysis report" + (" (figures only)" if figures_only else ""),
         "versions": ctx.versions,
@@ -473,44 +479,3 @@ def _json_default(v):
     if isinstance(v, Path):
         return v.as_posix()
     raise TypeError(f"cannot write {type(v).__name__} to JSON")
-
-
-# ---------------------------------------------------------------------------------------
-# The output directory
-# ---------------------------------------------------------------------------------------
-def _is_previous_output(path: Path) -> bool:
-    prov = path / "provenance.json"
-    try:
-        data = json.loads(prov.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and str(data.get("generator", "")).startswith("ketanalysis")
-
-
-def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputDirError(f"{out_dir} exists and is not a directory")
-    if not out_dir.is_dir() or not any(out_dir.iterdir()):
-        return
-    if not overwrite:
-        raise OutputDirError(
-            f"{out_dir} is not empty; choose another directory or pass --overwrite "
-            "(overwrite=True) to replace a previous report"
-        )
-    if not _is_previous_output(out_dir):
-        raise OutputDirError(
-            f"{out_dir} is not empty and does not hold a previous ketanalysis report "
-            "(no provenance.json); refusing to replace it even with --overwrite"
-        )
-
-
-def _move_into_place(tmp: Path, out_dir: Path, overwrite: bool) -> None:
-    _check_out_dir(out_dir, overwrite)  # again: something may have appeared meanwhile
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        os.replace(out_dir, old / "previous")
-    os.replace(tmp, out_dir)
-    os.chmod(out_dir, 0o755)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

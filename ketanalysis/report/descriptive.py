@@ -192,11 +192,11 @@ def table1(
     groups = _group_levels(pats, group)
     columns = []
     for label, mask in groups:
-        columns.append((f"{label} (N = {{n}})", mask))
+        columns.append((str(label), mask))
     if group is not None and not privacy.strict:
-        columns.append(("All (N = {n})", np.ones(len(pats), dtype=bool)))
+        columns.append(("All", np.ones(len(pats), dtype=bool)))
     if group is None:
-        columns = [("All (N = {n})", np.ones(len(pats), dtype=bool))]
+        columns = [("All", np.ones(len(pats), dtype=bool))]
     rows: list[tuple[str, list[str], list[str]]] = []
     whole = [privacy.is_small(int(m.sum())) for _, m in columns]
 
@@ -217,10 +217,10 @@ def table1(
             _continuous_rows(add, label, col, columns, privacy)
         else:
             _categorical_rows(add, label, col, columns, privacy)
-    header = ["characteristic"] + [c[0].format(n=n) for c, n in zip(columns, ns, strict=True)]
+    header = ["characteristic"] + [_n_header(c[0], n) for c, n in zip(columns, ns, strict=True)]
     if privacy.strict:
         header = ["characteristic"] + [
-            c[0].format(n=privacy.label if privacy.is_small(n) else n)
+            _n_header(c[0], privacy.label if privacy.is_small(n) else n)
             for c, n in zip(columns, ns, strict=True)
         ]
     frame = pd.DataFrame([[r[0], *r[1]] for r in rows], columns=header)
@@ -240,6 +240,12 @@ def table1(
         hidden=hidden,
         note=note,
     )
+
+
+def _n_header(label: str, n) -> str:
+    """A column header ``label (N = n)``: concatenated, as the label is a data value and
+    never a format string."""
+    return label + " (N = " + str(n) + ")"
 
 
 def _patient_frame(out, primary: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ bytes for the same table: fixed number formats, ``\\n`` line endings, no dates.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,7 +117,7 @@ class Table:
         for row in self.display():
             out.append("| " + " | ".join(_md(x) for x in row) + " |")
         if self.note:
-            out += ["", _md(self.note)]
+            out += ["", _md_block(self.note)]
         return "\n".join(out) + "\n"
 
     def to_latex(self) -> str:
@@ -200,14 +201,56 @@ def _raw(v) -> str:
     return str(v)
 
 
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP, "CSV
+#: injection"): such a cell, unless it is a number, gets a leading apostrophe.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(text: str) -> str:
+    """One CSV field: quoted when it holds a comma, quote or line break (RFC 4180); a text
+    that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+1+2``, ``@SUM``) is
+    prefixed with ``'`` (numbers such as ``-1.5`` are left as they are)."""
+    text = str(text)
+    if text.startswith(_FORMULA) and not _is_number(text):
+        text = "'" + text
     if any(ch in text for ch in ',"\n\r'):
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+#: Characters with a meaning in Markdown (CommonMark, GitHub tables, math), shown
+#: literally by a backslash before each; ``<`` and ``&`` where they would open an HTML
+#: tag, an autolink or an entity.
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]|$~]|<(?=[A-Za-z/?!])|&(?=#?\w+;)")
+_MD_LEADING = re.compile(r"^(?:[#+=>-]|\d+(?=[.)]))")
+
+
 def _md(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text as literal inline Markdown: markup characters escaped with a backslash (so
+    ``<script>`` or ``[x](y)`` in a label is shown, never run or linked), line breaks as
+    spaces."""
+    text = " ".join(str(text).splitlines())
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+
+
+def _md_block(text: str) -> str:
+    """:func:`_md` for a paragraph: a leading ``#``, ``+``, ``-``, ``=``, ``>`` or list
+    number is escaped too (it would start a heading, list or quote)."""
+    text = _md(text)
+    m = _MD_LEADING.match(text)
+    if m is None:
+        return text
+    if m.group(0)[0].isdigit():
+        return m.group(0) + "\\" + text[m.end() :]
+    return "\\" + text
 
 
 _TEX = {
