@@ -22,6 +22,11 @@ scale = ""                    # the scale of every row when the file has no scal
 wide_id = "patient_id"        # wide: the patient column
 wide_sessions = ""            # wide: regex with groups session (and scale), e.g.
                               #   '(?P<scale>madrs|phq9)\\.s(?P<session>\\d+)'
+wide_columns = {}             # wide, instead of wide_sessions: { column = [scale, session] },
+                              #   e.g. { MADRS_baseline = ["MADRS", "baseline"] }
+wide_session_labels = {}      # wide: text session labels to numbers, e.g.
+                              #   { baseline = 0, wk1 = 1, wk4 = 4 }; every label of a
+                              #   session column must be listed
 wide_days = ""                # wide: regex naming day columns, e.g. 'day\\.s(?P<session>\\d+)'
 redcap_events = ""            # redcap: JSON file {event: session or [session, day]}
 redcap_day = ""               # redcap: field holding the study day

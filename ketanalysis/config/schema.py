@@ -133,13 +133,30 @@ class SafetyFiles:
 
 @dataclass(frozen=True)
 class InputSection:
-    """``[input]``: how to read the score file (see :func:`ketanalysis.read_scores`)."""
+    """``[input]``: how to read the score file (see :func:`ketanalysis.read_scores`).
+
+    Wide files (``format = "wide"``, read with :func:`ketanalysis.from_wide`): the session
+    columns are named by ``wide_sessions`` (a pattern with named groups ``session`` and
+    ``scale``) or ``wide_columns`` (``{column: [scale, session]}``); text session labels
+    are mapped to numbers by ``wide_session_labels``:
+
+    >>> from ketanalysis.config import parse_config
+    >>> cfg = parse_config(
+    ...     '[input]\\nformat = "wide"\\n'
+    ...     "wide_sessions = '(?P<scale>MADRS)_(?P<session>baseline|wk\\\\d)'\\n"
+    ...     "[input.wide_session_labels]\\nbaseline = 0\\nwk1 = 1\\nwk4 = 4"
+    ... )
+    >>> cfg.input.wide_session_labels
+    {'baseline': 0, 'wk1': 1, 'wk4': 4}
+    """
 
     format: str = "long"
     columns: dict[str, str] = field(default_factory=dict)
     scale: str = ""
     wide_id: str = "patient_id"
     wide_sessions: str = ""
+    wide_columns: dict[str, tuple] = field(default_factory=dict)
+    wide_session_labels: dict[str, float] = field(default_factory=dict)
     wide_days: str = ""
     redcap_events: str = ""
     redcap_day: str = ""
@@ -152,8 +169,26 @@ class InputSection:
         _one_of(self.format, INPUT_FORMATS, key("format"))
         if self.scale:
             _scale_key(self.scale, key("scale"))
-        if self.format == "wide" and not self.wide_sessions:
-            raise ConfigError(key("wide_sessions"), 'format = "wide" needs wide_sessions')
+        if self.format == "wide" and not (self.wide_sessions or self.wide_columns):
+            raise ConfigError(
+                key("wide_sessions"),
+                'format = "wide" needs wide_sessions (a pattern) or wide_columns (a table)',
+            )
+        if self.wide_sessions and self.wide_columns:
+            raise ConfigError(
+                key("wide_columns"), "give wide_sessions (a pattern) or wide_columns, not both"
+            )
+        if self.wide_sessions:
+            try:
+                rx = re.compile(self.wide_sessions)
+            except re.error as e:
+                raise ConfigError(key("wide_sessions"), f"not a regular expression: {e}") from None
+            if "session" not in rx.groupindex:
+                raise ConfigError(
+                    key("wide_sessions"), "the pattern needs a named group (?P<session>...)"
+                )
+        for column, (scale, _) in self.wide_columns.items():
+            _scale_key(scale, key(f"wide_columns.{column}"))
         if self.format == "redcap" and not self.redcap_events:
             raise ConfigError(key("redcap_events"), 'format = "redcap" needs redcap_events')
 

@@ -333,7 +333,8 @@ def _read(source, cfg: Config):
             frame = ka.from_wide(
                 path,
                 patient=inp.wide_id,
-                sessions=inp.wide_sessions,
+                sessions=inp.wide_columns or inp.wide_sessions,
+                session_labels=inp.wide_session_labels or None,
                 days=inp.wide_days or None,
                 scale=inp.scale or None,
                 **common,
@@ -354,7 +355,13 @@ def _read(source, cfg: Config):
                 }
             )
             events = {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
-            frame = ka.read_redcap(path, events=events, day=inp.redcap_day or None, **common)
+            frame = ka.read_redcap(
+                path,
+                events=events,
+                day=inp.redcap_day or None,
+                scale=inp.scale or None,
+                **common,
+            )
         else:
             frame = ka.read_scores(
                 path, columns=inp.columns or None, scale=inp.scale or None, **common
