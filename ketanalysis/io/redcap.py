@@ -303,7 +303,7 @@ def _group_checkboxes(df: pd.DataFrame, exclude=()) -> pd.DataFrame:
         text = np.full(len(out), "", dtype=object)
         for j, (code, _) in enumerate(boxes):
             text = text + np.where(checked[:, j], code + ",", "")
-        text = pd.Series(text, dtype=object).str.rstrip(",").to_numpy(dtype=object)
+        text = pd.Series(text, dtype=object).str.rstrip(",").to_numpy(dtype=object, copy=True)
         text[~checked.any(axis=1)] = None
         at = out.columns.get_loc(cols[0])
         out = out.drop(columns=cols)
