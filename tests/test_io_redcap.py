@@ -152,3 +152,18 @@ def test_column_hint_never_proposes_an_item(extra, hinted):
     message = str(err.value)
     assert f"column {hinted!r} looks like the" in message
     assert "madrs_10" not in message and "phq9_3" not in message
+
+
+def test_config_redcap_reads_the_repeating_export():
+    from ketanalysis.config import parse_config
+    from ketanalysis.report.build import load_outcomes
+
+    cfg = parse_config(
+        '[input]\nformat = "redcap"\nredcap_events = "repeating_events.json"\nscale = "MADRS"\n',
+        base_dir=REDCAP,
+    )
+    report, outcomes = load_outcomes(FILE, cfg)
+    assert report.audit["patient_id"].tolist() == ["5"]
+    p = outcomes.patients.set_index("patient_id")
+    assert p["baseline"].to_dict() == {"1": 31, "2": 34, "3": 27, "4": 36}
+    assert p.loc["4", "last_score"] == 4 and p.loc["4", "last_day"] == 14

@@ -133,3 +133,24 @@ def test_empty_cells_of_a_frame_keep_their_rows():
         out = ka.from_wide(df, sessions={"m0": 0, "m1": 1}, scale="MADRS")
     assert len(out) == 4
     assert ka.validate(out).audit["row"].tolist() == [0, 1]
+
+
+def test_day_columns_with_text_labels():
+    df = pd.DataFrame(
+        {
+            "pid": ["a", "b"],
+            "MADRS_baseline": [30, 28],
+            "MADRS_wk1": [20, 14],
+            "day_baseline": [0, 0],
+            "day_wk1": [6, 9],
+        }
+    )
+    out = ka.from_wide(
+        df,
+        patient="pid",
+        sessions=r"(?P<scale>MADRS)_(?P<session>\w+)",
+        days=r"day_(?P<session>\w+)",
+        session_labels={"baseline": 0, "wk1": 1},
+    )
+    assert out["day"].tolist() == [0, 0, 6, 9]
+    assert "day_wk1" not in out.columns
