@@ -167,3 +167,26 @@ def test_config_redcap_reads_the_repeating_export():
     p = outcomes.patients.set_index("patient_id")
     assert p["baseline"].to_dict() == {"1": 31, "2": 34, "3": 27, "4": 36}
     assert p.loc["4", "last_score"] == 4 and p.loc["4", "last_day"] == 14
+
+
+def test_read_adverse_events_reads_the_instrument_of_an_export():
+    events = ka.read_adverse_events(
+        FILE,
+        instrument="adverse_events",
+        events=EVENTS,
+        columns={"ae_severity": "severity", "ae_serious": "serious"},
+    )
+    assert events["patient_id"].tolist() == ["1", "1", "4"]
+    assert events["severity"].tolist() == ["mild", "moderate", "mild"]
+    assert events["source_row"].tolist() == [5, 6, 16]
+    # a bad value is named by its row of the export
+    bad = pd.read_csv(FILE, dtype=str)
+    bad.loc[bad["ae_term"] == "headache", "ae_severity"] = "7"
+    bad.index = bad.index + 2  # the export's file rows
+    with pytest.raises(ka.DataError, match="row 16, column severity"):
+        ka.read_adverse_events(
+            bad,
+            instrument="adverse_events",
+            events=EVENTS,
+            columns={"ae_severity": "severity", "ae_serious": "serious"},
+        )
