@@ -183,7 +183,12 @@ def test_safety_files_are_a_table_of_vitals_and_adverse_events():
     assert bool(cfg.input.safety) and not Config().input.safety
     inline = parse_config('[input]\nsafety = { vitals = "v.csv" }\n')
     assert inline.input.safety.given() == {"vitals": "v.csv"}
-    assert cfg.to_dict()["input"]["safety"] == {"vitals": "v.csv", "adverse_events": "ae.csv"}
+    assert cfg.to_dict()["input"]["safety"] == {
+        "vitals": "v.csv",
+        "adverse_events": "ae.csv",
+        "adverse_events_instrument": "",
+        "adverse_events_columns": {},
+    }
     e = _error('[input.safety]\nvitls = "v.csv"\n')
     assert e.key == "input.safety.vitls"
     assert "did you mean 'vitals'?" in e.reason and "vitals, adverse_events" in e.reason

@@ -190,3 +190,26 @@ def test_read_adverse_events_reads_the_instrument_of_an_export():
             events=EVENTS,
             columns={"ae_severity": "severity", "ae_serious": "serious"},
         )
+
+
+def test_config_reads_adverse_events_from_the_redcap_export():
+    from ketanalysis.config import parse_config
+    import importlib
+
+    build = importlib.import_module("ketanalysis.report.build")  # the module, not ka.report.build
+    from ketanalysis.report.safety import load_safety
+
+    cfg = parse_config(
+        '[input]\nformat = "redcap"\nredcap_events = "repeating_events.json"\n'
+        "[input.safety]\n"
+        'adverse_events = "repeating.csv"\nadverse_events_instrument = "adverse_events"\n'
+        'adverse_events_columns = { ae_severity = "severity", ae_serious = "serious" }\n',
+        base_dir=REDCAP,
+    )
+    report, _ = build.load_outcomes(FILE, cfg)
+    frame, _, name = build._read(FILE, cfg)
+    ctx = build._context_for(cfg, {}, report, name, "")
+    data = load_safety(ctx)
+    ae = data.outcomes.adverse_events
+    assert sorted(ae["ae_term"].dropna()) == ["dizziness", "headache", "nausea"]
+    assert data.files == {"adverse_events": "repeating.csv"}

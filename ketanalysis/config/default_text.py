@@ -39,6 +39,9 @@ vitals = ""                   # vital signs: patient_id, session, timepoint (pre
                               #   peak, post, discharge) or minutes, sbp, dbp, hr
 adverse_events = ""           # adverse events: patient_id, session, ae_term, severity,
                               #   serious (a row with no term: a session without events)
+adverse_events_instrument = "" # adverse_events is a REDCap export: its repeating
+                              #   instrument of adverse events (events: redcap_events)
+adverse_events_columns = {}   # rename adverse-event columns: { ae_severity = "severity" }
 
 [analysis]
 scales = []                   # outcome scales (default: every outcome scale in the data;

@@ -116,10 +116,16 @@ class SafetyFiles:
     ``vitals`` is read with :func:`ketanalysis.read_vitals` (one row per patient x session
     x time point), ``adverse_events`` with :func:`ketanalysis.read_adverse_events` (one row
     per patient x session x event); "" means not given. Either or both.
+    ``adverse_events_instrument`` names the repeating instrument when ``adverse_events`` is
+    a REDCap export (events mapped by ``[input] redcap_events``);
+    ``adverse_events_columns`` renames the adverse-event file's columns
+    (``{ ae_severity = "severity" }``), as ``read_adverse_events``'s ``columns``.
     """
 
     vitals: str = ""
     adverse_events: str = ""
+    adverse_events_instrument: str = ""
+    adverse_events_columns: dict[str, str] = field(default_factory=dict)
 
     def given(self) -> dict[str, str]:
         """``{kind: path}`` of the files named, in the order vitals, adverse_events."""
@@ -444,6 +450,22 @@ class Config:
         """The scales asked for: ``analysis.scales``, else those of the preset (SUSTAIN1:
         MADRS), else empty (every outcome scale in the data)."""
         return self.analysis.scales or (PRESETS[self.criteria.preset][1] or ())
+
+    def redcap_event_map(self) -> dict[str, object]:
+        """The events of ``[input] redcap_events`` (a JSON file): ``{event: session or
+        (session, day)}``."""
+        import json
+
+        events_path = self.path(self.input.redcap_events)
+        try:
+            events = json.loads(events_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError("input.redcap_events", f"cannot read {events_path}: {e}") from None
+        if not isinstance(events, dict):
+            raise ConfigError(
+                "input.redcap_events", f"{events_path} must hold a JSON object {{event: session}}"
+            )
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
 
     def path(self, value: str) -> Path:
         """A path from the config, relative to the config file's directory."""
