@@ -193,8 +193,9 @@ def test_read_adverse_events_reads_the_instrument_of_an_export():
 
 
 def test_config_reads_adverse_events_from_the_redcap_export():
-    from ketanalysis.config import parse_config
     import importlib
+
+    from ketanalysis.config import parse_config
 
     build = importlib.import_module("ketanalysis.report.build")  # the module, not ka.report.build
     from ketanalysis.report.safety import load_safety
