@@ -90,8 +90,9 @@ def test_column_mapping_with_scale_and_text_sessions_then_derive():
     # W04: 27 -> 6 is a 77.8 % reduction, a response; W06's last (wk2) 25 vs 31 is not
     assert p.loc["W04", "ever_response"] and not p.loc["W06", "ever_response"]
     assert p.loc["W01", "last_pct_change"] == pytest.approx((10 - 32) / 32)
-    with pytest.raises(ValueError, match="differs from the baseline the report was validated"):
-        ka.derive(report, baseline="wk1")
+    # an explicit baseline= still wins ("first" is the baseline visit here too)
+    first = ka.derive(report, baseline="first").patients.set_index("patient_id")
+    assert first["baseline"].to_dict() == p["baseline"].to_dict()
 
 
 def test_report_of_a_frame_validated_at_a_number_still_derives():

@@ -158,8 +158,7 @@ def derive(
         The baseline assessment: the one at that session, each patient's first, or the last
         with ``day <= 0``. Default: the baseline ``data`` was validated with when it is a
         :class:`~ketanalysis.ValidationReport` (``validate(frame, baseline="pre")``),
-        else 0. A baseline other than the report's is an error (validation checked the
-        report's).
+        else 0.
     endpoint : session value, optional
         A named endpoint session (e.g. the end of induction); gives the ``endpoint_*``
         columns. Categories of change (``pct_change_category``, ``reliable_change``,
@@ -230,7 +229,8 @@ def derive(
     83
     """
     report = _validated(data, baseline, allow_identifiers, allow_negative_days)
-    baseline = report.baseline
+    if baseline is None:
+        baseline = report.baseline
     crit = _resolve_criteria(
         criteria,
         response=response,
@@ -285,12 +285,6 @@ def derive(
 
 def _validated(data, baseline, allow_identifiers, allow_negative_days) -> ValidationReport:
     if isinstance(data, ValidationReport):
-        if baseline is not None and baseline != data.baseline:
-            raise ValueError(
-                f"derive(baseline={baseline!r}) differs from the baseline the report was "
-                f"validated with ({data.baseline!r}); validate with "
-                f"validate(frame, baseline={baseline!r}) or leave baseline= out"
-            )
         return data.raise_for_errors()
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
