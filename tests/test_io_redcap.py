@@ -198,6 +198,7 @@ def test_config_reads_adverse_events_from_the_redcap_export():
     from ketanalysis.config import parse_config
 
     build = importlib.import_module("ketanalysis.report.build")  # the module, not ka.report.build
+    from ketanalysis.report.inputs import read_input
     from ketanalysis.report.safety import load_safety
 
     cfg = parse_config(
@@ -208,7 +209,7 @@ def test_config_reads_adverse_events_from_the_redcap_export():
         base_dir=REDCAP,
     )
     report, _ = build.load_outcomes(FILE, cfg)
-    frame, _, name = build._read(FILE, cfg)
+    name = read_input(FILE, cfg)[2]
     ctx = build._context_for(cfg, {}, report, name, "")
     data = load_safety(ctx)
     ae = data.outcomes.adverse_events

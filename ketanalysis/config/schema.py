@@ -459,11 +459,12 @@ class Config:
         events_path = self.path(self.input.redcap_events)
         try:
             events = json.loads(events_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ConfigError("input.redcap_events", f"cannot read {events_path}: {e}") from None
         if not isinstance(events, dict):
             raise ConfigError(
-                "input.redcap_events", f"{events_path} must hold a JSON object {{event: session}}"
+                "input.redcap_events",
+                f"{events_path} must hold a JSON object {{event name: session}}",
             )
         return {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
 
