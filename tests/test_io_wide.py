@@ -67,8 +67,8 @@ def test_text_labels_without_session_labels_say_how():
     assert "give session_labels={'baseline': number, ...}" in str(err.value)
 
 
-def test_pattern_matching_no_column_is_a_data_error():
-    with pytest.raises(ka.DataError, match="matches no column; columns present: pid, age"):
+def test_pattern_matching_no_column_says_which_columns_there_are():
+    with pytest.raises(ValueError, match="matches no column of .*; columns present: pid, age"):
         _read(sessions=r"(?P<scale>HAMD)_(?P<session>\d)")
 
 

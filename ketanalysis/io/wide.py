@@ -209,15 +209,12 @@ def _session_spec(df, sessions, scale, labels, source) -> pd.DataFrame:
             if m:
                 rows.append((c, m.group("session"), m.groupdict().get("scale")))
         if not rows:
-            shown = ", ".join(str(c) for c in df.columns[:12])
-            issues.add_one(
-                "error",
-                "missing_column",
-                "",
-                f"sessions pattern {sessions!r} matches no column; columns present: {shown}"
-                + (" ..." if len(df.columns) > 12 else ""),
+            # an argument that does not fit the file (a usage error on the command line)
+            shown = ", ".join(str(c)[:40] for c in df.columns[:12] if c != "source_row")
+            raise ValueError(
+                f"sessions pattern {sessions!r} matches no column of {source}; columns "
+                f"present: {shown}" + (" ..." if len(df.columns) > 12 else "")
             )
-            raise_data_error(issues, source, df)
         spec = pd.DataFrame(rows, columns=["column", "session", "scale_raw"])
         _map_labels(spec, labels, df, source)
     elif isinstance(sessions, Mapping):
