@@ -48,7 +48,8 @@ input options (validate, derive, figures, report):
   --config FILE reads a config (see ketanalysis init-config). Each input option sets the
   config key of the same name and wins over the file's value: --scale, --columns,
   --allow-identifiers, --allow-negative-days, --wide-id, --wide-sessions, --wide-days,
-  --redcap-events and --redcap-day the [input] keys, --baseline [analysis] baseline.
+  --wide-session-labels, --redcap-events and --redcap-day the [input] keys, --baseline
+  [analysis] baseline.
   --wide-sessions reads a wide file ([input] format = "wide"), --redcap-events a REDCap
   export (format = "redcap"); they cannot be combined, and --columns is for long files.
   The four commands given the same file, config and options read and validate it the
@@ -162,6 +163,7 @@ _FLAGS = (
     ("--wide-id", "input.wide_id"),
     ("--wide-sessions", "input.wide_sessions"),
     ("--wide-days", "input.wide_days"),
+    ("--wide-session-labels", "input.wide_session_labels"),
     ("--redcap-events", "input.redcap_events"),
     ("--redcap-day", "input.redcap_day"),
 )
@@ -206,6 +208,12 @@ def _input_options() -> argparse.ArgumentParser:
     g.add_argument("--wide-id", metavar="COLUMN", help="id column of a wide file")
     g.add_argument("--wide-sessions", metavar="REGEX", help="read a wide file: session columns")
     g.add_argument("--wide-days", metavar="REGEX", help="wide file: day columns")
+    g.add_argument(
+        "--wide-session-labels",
+        nargs="+",
+        metavar="LABEL=NUMBER",
+        help="wide file: text session labels to numbers, e.g. baseline=0 wk1=1 wk4=4",
+    )
     g.add_argument("--redcap-events", metavar="JSON", help="read a REDCap export: event map")
     g.add_argument("--redcap-day", metavar="FIELD", help="REDCap field with the study day")
     return parent
@@ -354,6 +362,19 @@ def _columns(pairs: list[str]) -> dict[str, str]:
     return columns
 
 
+def _session_labels(pairs) -> dict[str, float]:
+    labels = {}
+    for pair in pairs:
+        label, _, number = pair.partition("=")
+        try:
+            labels[label] = float(number)
+        except ValueError:
+            raise UsageError(f"--wide-session-labels expects LABEL=NUMBER, got {pair!r}") from None
+        if not label:
+            raise UsageError(f"--wide-session-labels expects LABEL=NUMBER, got {pair!r}")
+    return labels
+
+
 def _config_keys(args) -> dict[str, object]:
     """The config keys the input options set, ``{key: value}`` (options not given left out)."""
     if args.wide_sessions and args.redcap_events:
@@ -369,6 +390,9 @@ def _config_keys(args) -> dict[str, object]:
         "--wide-id": args.wide_id,
         "--wide-sessions": args.wide_sessions,
         "--wide-days": args.wide_days,
+        "--wide-session-labels": (
+            _session_labels(args.wide_session_labels) if args.wide_session_labels else None
+        ),
         "--redcap-events": os.path.abspath(args.redcap_events) if args.redcap_events else None,
         "--redcap-day": args.redcap_day,
     }
@@ -388,6 +412,7 @@ def _check_layout(cfg, config_keys: dict) -> None:
     need = {
         "--wide-id": "wide",
         "--wide-days": "wide",
+        "--wide-session-labels": "wide",
         "--redcap-day": "redcap",
         "--columns": "long",
     }

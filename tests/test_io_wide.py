@@ -155,3 +155,17 @@ def test_day_columns_with_text_labels():
     )
     assert out["day"].tolist() == [0, 0, 6, 9]
     assert "day_wk1" not in out.columns
+
+
+def test_cli_validate_wide_with_session_labels(capsys):
+    from ketanalysis import cli
+
+    args = ["validate", str(FILE), "--wide-id", "pid", "--wide-sessions", PATTERN]
+    assert cli.main([*args, "--wide-session-labels", "baseline=0", "wk1=1", "wk2=2", "wk4=4"]) == 0
+    out = capsys.readouterr().out
+    assert "rows: 36 read, 26 kept, 10 excluded" in out
+    # an unmapped label is a data error (exit 1) naming the columns
+    assert cli.main([*args, "--wide-session-labels", "baseline=0", "wk1=1", "wk2=2"]) == 1
+    assert "MADRS_wk4, PHQ9_wk4" in capsys.readouterr().err
+    assert cli.main([*args, "--wide-session-labels", "baseline"]) == 2
+    assert "LABEL=NUMBER" in capsys.readouterr().err
