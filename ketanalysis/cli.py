@@ -208,12 +208,8 @@ def _input_options() -> argparse.ArgumentParser:
     g.add_argument("--wide-id", metavar="COLUMN", help="id column of a wide file")
     g.add_argument("--wide-sessions", metavar="REGEX", help="read a wide file: session columns")
     g.add_argument("--wide-days", metavar="REGEX", help="wide file: day columns")
-    g.add_argument(
-        "--wide-session-labels",
-        nargs="+",
-        metavar="LABEL=NUMBER",
-        help="wide file: text session labels to numbers, e.g. baseline=0 wk1=1 wk4=4",
-    )
+    g.add_argument("--wide-session-labels", nargs="+", metavar="LABEL=NUMBER",
+                   help="wide file: session labels to numbers, e.g. baseline=0 wk1=1")  # fmt: skip
     g.add_argument("--redcap-events", metavar="JSON", help="read a REDCap export: event map")
     g.add_argument("--redcap-day", metavar="FIELD", help="REDCap field with the study day")
     return parent
@@ -352,27 +348,19 @@ def _baseline(text: str):
     return int(value) if value.is_integer() else value
 
 
-def _columns(pairs: list[str]) -> dict[str, str]:
-    columns = {}
+def _columns(pairs: list[str], flag="--columns", what="SOURCE=CANONICAL", kind=str) -> dict:
+    out = {}
     for pair in pairs:
-        if "=" not in pair or pair.startswith("=") or pair.endswith("="):
-            raise UsageError(f"--columns expects SOURCE=CANONICAL, got {pair!r}")
-        src, dst = pair.split("=", 1)
-        columns[src] = dst
-    return columns
-
-
-def _session_labels(pairs) -> dict[str, float]:
-    labels = {}
-    for pair in pairs:
-        label, _, number = pair.partition("=")
+        src, _, dst = pair.partition("=")
         try:
-            labels[label] = float(number)
+            out[src] = kind(dst) if src and dst else float("")  # float("") raises
         except ValueError:
-            raise UsageError(f"--wide-session-labels expects LABEL=NUMBER, got {pair!r}") from None
-        if not label:
-            raise UsageError(f"--wide-session-labels expects LABEL=NUMBER, got {pair!r}")
-    return labels
+            raise UsageError(f"{flag} expects {what}, got {pair!r}") from None
+    return out
+
+
+def _labels(pairs: list[str]) -> dict[str, float]:
+    return _columns(pairs, "--wide-session-labels", "LABEL=NUMBER", float)
 
 
 def _config_keys(args) -> dict[str, object]:
@@ -390,9 +378,7 @@ def _config_keys(args) -> dict[str, object]:
         "--wide-id": args.wide_id,
         "--wide-sessions": args.wide_sessions,
         "--wide-days": args.wide_days,
-        "--wide-session-labels": (
-            _session_labels(args.wide_session_labels) if args.wide_session_labels else None
-        ),
+        "--wide-session-labels": args.wide_session_labels and _labels(args.wide_session_labels),
         "--redcap-events": os.path.abspath(args.redcap_events) if args.redcap_events else None,
         "--redcap-day": args.redcap_day,
     }
