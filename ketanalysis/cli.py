@@ -48,7 +48,8 @@ input options (validate, derive, figures, report):
   --config FILE reads a config (see ketanalysis init-config). Each input option sets the
   config key of the same name and wins over the file's value: --scale, --columns,
   --allow-identifiers, --allow-negative-days, --wide-id, --wide-sessions, --wide-days,
-  --redcap-events and --redcap-day the [input] keys, --baseline [analysis] baseline.
+  --wide-session-labels, --redcap-events and --redcap-day the [input] keys, --baseline
+  [analysis] baseline.
   --wide-sessions reads a wide file ([input] format = "wide"), --redcap-events a REDCap
   export (format = "redcap"); they cannot be combined, and --columns is for long files.
   The four commands given the same file, config and options read and validate it the
@@ -162,6 +163,7 @@ _FLAGS = (
     ("--wide-id", "input.wide_id"),
     ("--wide-sessions", "input.wide_sessions"),
     ("--wide-days", "input.wide_days"),
+    ("--wide-session-labels", "input.wide_session_labels"),
     ("--redcap-events", "input.redcap_events"),
     ("--redcap-day", "input.redcap_day"),
 )
@@ -206,6 +208,8 @@ def _input_options() -> argparse.ArgumentParser:
     g.add_argument("--wide-id", metavar="COLUMN", help="id column of a wide file")
     g.add_argument("--wide-sessions", metavar="REGEX", help="read a wide file: session columns")
     g.add_argument("--wide-days", metavar="REGEX", help="wide file: day columns")
+    g.add_argument("--wide-session-labels", nargs="+", metavar="LABEL=NUMBER",
+                   help="wide file: session labels to numbers, e.g. baseline=0 wk1=1")  # fmt: skip
     g.add_argument("--redcap-events", metavar="JSON", help="read a REDCap export: event map")
     g.add_argument("--redcap-day", metavar="FIELD", help="REDCap field with the study day")
     return parent
@@ -344,14 +348,19 @@ def _baseline(text: str):
     return int(value) if value.is_integer() else value
 
 
-def _columns(pairs: list[str]) -> dict[str, str]:
-    columns = {}
+def _columns(pairs: list[str], flag="--columns", what="SOURCE=CANONICAL", kind=str) -> dict:
+    out = {}
     for pair in pairs:
-        if "=" not in pair or pair.startswith("=") or pair.endswith("="):
-            raise UsageError(f"--columns expects SOURCE=CANONICAL, got {pair!r}")
-        src, dst = pair.split("=", 1)
-        columns[src] = dst
-    return columns
+        src, _, dst = pair.partition("=")
+        try:
+            out[src] = kind(dst) if src and dst else float("")  # float("") raises
+        except ValueError:
+            raise UsageError(f"{flag} expects {what}, got {pair!r}") from None
+    return out
+
+
+def _labels(pairs: list[str]) -> dict[str, float]:
+    return _columns(pairs, "--wide-session-labels", "LABEL=NUMBER", float)
 
 
 def _config_keys(args) -> dict[str, object]:
@@ -369,6 +378,7 @@ def _config_keys(args) -> dict[str, object]:
         "--wide-id": args.wide_id,
         "--wide-sessions": args.wide_sessions,
         "--wide-days": args.wide_days,
+        "--wide-session-labels": args.wide_session_labels and _labels(args.wide_session_labels),
         "--redcap-events": os.path.abspath(args.redcap_events) if args.redcap_events else None,
         "--redcap-day": args.redcap_day,
     }
@@ -388,6 +398,7 @@ def _check_layout(cfg, config_keys: dict) -> None:
     need = {
         "--wide-id": "wide",
         "--wide-days": "wide",
+        "--wide-session-labels": "wide",
         "--redcap-day": "redcap",
         "--columns": "long",
     }

@@ -17,6 +17,9 @@ from ketanalysis.config import (
     parse_config,
 )
 
+# keys of [input] whose value is a table written inline in the default text
+INLINE_TABLES = ("columns", "wide_columns", "wide_session_labels")
+
 
 def _error(text: str) -> ConfigError:
     with pytest.raises(ConfigError) as e:
@@ -36,7 +39,7 @@ def test_default_text_reads_back_to_the_defaults():
         if section == "criteria":
             continue
         for key, value in values.items():
-            if isinstance(value, dict) and key != "columns":  # a sub-table: [input.safety]
+            if isinstance(value, dict) and key not in INLINE_TABLES:  # e.g. [input.safety]
                 assert f"[{section}.{key}]" in text, (section, key)
                 for sub in value:
                     assert f"{sub} = " in text, (section, key, sub)
@@ -180,7 +183,12 @@ def test_safety_files_are_a_table_of_vitals_and_adverse_events():
     assert bool(cfg.input.safety) and not Config().input.safety
     inline = parse_config('[input]\nsafety = { vitals = "v.csv" }\n')
     assert inline.input.safety.given() == {"vitals": "v.csv"}
-    assert cfg.to_dict()["input"]["safety"] == {"vitals": "v.csv", "adverse_events": "ae.csv"}
+    assert cfg.to_dict()["input"]["safety"] == {
+        "vitals": "v.csv",
+        "adverse_events": "ae.csv",
+        "adverse_events_instrument": "",
+        "adverse_events_columns": {},
+    }
     e = _error('[input.safety]\nvitls = "v.csv"\n')
     assert e.key == "input.safety.vitls"
     assert "did you mean 'vitals'?" in e.reason and "vitals, adverse_events" in e.reason
@@ -270,3 +278,58 @@ def test_to_dict_is_plain_json():
 
 def test_individual_figures_are_known():
     assert set(INDIVIDUAL_FIGURES) <= set(FIGURE_NAMES)
+
+
+def test_input_wide_pattern_with_session_labels():
+    cfg = parse_config(
+        '[input]\nformat = "wide"\nwide_id = "pid"\n'
+        "wide_sessions = '(?P<scale>MADRS|PHQ9)_(?P<session>baseline|wk[0-9])'\n"
+        "[input.wide_session_labels]\nbaseline = 0\nwk1 = 7\nwk4 = 28.5\n"
+    )
+    assert cfg.input.wide_session_labels == {"baseline": 0, "wk1": 7, "wk4": 28.5}
+    assert cfg.to_dict()["input"]["wide_session_labels"] == {"baseline": 0, "wk1": 7, "wk4": 28.5}
+
+
+def test_input_wide_columns_table():
+    cfg = parse_config(
+        '[input]\nformat = "wide"\n'
+        '[input.wide_columns]\nMADRS_baseline = ["MADRS", "baseline"]\nMADRS_w1 = ["madrs", 1]\n'
+    )
+    assert cfg.input.wide_columns == {
+        "MADRS_baseline": ("MADRS", "baseline"),
+        "MADRS_w1": ("madrs", 1),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "says"),
+    [
+        ('format = "wide"', "input.wide_sessions", "wide_columns"),
+        (
+            "format = 'wide'\nwide_sessions = '(?P<scale>x)_(?P<s>\\d)'",
+            "input.wide_sessions",
+            "(?P<session>",
+        ),
+        (
+            "format = 'wide'\nwide_sessions = '(unclosed'",
+            "input.wide_sessions",
+            "not a regular expression",
+        ),
+        (
+            "wide_session_labels = { baseline = 'zero' }",
+            "input.wide_session_labels",
+            "a table of numbers",
+        ),
+        ("wide_columns = { m0 = ['MADRS'] }", "input.wide_columns", "[scale, session] pairs"),
+        ("wide_columns = { m0 = ['MADRZ', 0] }", "input.wide_columns.m0", "MADRS"),
+        (
+            "wide_sessions = '(?P<session>x)'\nwide_columns = { m0 = ['MADRS', 0] }",
+            "input.wide_columns",
+            "not both",
+        ),
+    ],
+)
+def test_input_wide_errors_name_the_key(text, key, says):
+    message = str(_error("[input]\n" + text))
+    assert message.startswith(f"cfg.toml: {key}:"), message
+    assert says in message

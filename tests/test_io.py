@@ -123,9 +123,19 @@ def test_sas7bdat_file_written_by_sas_software(long):
 
 
 def test_from_wide_equals_long(long):
-    wide = ka.from_wide(SAMPLE / "cohort_wide.csv", **WIDE)
+    with pytest.warns(ka.DataWarning, match="without a score"):
+        wide = ka.from_wide(SAMPLE / "cohort_wide.csv", **WIDE)
+    # every cell is a row (150 patients x 3 scales x 12 sessions); empty cells (sessions
+    # not assessed) reach the audit, the rest equals the long file
+    raw = pd.read_csv(SAMPLE / "cohort_wide.csv", dtype={"patient_id": str})
+    cells = raw.filter(regex=WIDE["sessions"])
+    assert len(wide) == cells.size
+    report = ka.validate(wide)
+    assert report.ok
+    assert len(report.audit) == int(cells.isna().to_numpy().sum()) == len(wide) - len(long)
+    assert set(report.audit["reason"]) == {"score missing"}
+    wide = report.frame
     _assert_same(wide, long)
-    assert ka.validate(wide).ok
     # provenance: the wide row and column each score came from
     row = wide.iloc[0]
     raw = pd.read_csv(SAMPLE / "cohort_wide.csv", dtype={"patient_id": str})
@@ -149,8 +159,12 @@ def test_from_wide_dict_and_labels():
         scale="BDI-II",
         baseline="pre",
     )
-    # empty cells give no row: 9 cells, 2 empty
-    assert len(out) == 7
+    # every cell gives a row: 9 cells, the 2 empty ones audited by validation
+    assert len(out) == 9
+    report = ka.validate(out, baseline="pre")
+    assert sorted(report.audit["session"].astype(str)) == ["2m", "3m"]
+    assert set(report.audit["reason"]) == {"score missing"}
+    out = report.frame
     assert out["session"].cat.categories.tolist() == ["pre", "2m", "3m"]
     assert out["session"].cat.ordered
     assert set(out["scale"]) == {"BDI2"}
@@ -168,12 +182,12 @@ def test_from_wide_dict_and_labels():
 
 def test_from_wide_patient_without_any_score_is_audited():
     df = pd.DataFrame({"patient_id": ["a", "b"], "m0": [30, np.nan], "m1": [20, np.nan]})
-    with pytest.warns(ka.DataWarning, match=r"1 row\(s\) without a score"):
+    with pytest.warns(ka.DataWarning, match=r"2 row\(s\) without a score"):
         out = ka.from_wide(df, sessions={"m0": 0, "m1": 1}, scale="MADRS")
     report = ka.validate(out)
-    assert report.audit["patient_id"].tolist() == ["b"]
-    assert report.audit["reason"].tolist() == ["score missing"]
-    assert report.audit["row"].tolist() == [1]
+    assert report.audit["patient_id"].tolist() == ["b", "b"]
+    assert report.audit["reason"].tolist() == ["score missing"] * 2
+    assert report.audit["row"].tolist() == [1, 1]
 
 
 def test_read_redcap_equals_long(long):

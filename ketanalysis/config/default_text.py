@@ -22,6 +22,11 @@ scale = ""                    # the scale of every row when the file has no scal
 wide_id = "patient_id"        # wide: the patient column
 wide_sessions = ""            # wide: regex with groups session (and scale), e.g.
                               #   '(?P<scale>madrs|phq9)\\.s(?P<session>\\d+)'
+wide_columns = {}             # wide, instead of wide_sessions: { column = [scale, session] },
+                              #   e.g. { MADRS_baseline = ["MADRS", "baseline"] }
+wide_session_labels = {}      # wide: text session labels to numbers, e.g.
+                              #   { baseline = 0, wk1 = 1, wk4 = 4 }; every label of a
+                              #   session column must be listed
 wide_days = ""                # wide: regex naming day columns, e.g. 'day\\.s(?P<session>\\d+)'
 redcap_events = ""            # redcap: JSON file {event: session or [session, day]}
 redcap_day = ""               # redcap: field holding the study day
@@ -34,6 +39,9 @@ vitals = ""                   # vital signs: patient_id, session, timepoint (pre
                               #   peak, post, discharge) or minutes, sbp, dbp, hr
 adverse_events = ""           # adverse events: patient_id, session, ae_term, severity,
                               #   serious (a row with no term: a session without events)
+adverse_events_instrument = "" # adverse_events is a REDCap export: its repeating
+                              #   instrument of adverse events (events: redcap_events)
+adverse_events_columns = {}   # rename adverse-event columns: { ae_severity = "severity" }
 
 [analysis]
 scales = []                   # outcome scales (default: every outcome scale in the data;

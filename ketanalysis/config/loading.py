@@ -162,6 +162,8 @@ _NAMES = {
     "float": "a number",
     "tuple[str, ...]": "a list of text",
     "dict[str, str]": "a table of text values",
+    "dict[str, float]": "a table of numbers",
+    "dict[str, tuple]": "a table of [scale, session] pairs",
 }
 
 
@@ -194,6 +196,21 @@ def _match(value, option: str) -> tuple[bool, Any]:
     if option == "dict[str, str]":
         ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
         return ok, dict(value) if ok else value
+    if option == "dict[str, float]":
+        ok = isinstance(value, dict) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+        )
+        return ok, dict(value) if ok else value
+    if option == "dict[str, tuple]":
+        ok = isinstance(value, dict) and all(
+            isinstance(v, list)
+            and len(v) == 2
+            and isinstance(v[0], str)
+            and isinstance(v[1], (str, int, float))
+            and not isinstance(v[1], bool)
+            for v in value.values()
+        )
+        return ok, {k: tuple(v) for k, v in value.items()} if ok else value
     raise AssertionError(f"unsupported annotation {option!r}")  # pragma: no cover
 
 

@@ -116,10 +116,16 @@ class SafetyFiles:
     ``vitals`` is read with :func:`ketanalysis.read_vitals` (one row per patient x session
     x time point), ``adverse_events`` with :func:`ketanalysis.read_adverse_events` (one row
     per patient x session x event); "" means not given. Either or both.
+    ``adverse_events_instrument`` names the repeating instrument when ``adverse_events`` is
+    a REDCap export (events mapped by ``[input] redcap_events``);
+    ``adverse_events_columns`` renames the adverse-event file's columns
+    (``{ ae_severity = "severity" }``), as ``read_adverse_events``'s ``columns``.
     """
 
     vitals: str = ""
     adverse_events: str = ""
+    adverse_events_instrument: str = ""
+    adverse_events_columns: dict[str, str] = field(default_factory=dict)
 
     def given(self) -> dict[str, str]:
         """``{kind: path}`` of the files named, in the order vitals, adverse_events."""
@@ -133,13 +139,30 @@ class SafetyFiles:
 
 @dataclass(frozen=True)
 class InputSection:
-    """``[input]``: how to read the score file (see :func:`ketanalysis.read_scores`)."""
+    """``[input]``: how to read the score file (see :func:`ketanalysis.read_scores`).
+
+    Wide files (``format = "wide"``, read with :func:`ketanalysis.from_wide`): the session
+    columns are named by ``wide_sessions`` (a pattern with named groups ``session`` and
+    ``scale``) or ``wide_columns`` (``{column: [scale, session]}``); text session labels
+    are mapped to numbers by ``wide_session_labels``:
+
+    >>> from ketanalysis.config import parse_config
+    >>> cfg = parse_config(
+    ...     '[input]\\nformat = "wide"\\n'
+    ...     "wide_sessions = '(?P<scale>MADRS)_(?P<session>baseline|wk\\\\d)'\\n"
+    ...     "[input.wide_session_labels]\\nbaseline = 0\\nwk1 = 1\\nwk4 = 4"
+    ... )
+    >>> cfg.input.wide_session_labels
+    {'baseline': 0, 'wk1': 1, 'wk4': 4}
+    """
 
     format: str = "long"
     columns: dict[str, str] = field(default_factory=dict)
     scale: str = ""
     wide_id: str = "patient_id"
     wide_sessions: str = ""
+    wide_columns: dict[str, tuple] = field(default_factory=dict)
+    wide_session_labels: dict[str, float] = field(default_factory=dict)
     wide_days: str = ""
     redcap_events: str = ""
     redcap_day: str = ""
@@ -152,8 +175,26 @@ class InputSection:
         _one_of(self.format, INPUT_FORMATS, key("format"))
         if self.scale:
             _scale_key(self.scale, key("scale"))
-        if self.format == "wide" and not self.wide_sessions:
-            raise ConfigError(key("wide_sessions"), 'format = "wide" needs wide_sessions')
+        if self.format == "wide" and not (self.wide_sessions or self.wide_columns):
+            raise ConfigError(
+                key("wide_sessions"),
+                'format = "wide" needs wide_sessions (a pattern) or wide_columns (a table)',
+            )
+        if self.wide_sessions and self.wide_columns:
+            raise ConfigError(
+                key("wide_columns"), "give wide_sessions (a pattern) or wide_columns, not both"
+            )
+        if self.wide_sessions:
+            try:
+                rx = re.compile(self.wide_sessions)
+            except re.error as e:
+                raise ConfigError(key("wide_sessions"), f"not a regular expression: {e}") from None
+            if "session" not in rx.groupindex:
+                raise ConfigError(
+                    key("wide_sessions"), "the pattern needs a named group (?P<session>...)"
+                )
+        for column, (scale, _) in self.wide_columns.items():
+            _scale_key(scale, key(f"wide_columns.{column}"))
         if self.format == "redcap" and not self.redcap_events:
             raise ConfigError(key("redcap_events"), 'format = "redcap" needs redcap_events')
 
@@ -433,6 +474,23 @@ class Config:
         """The scales asked for: ``analysis.scales``, else those of the preset (SUSTAIN1:
         MADRS), else empty (every outcome scale in the data)."""
         return self.analysis.scales or (PRESETS[self.criteria.preset][1] or ())
+
+    def redcap_event_map(self) -> dict[str, object]:
+        """The events of ``[input] redcap_events`` (a JSON file): ``{event: session or
+        (session, day)}``."""
+        import json
+
+        events_path = self.path(self.input.redcap_events)
+        try:
+            events = json.loads(events_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ConfigError("input.redcap_events", f"cannot read {events_path}: {e}") from None
+        if not isinstance(events, dict):
+            raise ConfigError(
+                "input.redcap_events",
+                f"{events_path} must hold a JSON object {{event name: session}}",
+            )
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
 
     def path(self, value: str) -> Path:
         """A path from the config, relative to the config file's directory."""

@@ -16,7 +16,8 @@ scores
 wide
     :func:`from_wide` (one column per session).
 redcap
-    :func:`read_redcap` (REDCap longitudinal exports).
+    :func:`read_redcap` (REDCap longitudinal exports) and :func:`read_redcap_repeating`
+    (the rows of a repeating instrument, e.g. adverse events).
 dates
     :func:`to_relative_days` (calendar dates to study days).
 safety
@@ -24,7 +25,7 @@ safety
 """
 
 from .dates import to_relative_days
-from .redcap import read_redcap
+from .redcap import read_redcap, read_redcap_repeating
 from .safety import read_adverse_events, read_vitals
 from .scores import read_scores
 from .wide import from_wide
@@ -33,6 +34,7 @@ __all__ = [
     "from_wide",
     "read_adverse_events",
     "read_redcap",
+    "read_redcap_repeating",
     "read_scores",
     "read_vitals",
     "to_relative_days",

@@ -19,6 +19,7 @@ from ..validation.safety import (
     warn_safety_summary,
 )
 from .files import apply_columns, load, source_of
+from .redcap import read_redcap_repeating
 
 __all__ = ["read_adverse_events", "read_vitals"]
 
@@ -100,6 +101,8 @@ def read_adverse_events(
     *,
     columns: Mapping[str, str] | None = None,
     sheet: str | int | None = None,
+    instrument: str | None = None,
+    events: Mapping[str, object] | None = None,
     allow_identifiers: Iterable[str] = (),
     validate: bool = True,
     **read_kwargs,
@@ -115,6 +118,14 @@ def read_adverse_events(
         ``{"subject": "patient_id", "event": "ae_term", "grade": "severity"}``.
     sheet, allow_identifiers, validate, **read_kwargs
         As for :func:`read_vitals`.
+    instrument : str, optional
+        ``source`` is a REDCap export: read the rows of this repeating instrument (e.g.
+        ``"adverse_events"``) with :func:`ketanalysis.read_redcap_repeating`; ``record_id``
+        is the patient, ``columns`` renames the instrument's fields (``{"ae_severity":
+        "severity"}``) and row numbers are those of the export.
+    events : dict, optional
+        With ``instrument``: ``{event name: session}`` or ``(session, day)``, as for
+        :func:`ketanalysis.read_redcap`.
 
     Returns
     -------
@@ -139,9 +150,16 @@ def read_adverse_events(
     >>> sorted(ae["severity"].unique())
     ['mild', 'moderate', 'severe']
     """
-    df, name = load(
-        source, sheet=sheet, keep_text={source_of("patient_id", columns)}, **read_kwargs
-    )
+    if instrument is not None:
+        frame = read_redcap_repeating(source, instrument, events=events, **read_kwargs)
+        df, _ = load(frame, keep_text={"patient_id"})
+        name = str(source) if not isinstance(source, pd.DataFrame) else "DataFrame"
+    else:
+        if events is not None:
+            raise ValueError("events= is for REDCap exports; give instrument= too")
+        df, name = load(
+            source, sheet=sheet, keep_text={source_of("patient_id", columns)}, **read_kwargs
+        )
     df = apply_columns(df, columns, name)
     report, canonical = check_adverse_events(df, allow_identifiers, name)
     if validate:

@@ -245,6 +245,8 @@ def _check_score_columns(df: pd.DataFrame, scale, source: str) -> None:
     """No score and no scale column: name the columns that look like totals of scales."""
     looks = {}
     for c in df.columns:
+        if _is_item_column(c):
+            continue  # madrs_10 is MADRS item 10, never a total (nor the "MADRS-10" alias)
         key = _scales.normalize_name(re.sub(r"(?i)[_. ]?(total|score|sum)$", "", str(c)))
         if key:
             looks.setdefault(key, c)
@@ -273,3 +275,16 @@ def _check_score_columns(df: pd.DataFrame, scale, source: str) -> None:
         )
         if not any(str(c).startswith("item_") for c in df.columns):
             raise_data_error(issues, source, df)
+
+
+_ITEM_NAME = re.compile(r"(?i)^(?P<scale>.+?)[_. ](?:item[_. ]?)?0*(?P<n>\d+)$")
+
+
+def _is_item_column(column) -> bool:
+    """``madrs_10``, ``phq9_3``, ``hamd17.item_2``: a scale name, a separator and an item
+    number within the scale's items."""
+    m = _ITEM_NAME.match(str(column))
+    if not m:
+        return False
+    key = _scales.normalize_name(m.group("scale"))
+    return bool(key) and 1 <= int(m.group("n")) <= _scales.get(key).n_items

@@ -126,7 +126,7 @@ def derive(
     *,
     scale: str | list[str] | None = None,
     criteria: _criteria.Criteria | None = None,
-    baseline: int | float | str = 0,
+    baseline: int | float | str | None = None,
     endpoint: float | None = None,
     response: _criteria.Response | None = None,
     remission: _criteria.Remission | None = None,
@@ -154,9 +154,11 @@ def derive(
     criteria : Criteria, optional
         The definitions (default :func:`ketanalysis.outcomes.criteria.scale_defaults`); the keyword
         arguments ``response`` ... ``percent_change`` replace single definitions.
-    baseline : session value, "first" or "last_pre", default 0
+    baseline : session value, "first" or "last_pre", optional
         The baseline assessment: the one at that session, each patient's first, or the last
-        with ``day <= 0``.
+        with ``day <= 0``. Default: the baseline ``data`` was validated with when it is a
+        :class:`~ketanalysis.ValidationReport` (``validate(frame, baseline="pre")``),
+        else 0.
     endpoint : session value, optional
         A named endpoint session (e.g. the end of induction); gives the ``endpoint_*``
         columns. Categories of change (``pct_change_category``, ``reliable_change``,
@@ -227,6 +229,8 @@ def derive(
     83
     """
     report = _validated(data, baseline, allow_identifiers, allow_negative_days)
+    if baseline is None:
+        baseline = report.baseline
     crit = _resolve_criteria(
         criteria,
         response=response,
@@ -288,7 +292,7 @@ def _validated(data, baseline, allow_identifiers, allow_negative_days) -> Valida
         )
     return validate(
         data,
-        baseline=baseline,
+        baseline=0 if baseline is None else baseline,
         allow_identifiers=allow_identifiers,
         allow_negative_days=allow_negative_days,
     ).raise_for_errors()

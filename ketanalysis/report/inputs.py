@@ -184,22 +184,15 @@ def _read(source, cfg: Config):
             ka.from_wide,
             path,
             patient=inp.wide_id,
-            sessions=inp.wide_sessions,
+            sessions=inp.wide_columns or inp.wide_sessions,
+            session_labels=inp.wide_session_labels or None,
             days=inp.wide_days or None,
             scale=inp.scale or None,
             **common,
         )
     elif inp.format == "redcap":
         events_path = cfg.path(inp.redcap_events)
-        try:
-            events = json.loads(events_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ConfigError("input.redcap_events", f"cannot read {events_path}: {e}") from None
-        if not isinstance(events, dict):
-            raise ConfigError(
-                "input.redcap_events",
-                f"{events_path} must hold a JSON object {{event name: session}}",
-            )
+        events = cfg.redcap_event_map()
         inputs.append(
             {
                 "role": "redcap_events",
@@ -207,7 +200,6 @@ def _read(source, cfg: Config):
                 "sha256": sha256_file(events_path),
             }
         )
-        events = {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
         frame = _reading(
             name,
             "redcap",
@@ -215,6 +207,7 @@ def _read(source, cfg: Config):
             path,
             events=events,
             day=inp.redcap_day or None,
+            scale=inp.scale or None,
             **common,
         )
     else:
@@ -250,6 +243,7 @@ def _safety_inputs(cfg: Config) -> list[dict]:
 #: The ``[input]`` key a reader's argument error is about, by format and message start.
 _ARGUMENT_KEYS = {
     "wide": (
+        ("session_labels", "input.wide_session_labels"),
         ("sessions", "input.wide_sessions"),
         ("days", "input.wide_days"),
         ("scale", "input.scale"),

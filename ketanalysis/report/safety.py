@@ -103,7 +103,7 @@ def load_safety(ctx) -> SafetyData:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ka.DataWarning)  # exclusions are in the audit
             # a DataError lists every problem of the file with its row and value
-            frames[kind] = readers[kind](path, allow_identifiers=allow)
+            frames[kind] = readers[kind](path, allow_identifiers=allow, **_options(cfg, kind))
         files[kind] = path.name
     try:
         out = ka.derive_safety(
@@ -128,6 +128,25 @@ def load_safety(ctx) -> SafetyData:
         if readings is not None:
             readings = _with_group(readings, ctx.group, groups)
     return SafetyData(outcomes=out, readings=readings, files=files)
+
+
+def _options(cfg, kind: str) -> dict:
+    """Reader options of a safety file from ``[input.safety]``."""
+    s = cfg.input.safety
+    if kind != "adverse_events":
+        return {}
+    out: dict = {}
+    if s.adverse_events_columns:
+        out["columns"] = dict(s.adverse_events_columns)
+    if s.adverse_events_instrument:
+        if not cfg.input.redcap_events:
+            raise ConfigError(
+                "input.safety.adverse_events_instrument",
+                "a REDCap adverse-event instrument needs [input] redcap_events (its events)",
+            )
+        out["instrument"] = s.adverse_events_instrument
+        out["events"] = cfg.redcap_event_map()
+    return out
 
 
 def _patient_groups(ctx) -> pd.Series:

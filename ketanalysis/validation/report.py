@@ -74,6 +74,9 @@ class ValidationReport:
         Name of the input (file path) used in messages.
     allowed_identifiers : tuple of str
         Columns the user allowed although they look like direct identifiers.
+    baseline : session value, "first" or "last_pre"
+        The baseline the frame was validated with; :func:`ketanalysis.derive` given this
+        report uses it unless told otherwise.
     """
 
     frame: pd.DataFrame = field(repr=False)
@@ -82,6 +85,7 @@ class ValidationReport:
     n_rows_in: int
     source: str | None = None
     allowed_identifiers: tuple[str, ...] = ()
+    baseline: int | float | str = 0
 
     @property
     def errors(self) -> pd.DataFrame:
