@@ -359,6 +359,8 @@ def _read(source, cfg: Config):
             frame = ka.read_scores(
                 path, columns=inp.columns or None, scale=inp.scale or None, **common
             )
+    if frame.attrs.get("dialect"):
+        inputs[0]["dialect"] = frame.attrs["dialect"]
     for kind, value in inp.safety.given().items():
         p = cfg.path(value)
         if not p.is_file():

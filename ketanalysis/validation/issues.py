@@ -16,6 +16,7 @@ __all__ = [
     "ISSUE_COLUMNS",
     "Issues",
     "add_per_row",
+    "shorten",
     "format_issues",
     "format_number",
     "list_rows",
@@ -102,11 +103,25 @@ def format_issues(
     src = f" in {source}" if source else ""
     lines = [] if indent != "  " else [f"{n} {noun}{'s' if n != 1 else ''}{src}:"]
     for row, col, msg in issues[["row", "column", "message"]].head(limit).itertuples(index=False):
+        # bounded: a 50 MB header must not give a 150 MB message
+        col = shorten(col, 80) if isinstance(col, str) else col
+        msg = shorten(msg, _MAX_MESSAGE)
         where = ", ".join(x for x in (row_label(row), f"column {col}" if col else "") if x)
         lines.append(f"{indent}{where}: {msg}" if where else f"{indent}{msg}")
     if n > limit:
         lines.append(f"{indent}... and {n - limit} more (see .report.issues)")
     return "\n".join(lines)
+
+
+_MAX_MESSAGE = 600
+
+
+def shorten(text, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters (with the count of the rest), for messages."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 def format_number(x) -> str:

@@ -147,6 +147,7 @@ def check_scores(frame, *, scale, baseline, allow_identifiers, allow_negative_da
         n_rows_in=len(frame),
         source=source,
         allowed_identifiers=tuple(c for c in allow if c in frame.columns),
+        dialect=frame.attrs.get("dialect"),
     )
     return report, canonical
 
