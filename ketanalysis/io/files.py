@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -183,6 +184,17 @@ def _clean_text(s: pd.Series) -> pd.Series:
     return text.where(~text.isin(_NA), None)
 
 
+def _from_interchange(source) -> pd.DataFrame:
+    """A ``__dataframe__`` object through pyarrow's interchange (pandas' is deprecated)."""
+    try:
+        from pyarrow.interchange import from_dataframe
+    except ImportError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.api.interchange.from_dataframe(source)
+    return from_dataframe(source).to_pandas()
+
+
 def _other_frame(source) -> pd.DataFrame:
     """A pyarrow Table, an Arrow stream or a ``__dataframe__`` object as a pandas frame."""
     kind = type(source).__name__
@@ -192,7 +204,7 @@ def _other_frame(source) -> pd.DataFrame:
 
             df = pa.table(source).to_pandas()
         elif hasattr(source, "__dataframe__"):
-            df = pd.api.interchange.from_dataframe(source)
+            df = _from_interchange(source)
         else:
             raise TypeError(
                 f"source must be a file path or a DataFrame (pandas, polars, pyarrow), got {kind}"
