@@ -360,3 +360,24 @@ def test_any_dialect_round_trips(tmp_path_factory, frame, sep, decimal, quoting,
     assert d["line_ending"] == ("CRLF" if newline == "\r\n" else "LF")
     json.dumps(d)  # provenance-ready
     assert np.isfinite(loaded["score"]).all()
+
+
+def test_dialect_in_report_provenance(tmp_path):
+    """A European export of the sample cohort: the report reads it and records how."""
+    from ketanalysis.config import parse_config
+    from ketanalysis.report import build
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "cohort_long.csv"
+    frame = pd.read_csv(sample)
+    path = tmp_path / "cohort_eu.csv"
+    path.write_bytes(
+        frame.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("cp1252")
+    )
+    config = parse_config(
+        '[figures]\ninclude = ["trajectory"]\n[output]\nfigure_formats = ["svg"]\n'
+        'table_formats = ["csv"]'
+    )
+    build(path, tmp_path / "r", config, quiet=True)
+    prov = json.loads((tmp_path / "r" / "provenance.json").read_text())
+    dialect = prov["inputs"][0]["dialect"]
+    assert (dialect["delimiter"], dialect["decimal"], dialect["line_ending"]) == (";", ",", "CRLF")
