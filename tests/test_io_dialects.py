@@ -103,6 +103,13 @@ def test_explicit_sep_decimal_encoding_are_honoured(tmp_path):
     assert "header has 1" in str(err)
 
 
+def test_thousands_or_decimal_comma_is_not_guessed(tmp_path):
+    path = write(tmp_path, "t.csv", f'{HEADER},dose_mg\nK1,0,MADRS,30,"1,250"\n')
+    err = data_error(path)
+    assert checks(err) == {"ambiguous_decimal"}
+    assert read(path, decimal=",")["dose_mg"].tolist() == [1.25]
+
+
 def test_dialect_in_validation_summary(tmp_path):
     path = write(tmp_path, "eu.csv", "patient_id;session;scale;score\nK1;0;MADRS;30,5\n")
     summary = ka.validate(read(path)).summary()

@@ -354,4 +354,14 @@ def _detect_decimal(cells: np.ndarray) -> str:
     sample = pd.Series(cells[:1000].ravel(), dtype=object).astype(str).str.strip()
     if sample.str.fullmatch(_DOT_NUMBER).any():
         return "."
-    return "," if sample.str.fullmatch(_COMMA_NUMBER).any() else "."
+    comma = sample[sample.str.fullmatch(_COMMA_NUMBER)]
+    if not len(comma):
+        return "."
+    # "1,234" could be a thousand and two hundred: only "12,5", "0,25", "3,1416" decide
+    if not comma.str.fullmatch(r"[+-]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))(?:[eE][+-]?\d+)?").any():
+        raise MalformedFile(
+            "ambiguous_decimal",
+            f"numbers such as {shorten(comma.iloc[0], 20)!r} could have a decimal comma or a "
+            "thousands separator; pass decimal=',' (decimal comma) or decimal='.'",
+        )
+    return ","
