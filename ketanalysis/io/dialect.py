@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..validation.issues import shorten
 
-__all__ = ["CANDIDATE_DELIMITERS", "Dialect", "MalformedFile", "read_text"]
+__all__ = ["CANDIDATE_DELIMITERS", "MAX_NAME", "Dialect", "MalformedFile", "read_text"]
 
 
 #: Delimiters tried when ``sep=`` is not given.
@@ -59,6 +59,10 @@ _BOMS = (
 
 
 _SAMPLE_RECORDS = 50
+
+
+#: Longest column name accepted (longer ones are a malformed header, not a name).
+MAX_NAME = 1000
 
 
 # csv's default limit (128 KiB a field) would turn a long header or note into an error
@@ -304,6 +308,16 @@ def _parse(text: str, sep: str):
 def _check_header(header: list[str]) -> list[str]:
     names = [h.strip() for h in header]
     names = [n if n else f"Unnamed: {i}" for i, n in enumerate(names)]
+    long = [i for i, n in enumerate(names) if len(n) > MAX_NAME]
+    if long:
+        raise MalformedFile(
+            "long_column_name",
+            f"header field {long[0] + 1} is a column name of {len(names[long[0]]):,} "
+            f"characters ({shorten(names[long[0]], 40)!r}); column names are at most "
+            f"{MAX_NAME:,} characters: is line 1 really the header, and is the delimiter "
+            "one of , ; tab | (else pass sep=)?",
+            row=1,
+        )
     s = pd.Series(names)
     dup = s[s.duplicated(keep=False)]
     if len(dup):
