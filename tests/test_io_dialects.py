@@ -399,3 +399,33 @@ def test_dialect_in_report_provenance(tmp_path):
     prov = json.loads((tmp_path / "r" / "provenance.json").read_text())
     dialect = prov["inputs"][0]["dialect"]
     assert (dialect["delimiter"], dialect["decimal"], dialect["line_ending"]) == (";", ",", "CRLF")
+
+
+def test_header_only_xlsx_and_empty_parquet(tmp_path):
+    pytest.importorskip("openpyxl")
+    pytest.importorskip("pyarrow")
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in HEADER.split(",")})
+    empty.to_excel(tmp_path / "h.xlsx", index=False)
+    assert checks(data_error(tmp_path / "h.xlsx")) == {"header_only"}
+    empty.astype(str).to_parquet(tmp_path / "h.parquet")
+    assert checks(data_error(tmp_path / "h.parquet")) == {"header_only"}
+
+
+def test_excel_true_false_scores_are_refused(tmp_path):
+    pytest.importorskip("openpyxl")
+    frame = pd.DataFrame(
+        {"patient_id": ["K1", "K1"], "session": [0, 1], "scale": "MADRS", "score": [True, False]}
+    )
+    frame.to_excel(tmp_path / "b.xlsx", index=False)
+    err = data_error(tmp_path / "b.xlsx")
+    assert err.report.errors["row"].tolist() == [2, 3]
+    assert set(err.report.errors["column"]) == {"score"}
+
+
+def test_fast_and_general_parsers_agree(tmp_path):
+    """The same rows with and without a quoted field take both paths: same frame."""
+    plain = f"{HEADER},site\nK1,0,MADRS,30,Oslo\nK1,1,MADRS,12,Bergen\n"
+    quoted = plain.replace("Bergen", '"Bergen"')
+    a = read(write(tmp_path, "a.csv", plain))
+    b = read(write(tmp_path, "b.csv", quoted))
+    pd.testing.assert_frame_equal(a, b)
