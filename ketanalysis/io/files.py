@@ -74,10 +74,12 @@ def load(
                 "file; text files take sep=, decimal= and encoding="
             )
         return _load_text(path, ext, name, keep_text, sep, decimal, encoding), name
-    if sep is not None or decimal is not None or encoding is not None:
-        read_kwargs.update(
-            {k: v for k, v in (("encoding", encoding),) if v is not None and ext != ".parquet"}
-        )
+    if sep is not None or decimal is not None:
+        raise TypeError(f"sep= and decimal= apply to text files (.csv, .tsv, .txt), not {ext}")
+    if encoding is not None:
+        if ext in _EXCEL or ext in (".parquet", ".pq"):
+            raise TypeError(f"encoding= applies to text, SPSS, Stata and SAS files, not {ext}")
+        read_kwargs["encoding"] = encoding
     if ext in _EXCEL:
         _need("openpyxl", "Excel files")
         df = _guarded(name, "an Excel workbook (.xlsx)", _read_excel, path, sheet, read_kwargs)
