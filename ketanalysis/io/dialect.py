@@ -119,7 +119,7 @@ def read_text(path: Path, *, sep=None, decimal=None, encoding=None, default_sep=
     if not text.strip():
         raise MalformedFile(
             "empty_file",
-            "the file is empty: expected a header line with the column names "
+            "cannot read the file: it is empty; expected a header line with the column names "
             "(e.g. patient_id,session,scale,score) and one line per assessment",
         )
     head = text[:65536]

@@ -35,6 +35,15 @@ _TEXT = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 
 
+_STAT_KINDS = {
+    ".sav": "an SPSS file",
+    ".zsav": "an SPSS file",
+    ".dta": "a Stata file",
+    ".sas7bdat": "a SAS file",
+    ".xpt": "a SAS transport file",
+}
+
+
 _RECORD_FORMATS = {".parquet", ".pq", ".sav", ".zsav", ".dta", ".sas7bdat", ".xpt"}
 
 
@@ -95,7 +104,15 @@ def load(
         _need("pyarrow", "Parquet files")
         df = _guarded(name, "a Parquet file", pd.read_parquet, path, **read_kwargs)
     else:
-        df = _guarded(name, f"a {ext} data file", _read_stat, path, ext, keep_text, **read_kwargs)
+        df = _guarded(
+            name,
+            _STAT_KINDS.get(ext, f"a {ext} file"),
+            _read_stat,
+            path,
+            ext,
+            keep_text,
+            **read_kwargs,
+        )
     _check_not_empty(df, name)
     df["source_row"] = np.arange(1, len(df) + 1)
     return df, name
@@ -116,16 +133,15 @@ def _guarded(name: str, what: str, function, *args, **kwargs) -> pd.DataFrame:
     except Exception as e:  # any reader failure: zipfile, pyarrow, openpyxl, pyreadstat
         _file_error(
             name,
-            "unreadable_file",
-            f"cannot read the file as {what} ({type(e).__name__}: {shorten(e, 200)}); the "
-            "file may be truncated or corrupt, or saved in another format than its "
-            "extension says",
+            "unreadable",
+            f"cannot read the file: expected {what} ({type(e).__name__}: {shorten(e, 240)}); "
+            "it may be truncated or corrupt, or in another format than its extension says",
         )
 
 
 def _check_not_empty(df: pd.DataFrame, name: str) -> None:
     if len(df.columns) == 0:
-        _file_error(name, "empty_file", "the file has no columns: expected column names")
+        _file_error(name, "empty_file", "cannot read the file: it has no columns")
     if len(df) == 0:
         _file_error(
             name,
@@ -140,7 +156,11 @@ def _read_excel(path: Path, sheet, read_kwargs) -> pd.DataFrame:
         path, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object, **read_kwargs
     )
     if raw.empty:
-        _file_error(str(path), "empty_file", "the sheet is empty: expected a header row")
+        _file_error(
+            str(path),
+            "empty_file",
+            "cannot read the file: the sheet is empty; expected a header row",
+        )
     names = [
         f"Unnamed: {i}" if pd.isna(v) or str(v).strip() == "" else v
         for i, v in enumerate(raw.iloc[0])

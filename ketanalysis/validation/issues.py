@@ -16,14 +16,18 @@ __all__ = [
     "ISSUE_COLUMNS",
     "Issues",
     "add_per_row",
-    "shorten",
     "format_issues",
     "format_number",
     "list_rows",
     "pick_column",
     "row_label",
     "row_rank",
+    "shorten",
 ]
+
+#: Longest line of a message (a column name or value echoed in it is cut to fit) and
+#: longest message (a DataError's text), in characters.
+MAX_LINE, MAX_MESSAGE = 1000, 30_000
 
 
 #: Columns of ``ValidationReport.issues``.
@@ -103,25 +107,22 @@ def format_issues(
     src = f" in {source}" if source else ""
     lines = [] if indent != "  " else [f"{n} {noun}{'s' if n != 1 else ''}{src}:"]
     for row, col, msg in issues[["row", "column", "message"]].head(limit).itertuples(index=False):
-        # bounded: a 50 MB header must not give a 150 MB message
-        col = shorten(col, 80) if isinstance(col, str) else col
-        msg = shorten(msg, _MAX_MESSAGE)
         where = ", ".join(x for x in (row_label(row), f"column {col}" if col else "") if x)
-        lines.append(f"{indent}{where}: {msg}" if where else f"{indent}{msg}")
+        line = f"{indent}{where}: {msg}" if where else f"{indent}{msg}"
+        lines.append(shorten(line, MAX_LINE))
     if n > limit:
         lines.append(f"{indent}... and {n - limit} more (see .report.issues)")
     return "\n".join(lines)
 
 
-_MAX_MESSAGE = 600
-
-
-def shorten(text, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters (with the count of the rest), for messages."""
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to at most ``limit`` characters, saying how much was left out (a 50 MB
+    header line must not give a 50 MB message)."""
     text = str(text)
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+    cut = max(limit - 40, 0)
+    return f"{text[:cut]}... ({len(text) - cut} more characters)"
 
 
 def format_number(x) -> str:
