@@ -226,6 +226,15 @@ def test_provenance(sample):
         "name": "cohort_long.csv",
         "sha256": hashlib.sha256(SAMPLE.read_bytes()).hexdigest(),
         "bytes": SAMPLE.stat().st_size,
+        "dialect": {
+            "encoding": "utf-8",
+            "bom": False,
+            "delimiter": ",",
+            "decimal": ".",
+            "quotechar": '"',
+            "line_ending": "LF",
+            "given": [],
+        },
     }
     # the safety files, each with its digest
     assert prov["inputs"][1:] == [

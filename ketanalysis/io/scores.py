@@ -115,6 +115,9 @@ def read_scores(
     allow_identifiers: Sequence[str] = (),
     allow_negative_days: bool = False,
     validate: bool = True,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
     **read_kwargs,
 ) -> pd.DataFrame:
     """Read long-format scores into the canonical frame.
@@ -150,8 +153,13 @@ def read_scores(
         Passed to :func:`ketanalysis.validate`.
     validate : bool, default True
         Validate and raise :class:`~ketanalysis.DataError` listing every problem.
+    sep, decimal, encoding : str, optional
+        The delimiter, decimal mark (``"."`` or ``","``) and encoding of a text file.
+        Detected when not given (see :mod:`ketanalysis.io.dialect`); given values always
+        win. What was used is in ``frame.attrs["dialect"]``, the validation summary and
+        the report's provenance.
     **read_kwargs
-        Passed to the underlying pandas or pyreadstat reader.
+        Passed to the underlying pandas or pyreadstat reader (not for text files).
 
     Returns
     -------
@@ -179,7 +187,16 @@ def read_scores(
     2      K0001        0  0.0  CADSS   35.0
     """
     id_src = source_of("patient_id", columns)
-    df, name = load(source, sheet=sheet, keep_text={id_src}, **read_kwargs)
+    df, name = load(
+        source,
+        sheet=sheet,
+        keep_text={id_src},
+        sep=sep,
+        decimal=decimal,
+        encoding=encoding,
+        **read_kwargs,
+    )
+    dialect = df.attrs.get("dialect")
     df = apply_columns(df, columns, name)
     scale_keys = _scale_keys(df, scale)
     found = _item_sources(df, scale_keys, items)
@@ -191,7 +208,9 @@ def read_scores(
         df["session"] = _recode_sessions(df, sessions, name)
     if dates is not None:
         df = to_relative_days(df, date=dates, first_treatment=first_treatment, _source=name)
-    return finish_scores(
+    if dialect:
+        df.attrs["dialect"] = dialect
+    out = finish_scores(
         df,
         source=name,
         validate=validate,
@@ -200,6 +219,9 @@ def read_scores(
         allow_identifiers=allow_identifiers,
         allow_negative_days=allow_negative_days,
     )
+    if dialect:
+        out.attrs["dialect"] = dialect
+    return out
 
 
 def _recode_sessions(df: pd.DataFrame, sessions, source: str) -> pd.Series:

@@ -220,6 +220,8 @@ def _read(source, cfg: Config):
             scale=inp.scale or None,
             **common,
         )
+    if frame.attrs.get("dialect"):
+        inputs[0]["dialect"] = frame.attrs["dialect"]  # how the text file was read
     return frame, inputs + _safety_inputs(cfg), name
 
 

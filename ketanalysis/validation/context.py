@@ -16,7 +16,19 @@ from .columns import is_item
 from .identifiers import Shower
 from .issues import Issues
 
-__all__ = ["Context", "as_numeric", "by_unique", "canonical_patient_ids", "canonical_sessions"]
+__all__ = [
+    "MAX_SESSION",
+    "Context",
+    "as_numeric",
+    "by_unique",
+    "canonical_patient_ids",
+    "canonical_sessions",
+]
+
+
+#: Largest session number accepted (larger or non-finite values are input errors, e.g. the
+#: ``1e20`` of a mistyped cell).
+MAX_SESSION = 100_000
 
 
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
@@ -71,7 +83,8 @@ class Context:
 def as_numeric(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Numeric values and a mask of entries that are present but not numbers."""
     if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype(float), np.zeros(len(s), dtype=bool)
+        # True/False are not numbers: a boolean score, session or day is an input error
+        return pd.Series(np.nan, index=s.index), s.notna().to_numpy()
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype(float), np.zeros(len(s), dtype=bool)
     text = s.astype("string").str.strip()
@@ -138,6 +151,21 @@ def canonical_sessions(ctx: Context) -> bool:
                 for v in shown
             ],
         )
+    values = num.to_numpy(dtype=float)
+    huge = ~np.isnan(values) & ~(np.abs(values) <= MAX_SESSION)
+    if huge.any():
+        ctx.issues.add(
+            "error",
+            "session_range",
+            ctx.rows[huge],
+            "session",
+            [
+                f"session {v:g} is not a finite number within -{MAX_SESSION:,} to {MAX_SESSION:,}"
+                for v in values[huge]
+            ],
+        )
+        num = num.where(~huge)
+        nonnum = nonnum | huge
     bad = num.isna().to_numpy() & ~nonnum
     whole = num.dropna()
     ctx.df["session"] = (

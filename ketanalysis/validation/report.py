@@ -77,6 +77,9 @@ class ValidationReport:
     baseline : session value, "first" or "last_pre"
         The baseline the frame was validated with; :func:`ketanalysis.derive` given this
         report uses it unless told otherwise.
+    dialect : dict or None
+        How a text file was read (``encoding``, ``bom``, ``delimiter``, ``decimal``,
+        ``quotechar``, ``line_ending``, ``given``): the ``attrs["dialect"]`` of the frame.
     """
 
     frame: pd.DataFrame = field(repr=False)
@@ -86,6 +89,7 @@ class ValidationReport:
     source: str | None = None
     allowed_identifiers: tuple[str, ...] = ()
     baseline: int | float | str = 0
+    dialect: dict | None = None
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -130,6 +134,8 @@ class ValidationReport:
         f = self.frame
         src = f" of {self.source}" if self.source else ""
         lines = [f"Validation{src}: {'OK' if self.ok else 'FAILED'}"]
+        if self.dialect:
+            lines.append(f"  read as: {_describe_dialect(self.dialect)}")
         lines.append(
             f"  rows: {self.n_rows_in} read, {self.n_rows_out} kept, {len(self.audit)} excluded"
         )
@@ -166,6 +172,20 @@ class ValidationReport:
         if len(self.issues):
             parts.append(self.issues.head(50).to_html(index=False))
         return "\n".join(parts)
+
+
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _describe_dialect(dialect: dict) -> str:
+    """``utf-8 with BOM, delimiter semicolon, decimal ',', CRLF``."""
+    sep = _SEPARATORS.get(dialect.get("delimiter"), repr(dialect.get("delimiter")))
+    parts = [str(dialect.get("encoding")) + (" with BOM" if dialect.get("bom") else "")]
+    parts += [f"delimiter {sep}", f"decimal {dialect.get('decimal')!r}"]
+    parts.append(str(dialect.get("line_ending")))
+    if dialect.get("given"):
+        parts.append(f"given: {', '.join(dialect['given'])}")
+    return ", ".join(parts)
 
 
 def _describe_scale(g: pd.DataFrame) -> str:

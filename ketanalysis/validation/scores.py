@@ -148,6 +148,7 @@ def check_scores(frame, *, scale, baseline, allow_identifiers, allow_negative_da
         source=source,
         allowed_identifiers=tuple(c for c in allow if c in frame.columns),
         baseline=baseline,
+        dialect=frame.attrs.get("dialect"),
     )
     return report, canonical
 
