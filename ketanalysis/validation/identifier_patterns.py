@@ -61,7 +61,7 @@ NAME_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"father_s?_|contact_|kin_|spouse_|guardian_|sur|fore|nick)?names?$|"
         r"^(firstname|lastname|fullname|initials|nom|prenom|nom_de_famille|nom_naissance|"
         r"nom_patient|vorname|nachname|familienname|apellidos?|nombre|next_of_kin|"
-        r"emergency_contact|contact_person)$")),
+        r"contact_person)$")),
     ("B", re.compile(
         r"^(home_|street_|postal_|mailing_|patient_)?(address|addr|street|adresse|anschrift|"
         r"strasse|zip|zip_?code|zipcode|post_?code|postal_?code|code_postal|cp|plz|"

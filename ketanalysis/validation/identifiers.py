@@ -286,7 +286,7 @@ def guard_identifiers(ctx, allow_identifiers) -> list[Finding]:
         n_patients=n_patients,
     )
     for f in findings:
-        where = list_rows(rows[f.positions], limit=5) if len(f.positions) else ""
+        where = list_rows(rows[f.positions]) if len(f.positions) else ""
         if f.by == "name":
             what = f"its name says it holds {f.kind}"
         elif f.by == "type":
