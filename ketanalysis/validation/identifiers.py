@@ -187,7 +187,7 @@ def _name_in_text(value: str) -> str | None:
     words = [w.rstrip(".") for w in _WORDS.findall(folded) if len(w.rstrip(".")) > 1]
     low = [w.lower() for w in words]
     for i in range(len(words) - 1):
-        g, w = low[i], low[i + 1]
+        g, w = low[i].split("-")[-1], low[i + 1]
         pair = f"{words[i]} {words[i + 1]}"
         if w in _p.STOP or len(w) < 2:
             continue
@@ -199,7 +199,7 @@ def _name_in_text(value: str) -> str | None:
                 return pair
             if capitalised and words[i + 1][1:].islower() and w not in _p.GIVEN:
                 return pair
-        if g in _p.SURNAMES and w in _p.GIVEN and w not in _p.AMBIGUOUS:
+        if g in _p.SURNAMES and w in _p.GIVEN:
             return pair
         if g in _TITLE_WORDS and (w in _p.SURNAMES or words[i + 1][:1].isupper()):
             return pair
