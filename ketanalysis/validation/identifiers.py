@@ -34,7 +34,16 @@ from . import identifier_patterns as _p
 from .columns import PROVENANCE, is_item
 from .issues import list_rows
 
-__all__ = ["LEVEL_SHARE", "MAX_LEVELS", "Finding", "Shower", "guard_identifiers", "mask", "scan"]
+__all__ = [
+    "LEVEL_SHARE",
+    "MAX_LEVELS",
+    "Finding",
+    "Shower",
+    "guard_identifiers",
+    "is_free_text",
+    "mask",
+    "scan",
+]
 
 #: A text covariate with at most this many levels is categorical (a Table 1 block).
 MAX_LEVELS = 20
@@ -147,17 +156,34 @@ def _scan_text(s, col, key, n_patients, pid, is_key) -> Finding | None:
     f = _names_by_shape(col, text, present, uniques, n_patients, pid)
     if f is not None:
         return f
-    if col in _ROLES_ALL or is_item(col) or len(uniques) <= MAX_LEVELS:
+    if col in ROLES or is_item(col) or not _too_many_levels(len(uniques), n_patients, present):
         return None
-    basis = n_patients if n_patients else int(present.sum())
-    if len(uniques) > LEVEL_SHARE * basis:
-        return Finding(
-            col, FREE_TEXT, "values", np.flatnonzero(present), (f"{len(uniques)} distinct values",)
-        )
-    return None
+    return Finding(
+        col, FREE_TEXT, "values", np.flatnonzero(present), (f"{len(uniques)} distinct values",)
+    )
 
 
-_ROLES_ALL = ROLES
+def _too_many_levels(n_levels: int, n_patients, present) -> bool:
+    basis = n_patients if n_patients else int(np.sum(present))
+    return n_levels > MAX_LEVELS and n_levels > LEVEL_SHARE * basis
+
+
+def is_free_text(values: pd.Series, n_patients: int | None = None) -> bool:
+    """True for text (not numeric, boolean or categorical dtype) with too many levels.
+
+    Too many: more than :data:`MAX_LEVELS` distinct values and more than
+    :data:`LEVEL_SHARE` of ``n_patients`` (of the non-missing rows when not given). Such
+    a column is never tabulated, even when ``allow_identifiers`` lets it through.
+    """
+    if (
+        pd.api.types.is_numeric_dtype(values.dtype)
+        or pd.api.types.is_bool_dtype(values.dtype)
+        or isinstance(values.dtype, pd.CategoricalDtype)
+    ):
+        return False
+    present = values.notna().to_numpy()
+    n_levels = values[present].astype(str).str.strip().nunique()
+    return _too_many_levels(n_levels, n_patients, present)
 
 
 def _identifier_in(value: str, is_key: bool, id_like: bool):
