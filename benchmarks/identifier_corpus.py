@@ -39,7 +39,9 @@ def refused(case: dict) -> bool:
     col, value = case["column"], case["value"]
     v = float(value) if case["type"] == "number" else value
     if col not in frame.columns:
-        frame[col] = pd.Series([None] * len(frame), dtype=float if case["type"] == "number" else object)
+        frame[col] = pd.Series(
+            [None] * len(frame), dtype=float if case["type"] == "number" else object
+        )
     frame[col] = frame[col].astype(object)
     frame.loc[frame.index[:2], col] = v
     if case["type"] == "number":

@@ -28,7 +28,9 @@ CORPUS = ROOT / "tests" / "data" / "identifiers" / "corpus.csv"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "identifier_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench", ROOT / "benchmarks" / "identifier_corpus.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
