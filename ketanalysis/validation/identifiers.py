@@ -144,9 +144,11 @@ def _scan_text(s, col, key, n_patients, pid, is_key) -> Finding | None:
     first = values.iloc[0]
     if isinstance(first, (pd.Timestamp, np.datetime64)) or hasattr(first, "isoformat"):
         return Finding(col, _p.KINDS["C"], "type", np.flatnonzero(present))
-    text = s.astype(object).where(present, None)
-    text = pd.Series([None if v is None else str(v).strip() for v in text], dtype=object)
-    uniques = [u for u in pd.unique(text[present]) if u]
+    # the text work is done on the distinct values only (vectorised over the rows)
+    raw = np.asarray(pd.unique(values), dtype=object)
+    stripped = pd.Series([str(v).strip() for v in raw], dtype=object)
+    text = _LazyText(s, present, raw, stripped)
+    uniques = [u for u in pd.unique(stripped) if u]
     id_like = bool(_p.ID_LIKE.search(key)) or is_key
     for u in uniques:
         hit = _identifier_in(u, is_key, id_like)
@@ -161,6 +163,27 @@ def _scan_text(s, col, key, n_patients, pid, is_key) -> Finding | None:
     return Finding(
         col, FREE_TEXT, "values", np.flatnonzero(present), (f"{len(uniques)} distinct values",)
     )
+
+
+class _LazyText:
+    """The stripped text of a column, built only when rows must be found (a hit)."""
+
+    def __init__(self, s, present, raw, stripped):
+        self._s, self._present, self._raw, self._stripped = s, present, raw, stripped
+        self._series = None
+
+    def isin(self, hits: set) -> pd.Series:
+        """Rows whose stripped text is in ``hits`` (found through the distinct values)."""
+        raw = [r for r, t in zip(self._raw, self._stripped, strict=True) if t in hits]
+        return self._s.astype(object).isin(raw) & pd.Series(self._present, index=self._s.index)
+
+    def series(self) -> pd.Series:
+        if self._series is None:
+            text = pd.Series(np.full(len(self._s), None, dtype=object))
+            lookup = dict(zip(self._raw, self._stripped, strict=True))
+            text[self._present] = self._s[self._present].astype(object).map(lookup).to_numpy()
+            self._series = text
+        return self._series
 
 
 def _too_many_levels(n_levels: int, n_patients, present) -> bool:
@@ -249,7 +272,9 @@ def _names_by_shape(col, text, present, uniques, n_patients, pid) -> Finding | N
         return None
     if pid is not None:
         keep = text.isin(set(shaped)).to_numpy() & present & pid.notna().to_numpy()
-        per = pd.DataFrame({"v": text[keep], "p": pid[keep]}).groupby("v")["p"].nunique()
+        series = text.series()
+        per = pd.DataFrame({"v": series[keep], "p": pid[keep].to_numpy()}).groupby("v")["p"]
+        per = per.nunique()
         if not len(per) or (per == 1).mean() < 0.9:
             return None
     pos = np.flatnonzero(text.isin(set(shaped)).to_numpy() & present)
