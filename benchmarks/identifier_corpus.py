@@ -53,7 +53,7 @@ def refused(case: dict) -> bool:
 def measure(path: Path = CORPUS) -> dict:
     with open(path, newline="", encoding="utf-8") as f:
         cases = list(csv.DictReader(f))
-    result = {"missed": [], "false_positives": [], "n_id": 0, "n_look": 0}
+    result = {"missed": [], "false_positives": [], "n_id": 0, "n_look": 0, "cases": cases}
     for case in cases:
         got = refused(case)
         if case["refused"] == "yes":
@@ -75,6 +75,10 @@ def main() -> int:
         f"(recall {r['recall']:.3f}); look-alikes: {r['n_look']}, "
         f"false positives {len(r['false_positives'])}"
     )
+    held = [c for c in r["cases"] if c["case"].startswith("held")]
+    if held:
+        missed = sum(c in r["missed"] or c in r["false_positives"] for c in held)
+        print(f"  of which held out (not used to tune the patterns): {len(held)}, wrong {missed}")
     for c in r["missed"]:
         print(f"  missed {c['case']} [{c['kind']}] column {c['column']}: {c['value']!r}")
     for c in r["false_positives"]:
