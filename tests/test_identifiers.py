@@ -153,3 +153,18 @@ def test_report_never_prints_an_allowed_free_text_column(tmp_path):
     table1 = (out / "tables" / "table1.csv") if (out / "tables").is_dir() else None
     if table1 is not None and table1.exists():
         assert "notes" not in table1.read_text().lower()
+
+
+def test_table1_refuses_a_named_free_text_column(tmp_path):
+    from ketanalysis.config import ConfigError
+
+    data = tmp_path / "cohort.csv"
+    _notes(_cohort()).to_csv(data, index=False)
+    cfg = parse_config(
+        '[input]\nallow_identifiers = ["notes"]\n[analysis]\ntable1 = ["notes"]\n'
+        '[figures]\ninclude = ["trajectory"]\n[output]\nfigure_formats = ["svg"]\n'
+        'table_formats = ["csv"]'
+    )
+    with pytest.raises(ConfigError) as info:
+        build(data, tmp_path / "report", cfg, quiet=True)
+    assert "free text" in str(info.value) and "smith" not in str(info.value).lower()
