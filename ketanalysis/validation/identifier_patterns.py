@@ -424,5 +424,12 @@ county city college school foundation trust group site study arm infusion spray 
 team service department hopital klinik
 """.split()
 )
-PLACE_PREFIX = frozenset("saint st ste san santa sao mount mt fort port lake cape".split())
+# a pair after these words names a place or an institution ("Saint Paul", "Hopital Paul
+# Brousse"), not a person
+PLACE_PREFIX = frozenset(
+    "saint st ste san santa sao mount mt fort port lake cape hospital hopital clinic "
+    "clinique centre center institute institut university universite college school "
+    "ecole foundation fondation ward service klinik krankenhaus rue avenue street".split()
+)
+AMBIGUOUS = AMBIGUOUS | frozenset("charlotte madison eugene dallas".split())
 GIVEN = GIVEN | AMBIGUOUS
