@@ -168,3 +168,15 @@ def test_table1_refuses_a_named_free_text_column(tmp_path):
     with pytest.raises(ConfigError) as info:
         build(data, tmp_path / "report", cfg, quiet=True)
     assert "free text" in str(info.value) and "smith" not in str(info.value).lower()
+
+
+def test_adverse_event_terms_are_free_text_by_design_but_scanned():
+    n = 60
+    terms = [f"symptom number {i}" for i in range(n)]  # 60 distinct terms: allowed
+    frame = pd.DataFrame({"patient_id": [f"K{i:04d}" for i in range(n)], "session": 1})
+    assert ka.validate_adverse_events(frame.assign(ae_term=terms)).ok
+    terms[3] = "fainted, wife Mary Jones called"
+    report = ka.validate_adverse_events(frame.assign(ae_term=terms))
+    assert report.errors["column"].tolist() == ["ae_term"]
+    text = report.summary() + report.error_message()
+    assert "jones" not in text.lower() and "row 3" in text
