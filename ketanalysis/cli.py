@@ -1,50 +1,108 @@
 """The ``ketanalysis`` command.
 
 Subcommands: ``validate``, ``derive``, ``report``, ``figures``, ``simulate`` and
-``init-config``; ``ketanalysis COMMAND --help`` shows examples. Exit codes: 0 success,
-1 data errors (listed on stderr with their rows), 2 usage or configuration errors (one
-line naming the option or config key).
+``init-config``; ``ketanalysis COMMAND --help`` shows examples.
+
+``validate``, ``derive``, ``figures`` and ``report`` read their input the same way
+(:mod:`ketanalysis.report.inputs`): a config file (``--config``) and the input options
+(``--scale``, ``--columns``, ``--baseline``, ``--wide-*``, ``--redcap-*``, ``--allow-*``),
+each of which sets the config key of the same name and wins over the file's value.
+
+Exit codes:
+
+0
+    success (warnings allowed);
+1
+    data errors: the input file is missing, cannot be read as expected, or its rows have
+    errors (each listed with its row and column);
+2
+    usage or configuration errors: one line naming the option or config key (also an
+    output that exists without ``--overwrite`` and a missing optional package);
+3
+    an internal error, i.e. a bug of ketanalysis: one line saying so; ``--debug`` shows
+    the traceback.
+
+Messages use the command line's syntax (``--scale MADRS`` where the Python API says
+``scale='MADRS'``) and are bounded in size.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import re
 import sys
-import warnings
+import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
-_VALIDATE_EPILOG = """\
+#: Where a bug is to be reported (printed with exit status 3).
+BUG_REPORT = "the ketanalysis issue tracker"
+
+#: The longest error line printed (a huge header echoed in a message is cut to fit).
+_MAX_LINE = 2000
+
+_INPUT_HELP = """\
+input options (validate, derive, figures, report):
+  --config FILE reads a config (see ketanalysis init-config). Each input option sets the
+  config key of the same name and wins over the file's value: --scale, --columns,
+  --allow-identifiers, --allow-negative-days, --wide-id, --wide-sessions, --wide-days,
+  --redcap-events and --redcap-day the [input] keys, --baseline [analysis] baseline.
+  --wide-sessions reads a wide file ([input] format = "wide"), --redcap-events a REDCap
+  export (format = "redcap"); they cannot be combined, and --columns is for long files.
+  The four commands given the same file, config and options read and validate it the
+  same way (same rows, same exclusions, same errors).
+"""
+
+_EXIT_HELP = """\
+exit status:
+  0 {ok}
+  1 data errors: a missing or unreadable file, or rows with errors (each listed with its
+    row and column)
+  2 usage or config errors (one line naming the option or config key)
+  3 internal error, a bug of ketanalysis (one line; --debug shows the traceback)
+"""
+
+
+def _epilog(examples: str, ok: str) -> str:
+    return examples + _INPUT_HELP + "\n" + _EXIT_HELP.format(ok=ok)
+
+
+_VALIDATE_EPILOG = _epilog(
+    """\
 examples:
   ketanalysis validate data/sample/cohort_long.csv
   ketanalysis validate scores.xlsx --scale MADRS --columns subject=patient_id visit=session
+  ketanalysis validate scores.csv --config analysis.toml      # [input] of the config
   ketanalysis validate data/sample/cohort_wide.csv \\
       --wide-sessions '(?P<scale>madrs|phq9|cadss)\\.s(?P<session>\\d+)' \\
       --wide-days 'day\\.s(?P<session>\\d+)'
   ketanalysis validate data/sample/cohort_redcap.csv --redcap-events events.json \\
       --redcap-day study_day
 
-exit status: 0 valid (warnings allowed), 1 data errors (each listed with its row and
-column), 2 usage errors.
-"""
+""",
+    "valid (warnings allowed)",
+)
 
-
-_DERIVE_EPILOG = """\
+_DERIVE_EPILOG = _epilog(
+    """\
 examples:
   ketanalysis derive data/sample/cohort_long.csv -o outcomes.csv
   ketanalysis derive scores.csv -o assessments.parquet --patients patients.parquet \\
       --config analysis.toml
+  ketanalysis derive scores.csv -o outcomes.csv --scale MADRS --baseline 1 --overwrite
 
 The config's [input], [analysis] and [criteria] sections say how to read the file and
-which definitions to use (see ketanalysis init-config).
+which definitions to use (see ketanalysis init-config); the baseline of the validation
+is the baseline of the derivation. An existing OUT is refused unless --overwrite.
 
-exit status: 0 written, 1 data errors (each listed with its row and column), 2 usage or
-config errors.
-"""
+""",
+    "written",
+)
 
-_REPORT_EPILOG = """\
+_REPORT_EPILOG = _epilog(
+    """\
 examples:
   ketanalysis report data/sample/cohort_long.csv --out report/
   ketanalysis report scores.csv --out report/ --config report.toml --overwrite
@@ -53,13 +111,15 @@ examples:
 writes DIR/report.html (self-contained), DIR/figures/ (PDF, SVG, PNG), DIR/tables/
 (CSV, LaTeX, Markdown), DIR/provenance.json and DIR/timings.json. Building again gives
 byte-identical files except timings.json. A non-empty DIR is refused unless --overwrite
-(which replaces only a previous ketanalysis report).
+(which replaces only a previous ketanalysis report). Input options given are recorded
+in provenance.json (config.config_keys).
 
-exit status: 0 built (the path of report.html is printed), 1 data errors (each listed
-with its row and column), 2 usage or config errors.
-"""
+""",
+    "built (the path of report.html is printed)",
+)
 
-_FIGURES_EPILOG = """\
+_FIGURES_EPILOG = _epilog(
+    """\
 examples:
   ketanalysis figures data/sample/cohort_long.csv --out figures/
   ketanalysis figures scores.csv --out figures/ --config report.toml
@@ -67,8 +127,9 @@ examples:
 writes the report's figures (PDF, SVG, PNG by default; [output] figure_formats) and
 provenance.json into DIR; [figures] in the config chooses them and the journal style.
 
-exit status: 0 drawn, 1 data errors, 2 usage or config errors.
-"""
+""",
+    "drawn",
+)
 
 _SIMULATE_EPILOG = """\
 examples:
@@ -78,7 +139,7 @@ examples:
 
 synthetic data only: the cohorts of ka.simulate_cohort (see its docstring).
 
-exit status: 0 written, 2 usage errors.
+exit status: 0 written, 2 usage errors, 3 internal error (a bug).
 """
 
 _INIT_EPILOG = """\
@@ -91,11 +152,63 @@ every key is shown with its default and a comment; delete what you do not change
 exit status: 0 written, 2 usage errors (e.g. the file exists without --overwrite).
 """
 
+#: Input options: (flag, config key) in the order of --help.
+_FLAGS = (
+    ("--scale", "input.scale"),
+    ("--columns", "input.columns"),
+    ("--baseline", "analysis.baseline"),
+    ("--allow-identifiers", "input.allow_identifiers"),
+    ("--allow-negative-days", "input.allow_negative_days"),
+    ("--wide-id", "input.wide_id"),
+    ("--wide-sessions", "input.wide_sessions"),
+    ("--wide-days", "input.wide_days"),
+    ("--redcap-events", "input.redcap_events"),
+    ("--redcap-day", "input.redcap_day"),
+)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # usage errors exit 2 with a one-line reason
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_line(message)}\n")
+
+
+class UsageError(Exception):
+    """A usage error found by the command itself (exit status 2)."""
+
+
+def _input_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", type=Path, metavar="CFG.toml", help="configuration file")
+    g = parent.add_argument_group("input options (override the config)")
+    g.add_argument("--scale", help="scale of every row when the file has no scale column")
+    g.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="SOURCE=CANONICAL",
+        help="column mapping, e.g. subject=patient_id visit=session madrs_total=score",
+    )
+    g.add_argument(
+        "--baseline", help="baseline session value, 'first' or 'last_pre' (default: session 0)"
+    )
+    g.add_argument(
+        "--allow-identifiers",
+        nargs="+",
+        metavar="COLUMN",
+        help="columns allowed although they look like direct identifiers",
+    )
+    g.add_argument(
+        "--allow-negative-days",
+        action="store_true",
+        default=None,
+        help="accept assessments before the first treatment",
+    )
+    g.add_argument("--wide-id", metavar="COLUMN", help="id column of a wide file")
+    g.add_argument("--wide-sessions", metavar="REGEX", help="read a wide file: session columns")
+    g.add_argument("--wide-days", metavar="REGEX", help="wide file: day columns")
+    g.add_argument("--redcap-events", metavar="JSON", help="read a REDCap export: event map")
+    g.add_argument("--redcap-day", metavar="FIELD", help="REDCap field with the study day")
+    return parent
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,6 +219,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Outcome analysis for ketamine and esketamine therapy of depression.",
     )
     p.add_argument("--version", action="version", version=f"ketanalysis {ka.__version__}")
+    p.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error (a bug)"
+    )
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="as above")
+    inputs = _input_options()
+    raw = argparse.RawDescriptionHelpFormatter
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     v = sub.add_parser(
         "validate",
@@ -113,40 +233,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Read score files, check them and print what was found: counts, "
         "exclusions with reasons, and every error with its row and column.",
         epilog=_VALIDATE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=raw,
+        parents=[inputs, debug],
     )
     v.add_argument("files", nargs="+", metavar="FILE", type=Path, help="score file(s)")
-    v.add_argument("--scale", help="scale of every row when the file has no scale column")
-    v.add_argument(
-        "--columns",
-        nargs="+",
-        default=[],
-        metavar="SOURCE=CANONICAL",
-        help="column mapping, e.g. subject=patient_id visit=session madrs_total=score",
-    )
-    v.add_argument(
-        "--baseline",
-        default="0",
-        help="baseline session value, 'first' or 'last_pre' (default: session 0)",
-    )
-    v.add_argument(
-        "--allow-identifiers",
-        nargs="+",
-        default=[],
-        metavar="COLUMN",
-        help="columns allowed although they look like direct identifiers",
-    )
-    v.add_argument("--allow-negative-days", action="store_true")
-    v.add_argument("--wide-id", default="patient_id", help="id column of a wide file")
-    v.add_argument("--wide-sessions", metavar="REGEX", help="read a wide file: session columns")
-    v.add_argument("--wide-days", metavar="REGEX", help="wide file: day columns")
-    v.add_argument(
-        "--redcap-events", metavar="JSON", type=Path, help="read a REDCap export: event map"
-    )
-    v.add_argument("--redcap-day", metavar="FIELD", help="REDCap field with the study day")
     v.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
-    raw = argparse.RawDescriptionHelpFormatter
     d = sub.add_parser(
         "derive",
         help="derive response, remission and relapse; write the assessments table",
@@ -154,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
         "per patient, and write them as CSV or Parquet.",
         epilog=_DERIVE_EPILOG,
         formatter_class=raw,
+        parents=[inputs, debug],
     )
     d.add_argument("file", metavar="FILE", type=Path, help="score file")
     d.add_argument(
@@ -165,7 +258,7 @@ def _parser() -> argparse.ArgumentParser:
         help="assessments table: .csv or .parquet",
     )
     d.add_argument("--patients", type=Path, metavar="OUT", help="also write the patients table")
-    d.add_argument("--config", type=Path, metavar="CFG.toml", help="configuration file")
+    d.add_argument("--overwrite", action="store_true", help="replace existing OUT files")
     d.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     for name, helptext, desc, epilog in (
@@ -185,11 +278,15 @@ def _parser() -> argparse.ArgumentParser:
         ),
     ):
         r = sub.add_parser(
-            name, help=helptext, description=desc, epilog=epilog, formatter_class=raw
+            name,
+            help=helptext,
+            description=desc,
+            epilog=epilog,
+            formatter_class=raw,
+            parents=[inputs, debug],
         )
         r.add_argument("file", metavar="FILE", type=Path, help="score file")
         r.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
-        r.add_argument("--config", type=Path, metavar="CFG.toml", help="configuration file")
         r.add_argument("--overwrite", action="store_true", help="replace a previous report in DIR")
         r.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
@@ -200,6 +297,7 @@ def _parser() -> argparse.ArgumentParser:
         "canonical long format (CSV or Parquet).",
         epilog=_SIMULATE_EPILOG,
         formatter_class=raw,
+        parents=[debug],
     )
     s.add_argument("--patients", type=int, default=150, metavar="N", help="default: 150")
     s.add_argument("--seed", type=int, default=0, metavar="S", help="default: 0")
@@ -224,129 +322,274 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the default report configuration (TOML), every key commented.",
         epilog=_INIT_EPILOG,
         formatter_class=raw,
+        parents=[debug],
     )
     i.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: standard output")
     i.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     return p
 
 
+# ---------------------------------------------------------------------------------------
+# Input options -> config keys
+# ---------------------------------------------------------------------------------------
 def _baseline(text: str):
     if text in ("first", "last_pre"):
         return text
     try:
         value = float(text)
     except ValueError:
-        raise SystemExit(
-            f"ketanalysis: error: --baseline must be a number, 'first' or 'last_pre'; got {text!r}"
-        ) from None
+        return text  # a session label (ordered categories); validation checks it
+    if not value == value or value in (float("inf"), float("-inf")):
+        raise UsageError(f"--baseline must be a session, 'first' or 'last_pre'; got {text!r}")
     return int(value) if value.is_integer() else value
 
 
-def _cmd_validate(args) -> int:
-    import ketanalysis as ka
-
+def _columns(pairs: list[str]) -> dict[str, str]:
     columns = {}
-    for pair in args.columns:
-        if "=" not in pair:
-            print(
-                f"ketanalysis: error: --columns expects SOURCE=CANONICAL, got {pair!r}",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
+    for pair in pairs:
+        if "=" not in pair or pair.startswith("=") or pair.endswith("="):
+            raise UsageError(f"--columns expects SOURCE=CANONICAL, got {pair!r}")
         src, dst = pair.split("=", 1)
         columns[src] = dst
-    try:
-        baseline = _baseline(args.baseline)
-    except SystemExit as e:
-        print(e, file=sys.stderr)
-        return EXIT_USAGE
-    events = None
+    return columns
+
+
+def _config_keys(args) -> dict[str, object]:
+    """The config keys the input options set, ``{key: value}`` (options not given left out)."""
+    if args.wide_sessions and args.redcap_events:
+        raise UsageError("--wide-sessions (a wide file) and --redcap-events (a REDCap export) "
+                         "cannot be combined")  # fmt: skip
+    out: dict[str, object] = {}
+    values = {
+        "--scale": args.scale,
+        "--columns": _columns(args.columns) if args.columns else None,
+        "--baseline": _baseline(args.baseline) if args.baseline is not None else None,
+        "--allow-identifiers": args.allow_identifiers,
+        "--allow-negative-days": args.allow_negative_days,
+        "--wide-id": args.wide_id,
+        "--wide-sessions": args.wide_sessions,
+        "--wide-days": args.wide_days,
+        "--redcap-events": os.path.abspath(args.redcap_events) if args.redcap_events else None,
+        "--redcap-day": args.redcap_day,
+    }
+    for flag, key in _FLAGS:
+        if values[flag] is not None:
+            out[key] = values[flag]
+    if args.wide_sessions:
+        out["input.format"] = "wide"
     if args.redcap_events:
-        try:
-            events = json.loads(args.redcap_events.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            print(f"ketanalysis: error: --redcap-events: {e}", file=sys.stderr)
-            return EXIT_USAGE
-        events = {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
-    common = dict(
-        baseline=baseline,
-        allow_identifiers=args.allow_identifiers,
-        allow_negative_days=args.allow_negative_days,
+        out["input.format"] = "redcap"
+    return out
+
+
+def _check_layout(cfg, config_keys: dict) -> None:
+    """Input options that do not fit the file's layout are usage errors."""
+    fmt = cfg.input.format
+    need = {
+        "--wide-id": "wide",
+        "--wide-days": "wide",
+        "--redcap-day": "redcap",
+        "--columns": "long",
+    }
+    for flag, layout in need.items():
+        if dict(_FLAGS)[flag] in config_keys and fmt != layout:
+            how = {
+                "wide": '--wide-sessions (or [input] format = "wide")',
+                "redcap": '--redcap-events (or [input] format = "redcap")',
+                "long": f'a long file; the input is read as {fmt} ([input] format = "{fmt}")',
+            }[layout]
+            raise UsageError(f"{flag} is for {how}" if layout == "long" else f"{flag} needs {how}")
+
+
+def _resolved(args):
+    """(config, record, config_keys) of a command's input options."""
+    from .report.inputs import resolve_config
+
+    config_keys = _config_keys(args)
+    cfg, record = resolve_config(args.config, config_keys)
+    _check_layout(cfg, config_keys)
+    return cfg, record, config_keys
+
+
+# ---------------------------------------------------------------------------------------
+# Messages and exit codes
+# ---------------------------------------------------------------------------------------
+_PAIR = re.compile(r"'([^']*)': '([^']*)'")
+_NOT_AFTER = r"(?<![\w.(\-])"
+_SYNTAX = (
+    (re.compile(r"\s*\((?:overwrite=True)\)"), lambda m: ""),
+    (re.compile(_NOT_AFTER + r"allow_negative_days=True"), lambda m: "--allow-negative-days"),
+    (
+        re.compile(_NOT_AFTER + r"allow_identifiers=\[([^\]]*)\]"),
+        lambda m: "--allow-identifiers " + " ".join(re.findall(r"'([^']*)'", m.group(1))),
+    ),
+    (
+        re.compile(_NOT_AFTER + r"columns=\{([^{}]*)\}"),
+        lambda m: "--columns " + " ".join(f"{a}={b}" for a, b in _PAIR.findall(m.group(1))),
+    ),
+    (re.compile(_NOT_AFTER + r"(scale|baseline)='([^']*)'"), lambda m: f"--{m[1]} {m[2]}"),
+    (re.compile(_NOT_AFTER + r"(scale|baseline|columns)="), lambda m: f"--{m[1]}"),
+    (re.compile(_NOT_AFTER + r"allow_identifiers="), lambda m: "--allow-identifiers"),
+)
+
+
+def cli_syntax(text: str) -> str:
+    """A message of the Python API in the command line's syntax: ``scale='MADRS'`` becomes
+    ``--scale MADRS``, ``columns={'a': 'score'}`` ``--columns a=score``, ``baseline=``
+    ``--baseline`` and so on."""
+    for rx, repl in _SYNTAX:
+        text = rx.sub(repl, text)
+    return text
+
+
+def _line(text) -> str:
+    from .validation.issues import shorten
+
+    return shorten(" ".join(str(text).split()), _MAX_LINE)
+
+
+def _bounded(text: str) -> str:
+    from .validation.issues import MAX_MESSAGE, shorten
+
+    lines = [shorten(ln, _MAX_LINE) for ln in str(text).splitlines()]
+    return shorten("\n".join(lines), MAX_MESSAGE)
+
+
+def _error(message, code: int = EXIT_USAGE) -> int:
+    print(f"ketanalysis: error: {_line(cli_syntax(str(message)))}", file=sys.stderr)
+    return code
+
+
+def _config_error(e, config_keys: dict) -> int:
+    flags = {key: flag for flag, key in _FLAGS}
+    flags["input.format"] = "--wide-sessions" if "input.wide_sessions" in config_keys else (
+        "--redcap-events"
+    )  # fmt: skip
+    if e.key in config_keys and e.key in flags:
+        return _error(f"{flags[e.key]}: {e.reason}")
+    return _error(str(e))
+
+
+def _bug(e: BaseException, debug: bool) -> int:
+    import ketanalysis as ka
+
+    if debug:
+        traceback.print_exception(type(e), e, e.__traceback__, file=sys.stderr)
+    detail = _line(f"{type(e).__name__}: {e}")
+    hint = "" if debug else "; run again with --debug for the traceback"
+    print(
+        f"ketanalysis: internal error (a bug in ketanalysis {ka.__version__}): {detail}{hint}; "
+        f"please report it to {BUG_REPORT} with the command",
+        file=sys.stderr,
     )
-    status = EXIT_OK
-    for path in args.files:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ka.DataWarning)
-                if events is not None:
-                    frame = ka.read_redcap(path, events=events, day=args.redcap_day, **common)
-                elif args.wide_sessions:
-                    frame = ka.from_wide(
-                        path,
-                        patient=args.wide_id,
-                        sessions=args.wide_sessions,
-                        days=args.wide_days,
-                        scale=args.scale,
-                        **common,
-                    )
-                else:
-                    frame = ka.read_scores(path, columns=columns, scale=args.scale, **common)
-            report = ka.validate(frame, source=str(path), **common)
-        except ka.DataError as e:
-            print(e, file=sys.stderr)
-            status = max(status, EXIT_DATA)
-            continue
-        except (OSError, ValueError, TypeError, ImportError, KeyError) as e:
-            print(f"ketanalysis: error: {path}: {e}", file=sys.stderr)
-            return EXIT_USAGE
-        if not args.quiet:
-            print(report.summary())
-    return status
+    return EXIT_BUG
 
 
-def _error(message: str) -> int:
-    print(f"ketanalysis: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _guarded(run):
-    """Map the errors of a command to exit codes: data errors 1, the rest 2."""
+def _guarded(run, args, config_keys: dict | None = None) -> int:
+    """Run a command, mapping its errors to exit codes: data 1, usage and config 2, bugs 3."""
     import ketanalysis as ka
 
     from .config import ConfigError
 
+    config_keys = config_keys or {}
     try:
         return run()
     except ka.DataError as e:
-        print(e, file=sys.stderr)
+        print(_bounded(cli_syntax(str(e))), file=sys.stderr)
         return EXIT_DATA
     except ConfigError as e:
+        return _config_error(e, config_keys)
+    except UsageError as e:
         return _error(str(e))
-    except FileExistsError as e:
+    except FileNotFoundError as e:
+        if str(e).startswith(("no such file", "is a directory")):
+            return _error(str(e), EXIT_DATA)
+        return _bug(e, args.debug)
+    except FileExistsError as e:  # an output directory or file in the way
         return _error(str(e))
-    except (OSError, ValueError, TypeError, ImportError, KeyError) as e:
-        return _error(str(e).strip("'\""))
+    except ImportError as e:
+        if "optional package" in str(e):
+            return _error(str(e))
+        return _bug(e, args.debug)
+    except KeyboardInterrupt:
+        print("ketanalysis: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        return _bug(e, args.debug)
 
 
 def _write_frame(frame, path: Path) -> None:
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    elif suffix == ".csv":
-        frame.to_csv(path, index=False, lineterminator="\n")
-    else:
-        raise ValueError(f"{path}: the output must end in .csv or .parquet")
+    try:
+        if suffix == ".parquet":
+            frame.to_parquet(path, index=False)
+        elif suffix == ".csv":
+            frame.to_csv(path, index=False, lineterminator="\n")
+        else:
+            raise UsageError(f"{path}: the output must end in .csv or .parquet")
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------
+def _cmd_validate(args) -> int:
+    from .report.inputs import read_input, validate_input
+    from .validation import DataError
+
+    def run():
+        cfg, record, _ = _resolved(args)
+        status = EXIT_OK
+        for path in args.files:  # a file that cannot be read does not stop the others
+            try:
+                frame, _, name = read_input(path, cfg, record)
+            except FileNotFoundError as e:
+                status = _error(str(e), EXIT_DATA)
+                continue
+            except DataError as e:
+                print(_bounded(cli_syntax(str(e))), file=sys.stderr)
+                status = EXIT_DATA
+                continue
+            report = validate_input(frame, cfg, name)  # the one validation
+            if not report.ok:
+                print(_bounded(cli_syntax(report.error_message())), file=sys.stderr)
+                status = EXIT_DATA
+            elif not args.quiet:
+                print(_bounded(cli_syntax(report.summary())))
+        return status
+
+    return _guarded(run, args, _keys_or_empty(args))
+
+
+def _keys_or_empty(args) -> dict:
+    try:
+        return _config_keys(args)
+    except UsageError:
+        return {}
+
+
+def _check_outputs(args, paths) -> None:
+    given = [p for p in paths if p is not None]
+    for path in given:
+        if path.suffix.lower() not in (".csv", ".parquet"):
+            raise UsageError(f"{path}: the output must end in .csv or .parquet")
+    if len(given) == 2 and given[0].resolve() == given[1].resolve():
+        raise UsageError("-o and --patients name the same file")
+    for path in given:
+        if path.exists() and not args.overwrite:
+            raise UsageError(f"{path} exists; pass --overwrite to replace it")
+        if path.resolve() == args.file.resolve():
+            raise UsageError(f"{path} is the input file; choose another output")
 
 
 def _cmd_derive(args) -> int:
     from .report import load_outcomes
 
-    for path in (args.output, args.patients):
-        if path is not None and path.suffix.lower() not in (".csv", ".parquet"):
-            return _error(f"{path}: the output must end in .csv or .parquet")
-
     def run():
-        report, out = load_outcomes(args.file, args.config)
+        _check_outputs(args, (args.output, args.patients))
+        cfg, record, config_keys = _resolved(args)
+        report, out = load_outcomes(args.file, args.config, config_keys=config_keys)
         _write_frame(out.assessments, args.output)
         if args.patients is not None:
             _write_frame(out.patients, args.patients)
@@ -358,7 +601,7 @@ def _cmd_derive(args) -> int:
             )
         return EXIT_OK
 
-    return _guarded(run)
+    return _guarded(run, args, _keys_or_empty(args))
 
 
 def _cmd_report(args) -> int:
@@ -367,11 +610,19 @@ def _cmd_report(args) -> int:
     fn = build if args.command == "report" else build_figures
 
     def run():
-        path = fn(args.file, args.out, args.config, overwrite=args.overwrite, quiet=args.quiet)
+        cfg, record, config_keys = _resolved(args)
+        path = fn(
+            args.file,
+            args.out,
+            args.config,
+            overwrite=args.overwrite,
+            quiet=args.quiet,
+            config_keys=config_keys,
+        )
         print(path)
         return EXIT_OK
 
-    return _guarded(run)
+    return _guarded(run, args, _keys_or_empty(args))
 
 
 def _cmd_simulate(args) -> int:
@@ -394,7 +645,7 @@ def _cmd_simulate(args) -> int:
         print(args.output)
         return EXIT_OK
 
-    return _guarded(run)
+    return _guarded(run, args)
 
 
 def _cmd_init_config(args) -> int:
@@ -409,13 +660,13 @@ def _cmd_init_config(args) -> int:
     try:
         args.output.write_bytes(text.encode("utf-8"))
     except OSError as e:
-        return _error(str(e))
+        return _error(f"cannot write {args.output}: {e.strerror or e}")
     print(args.output)
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``ketanalysis`` console script."""
+    """Entry point of the ``ketanalysis`` console script (returns the exit status)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

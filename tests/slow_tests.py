@@ -34,6 +34,7 @@ SLOW: tuple[str, ...] = (
     # the command line end to end
     "tests/test_cli.py::test_report_end_to_end_on_the_sample",
     "tests/test_cli.py::test_figures_command",
+    "tests/test_cli.py::test_report_and_figures_read_as_validate_does",
     # power and sample-size simulations
     "tests/test_power.py::test_sample_size_against_closed_form",
     # big hypothesis runs

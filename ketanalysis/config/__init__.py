@@ -20,7 +20,8 @@ Modules
     The sections as frozen dataclasses, :class:`Config`, the option lists and
     :class:`ConfigError`.
 :mod:`~ketanalysis.config.loading`
-    :func:`load_config` and :func:`parse_config`: strict TOML reading.
+    :func:`load_config` and :func:`parse_config`: strict TOML reading;
+    :func:`apply_config_keys`: keys set on top (the command line's flags).
 :mod:`~ketanalysis.config.default_text`
     :func:`default_config_text`, the commented default file.
 
@@ -37,7 +38,7 @@ ketanalysis.config.ConfigError: figures.jurnal: unknown key (did you mean 'journ
 """
 
 from .default_text import default_config_text
-from .loading import load_config, parse_config
+from .loading import apply_config_keys, load_config, parse_config
 from .schema import (
     COVARIANCES,
     DF_METHODS,
@@ -90,6 +91,7 @@ __all__ = [
     "ReportSection",
     "SafetyFiles",
     "SafetySection",
+    "apply_config_keys",
     "default_config_text",
     "load_config",
     "parse_config",

@@ -208,3 +208,65 @@ def _describe(value) -> str:
     }.get(type(value), type(value).__name__)
     shown = repr(value) if not isinstance(value, (list, dict)) or len(repr(value)) < 40 else ""
     return f"{shown} ({kind})" if shown else kind
+
+
+def apply_config_keys(config: Config, config_keys: Mapping[str, Any] | None) -> Config:
+    """A copy of ``config`` with some keys set, checked as the TOML file's keys are.
+
+    Parameters
+    ----------
+    config : Config
+    config_keys : mapping, optional
+        ``{"section.key": value}`` (``"input.safety.vitals"`` for a sub-table), e.g.
+        ``{"input.scale": "MADRS", "analysis.baseline": 0}``: what the command line's
+        flags give. ``[criteria]`` keys cannot be set this way.
+
+    Returns
+    -------
+    Config
+        ``config`` itself when ``config_keys`` is empty.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key (the closest valid one suggested), a value of the wrong type or
+        an invalid value; the message names the key path and not the config file.
+    """
+    if not config_keys:
+        return config
+    grouped: dict[tuple[str, ...], dict[str, Any]] = {}
+    for path, value in config_keys.items():
+        parts = str(path).split(".")
+        if len(parts) < 2 or parts[0] == "criteria":
+            raise ConfigError(str(path), "expected a key such as 'input.scale'")
+        grouped.setdefault(tuple(parts[:-1]), {})[parts[-1]] = value
+    changed: dict[str, Any] = {}
+    # sub-tables first, so that their section is replaced with them in place
+    for where in sorted(grouped, key=len, reverse=True):
+        values = grouped[where]
+        section_name = where[0]
+        _unknown({section_name: None}, [s for s in SECTIONS if s != "criteria"], "", "section")
+        section = changed.get(section_name, getattr(config, section_name))
+        target, owner_key = section, None
+        if len(where) == 2:
+            owner_key = where[1]
+            nested = NESTED.get((section_name, owner_key))
+            if nested is None:
+                raise ConfigError(
+                    ".".join(where), f"[{section_name}] has no sub-table {owner_key!r}"
+                )
+            target = getattr(section, owner_key)
+        elif len(where) > 2:
+            raise ConfigError(".".join(where), "too many parts in the key")
+        prefix = ".".join(where)
+        fields = {f.name: f for f in dataclasses.fields(target)}
+        _unknown(values, list(fields), prefix, "key")
+        for k in values:
+            if (prefix, k) in NESTED:
+                raise ConfigError(f"{prefix}.{k}", f"is a table; set its keys ({prefix}.{k}.KEY)")
+        typed = {k: _typed(v, fields[k].type, f"{prefix}.{k}") for k, v in values.items()}
+        target = dataclasses.replace(target, **typed)
+        if owner_key is not None:
+            target = dataclasses.replace(section, **{owner_key: target})
+        changed[section_name] = target
+    return dataclasses.replace(config, **changed)

@@ -16,7 +16,6 @@ Output (every file byte-identical when the same data and config are built again,
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import platform
@@ -24,13 +23,13 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from ..config import Config, ConfigError, load_config
+from ..config import Config, ConfigError
+from .inputs import read_input, resolve_config, sha256_file, validate_input
 from .privacy import Privacy
 
 __all__ = ["OutputDirError", "build", "build_figures", "load_outcomes"]
@@ -113,6 +112,7 @@ def build(
     *,
     overwrite: bool = False,
     quiet: bool = False,
+    config_keys=None,
 ) -> Path:
     """Build the full report of a score file.
 
@@ -130,6 +130,10 @@ def build(
         ketanalysis output (with its ``provenance.json``) is replaced.
     quiet : bool, default False
         No progress on stderr.
+    config_keys : mapping, optional
+        Config keys set on top of ``config``, ``{"input.scale": "MADRS", ...}`` (what the
+        command line's flags give; see :func:`ketanalysis.config.apply_config_keys`); recorded
+        in ``provenance.json``.
 
     Returns
     -------
@@ -139,7 +143,10 @@ def build(
     Raises
     ------
     ketanalysis.DataError
-        The data have errors (each listed with its row and column).
+        The data have errors (each listed with its row and column), or the file cannot be
+        read as the config says (named with what was expected).
+    FileNotFoundError
+        ``source`` is not a file.
     ConfigError
         A configuration problem, or a setting that does not fit the data (a group column
         that is not there, an endpoint session without assessments, ...).
@@ -153,27 +160,34 @@ def build(
     files are written to a temporary directory beside ``out_dir`` and moved into place at
     the end, so an interrupted build leaves no half-written report.
     """
-    return _run(source, out_dir, config, overwrite=overwrite, quiet=quiet, figures_only=False)
+    return _run(
+        source, out_dir, config, config_keys, overwrite=overwrite, quiet=quiet, figures_only=False
+    )
 
 
-def build_figures(source, out_dir, config=None, *, overwrite=False, quiet=False) -> Path:
+def build_figures(
+    source, out_dir, config=None, *, overwrite=False, quiet=False, config_keys=None
+) -> Path:
     """Only the figures of the report (``ketanalysis figures``): ``out_dir`` holds the
     figure files and ``provenance.json``. Returns ``out_dir``."""
-    return _run(source, out_dir, config, overwrite=overwrite, quiet=quiet, figures_only=True)
+    return _run(
+        source, out_dir, config, config_keys, overwrite=overwrite, quiet=quiet, figures_only=True
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # Steps
 # ---------------------------------------------------------------------------------------
-def load_outcomes(source, config=None):
+def load_outcomes(source, config=None, *, config_keys=None):
     """Read, validate and derive as a report would: ``(validation report, Outcomes)``.
 
-    Used by ``ketanalysis derive``; raises as :func:`build` does.
+    Used by ``ketanalysis derive``; ``config`` and ``config_keys`` as for :func:`build`, and
+    raises as it does.
     """
-    cfg, cfg_info = _config(config)
-    frame, inputs, name = _named(cfg_info, _read, source, cfg)
-    report = _validate(frame, cfg, name)
-    ctx = _context_for(cfg, cfg_info, report, name, inputs[0]["sha256"])
+    cfg, cfg_info = resolve_config(config, config_keys)
+    frame, inputs, name = read_input(source, cfg, cfg_info)
+    report = validate_input(frame, cfg, name).raise_for_errors()
+    ctx = _context_for(cfg, cfg_info, report, inputs[0]["name"], inputs[0]["sha256"])
     return report, ctx.out
 
 
@@ -197,8 +211,8 @@ def _named(cfg_info, function, *args):
         raise
 
 
-def _run(source, out_dir, config, *, overwrite, quiet, figures_only) -> Path:
-    cfg, cfg_info = _config(config)
+def _run(source, out_dir, config, config_keys, *, overwrite, quiet, figures_only) -> Path:
+    cfg, cfg_info = resolve_config(config, config_keys)
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, overwrite)
     steps = _Steps(quiet)
@@ -206,11 +220,11 @@ def _run(source, out_dir, config, *, overwrite, quiet, figures_only) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         with steps.step("read"):
-            frame, inputs, source_name = _named(cfg_info, _read, source, cfg)
+            frame, inputs, name = read_input(source, cfg, cfg_info)
         with steps.step("validate"):
-            report = _validate(frame, cfg, source_name)
+            report = validate_input(frame, cfg, name).raise_for_errors()
         with steps.step("derive"):
-            ctx = _context_for(cfg, cfg_info, report, source_name, inputs[0]["sha256"])
+            ctx = _context_for(cfg, cfg_info, report, inputs[0]["name"], inputs[0]["sha256"])
         ctx.quiet = quiet
         if cfg.input.safety:
             from .safety import load_safety
@@ -262,124 +276,6 @@ def _run(source, out_dir, config, *, overwrite, quiet, figures_only) -> Path:
     if not quiet:
         print(f"ketanalysis: {'total':<32} {steps.total():7.2f} s", file=sys.stderr, flush=True)
     return out_dir if figures_only else out_dir / "report.html"
-
-
-def _config(config) -> tuple[Config, dict]:
-    """The config and how it was given: ``file`` (its name) and ``sha256`` of its bytes;
-    without a file, the digest of the default text (None) or of the resolved settings
-    as sorted JSON (a Config object)."""
-    if config is None:
-        from ..config import default_config_text
-
-        digest = _sha(default_config_text().encode())
-        return Config(), {"file": None, "given": "defaults", "sha256": digest}
-    if isinstance(config, Config):
-        text = json.dumps(config.to_dict(), sort_keys=True, ensure_ascii=False)
-        return config, {"file": None, "given": "Config object", "sha256": _sha(text.encode())}
-    path = Path(config)
-    cfg = load_config(path)
-    info = {"file": path.name, "given": "file", "sha256": _sha(path.read_bytes())}
-    return cfg, {**info, "path": str(path)}
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _sha_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _read(source, cfg: Config):
-    """The frame (not yet validated), the input records and the source's name."""
-    import ketanalysis as ka
-
-    inp = cfg.input
-    common = {
-        "baseline": cfg.analysis.baseline,
-        "allow_identifiers": list(inp.allow_identifiers),
-        "allow_negative_days": inp.allow_negative_days,
-        "validate": False,
-    }
-    inputs = []
-    if isinstance(source, pd.DataFrame):
-        digest = _sha(
-            pd.util.hash_pandas_object(source, index=True).to_numpy().tobytes()
-            + "\x00".join(map(str, source.columns)).encode()
-        )
-        inputs.append({"role": "scores", "name": "<DataFrame>", "sha256": digest})
-        name = "a DataFrame"
-        frame = ka.read_scores(
-            source, columns=inp.columns or None, scale=inp.scale or None, **common
-        )
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"no such file: {path}")
-        inputs.append(
-            {
-                "role": "scores",
-                "name": path.name,
-                "sha256": _sha_file(path),
-                "bytes": path.stat().st_size,
-            }
-        )
-        name = path.name
-        if inp.format == "wide":
-            frame = ka.from_wide(
-                path,
-                patient=inp.wide_id,
-                sessions=inp.wide_sessions,
-                days=inp.wide_days or None,
-                scale=inp.scale or None,
-                **common,
-            )
-        elif inp.format == "redcap":
-            events_path = cfg.path(inp.redcap_events)
-            try:
-                events = json.loads(events_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as e:
-                raise ConfigError(
-                    "input.redcap_events", f"cannot read {events_path}: {e}"
-                ) from None
-            inputs.append(
-                {
-                    "role": "redcap_events",
-                    "name": events_path.name,
-                    "sha256": _sha_file(events_path),
-                }
-            )
-            events = {k: tuple(v) if isinstance(v, list) else v for k, v in events.items()}
-            frame = ka.read_redcap(path, events=events, day=inp.redcap_day or None, **common)
-        else:
-            frame = ka.read_scores(
-                path, columns=inp.columns or None, scale=inp.scale or None, **common
-            )
-    for kind, value in inp.safety.given().items():
-        p = cfg.path(value)
-        if not p.is_file():
-            raise ConfigError(f"input.safety.{kind}", f"no such file: {p}")
-        inputs.append({"role": kind, "name": p.name, "sha256": _sha_file(p)})
-    return frame, inputs, name
-
-
-def _validate(frame, cfg: Config, name: str):
-    import ketanalysis as ka
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ka.DataWarning)
-        report = ka.validate(
-            frame,
-            baseline=cfg.analysis.baseline,
-            allow_identifiers=list(cfg.input.allow_identifiers),
-            allow_negative_days=cfg.input.allow_negative_days,
-            source=name,
-        )
-    return report.raise_for_errors()
 
 
 def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
@@ -520,7 +416,7 @@ def _provenance(ctx, cfg, cfg_info, inputs, steps, tmp: Path, figures_only: bool
     files = {}
     for p in sorted(tmp.rglob("*")):
         if p.is_file() and p.name not in ("provenance.json", *NOT_REPRODUCIBLE):
-            files[p.relative_to(tmp).as_posix()] = _sha_file(p)
+            files[p.relative_to(tmp).as_posix()] = sha256_file(p)
     return {
         "generator": "ketanalysis report" + (" (figures only)" if figures_only else ""),
         "versions": ctx.versions,
@@ -529,6 +425,7 @@ def _provenance(ctx, cfg, cfg_info, inputs, steps, tmp: Path, figures_only: bool
             "file": cfg_info["file"],
             "given": cfg_info["given"],
             "sha256": cfg_info["sha256"],
+            **({"config_keys": cfg_info["config_keys"]} if cfg_info.get("config_keys") else {}),
             "resolved": cfg.to_dict(),
         },
         "seed": cfg.report.seed,

@@ -22,7 +22,12 @@ __all__ = [
     "pick_column",
     "row_label",
     "row_rank",
+    "shorten",
 ]
+
+#: Longest line of a message (a column name or value echoed in it is cut to fit) and
+#: longest message (a DataError's text), in characters.
+MAX_LINE, MAX_MESSAGE = 1000, 30_000
 
 
 #: Columns of ``ValidationReport.issues``.
@@ -103,10 +108,21 @@ def format_issues(
     lines = [] if indent != "  " else [f"{n} {noun}{'s' if n != 1 else ''}{src}:"]
     for row, col, msg in issues[["row", "column", "message"]].head(limit).itertuples(index=False):
         where = ", ".join(x for x in (row_label(row), f"column {col}" if col else "") if x)
-        lines.append(f"{indent}{where}: {msg}" if where else f"{indent}{msg}")
+        line = f"{indent}{where}: {msg}" if where else f"{indent}{msg}"
+        lines.append(shorten(line, MAX_LINE))
     if n > limit:
         lines.append(f"{indent}... and {n - limit} more (see .report.issues)")
     return "\n".join(lines)
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to at most ``limit`` characters, saying how much was left out (a 50 MB
+    header line must not give a 50 MB message)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    cut = max(limit - 40, 0)
+    return f"{text[:cut]}... ({len(text) - cut} more characters)"
 
 
 def format_number(x) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import scales as _scales
 from .columns import CANONICAL_ORDER, PROVENANCE, is_item
-from .issues import format_issues, format_number
+from .issues import MAX_MESSAGE, format_issues, format_number, shorten
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -46,7 +46,7 @@ class DataError(ValueError):
 
     def __init__(self, report: ValidationReport):
         self.report = report
-        super().__init__(report.error_message())
+        super().__init__(shorten(report.error_message(), MAX_MESSAGE))
 
 
 @dataclass(frozen=True)
