@@ -1,7 +1,7 @@
 """The PHI guard: direct identifiers are refused unless allow_identifiers names the column.
 
 Identifier kinds follow the HIPAA Safe Harbor list (45 CFR 164.514(b)(2)), as documented in
-ketanalysis/_phi.py. All names, numbers and addresses below are invented; phone numbers use
+ketanalysis/validation/identifiers.py. All names, numbers and addresses below are invented; phone numbers use
 the 555-01xx range reserved for fiction, the SSN is the well-known invalid 078-05-1120.
 """
 
@@ -45,9 +45,9 @@ def all_messages(report) -> str:
         ("MRN", "medical record numbers"),
         ("medical record number", "medical record numbers"),
         ("Hospital No", "medical record numbers"),
-        ("address", "street addresses"),
-        ("home_address", "street addresses"),
-        ("zip_code", "street addresses"),
+        ("address", "geographic subdivisions"),
+        ("home_address", "geographic subdivisions"),
+        ("zip_code", "geographic subdivisions"),
         ("DOB", "calendar dates"),
         ("date_of_birth", "calendar dates"),
         ("visit_date", "calendar dates"),
@@ -112,7 +112,7 @@ VALUES = {
     "phone numbers": ["(617) 555-0142", "+44 20 7946 0958", "06 12 34 56 78"],
     "social security numbers": ["078-05-1120", "078-05-1121", "078-05-1122"],
     "medical record numbers": ["MRN 00482913", "MRN:00519047", "MR#0077123"],
-    "street addresses": ["14 Elm Street", "221 North Harbor Rd.", "9B Sycamore Lane"],
+    "geographic subdivisions": ["14 Elm Street", "221 North Harbor Rd.", "9B Sycamore Lane"],
     "calendar dates": ["2024-03-04", "03/05/2024", "11 Apr 2024"],
     "more calendar dates": ["March 4, 2024", "2024/03/05", "2024-03-06T09:30:00"],
 }
@@ -138,11 +138,11 @@ def test_identifier_by_values(madrs_frame, label):
 
 def test_a_single_identifier_value_is_enough(madrs_frame):
     madrs_frame["note"] = None
-    madrs_frame.loc[5, "note"] = "call 617-555-0199"  # free text: not a phone number value
+    madrs_frame.loc[5, "note"] = "call 617-555-0199"  # inside free text: found too
     madrs_frame.loc[6, "note"] = "617-555-0199"
     issue = identifier_issues(ka.validate(madrs_frame)).iloc[0]
-    assert (issue["row"], issue["column"]) == (6, "note")
-    assert "(row 6;" in issue["message"]
+    assert (issue["row"], issue["column"]) == (5, "note")
+    assert "(rows 5, 6;" in issue["message"]
 
 
 @pytest.mark.parametrize(
@@ -162,10 +162,11 @@ def test_identifier_by_type(madrs_frame, values):
 
 
 def test_names_need_many_distinct_values_per_patient():
-    # fewer than 3 name-like values is never enough; 3 of 3 patients is
-    two = pd.DataFrame({"x": ["Maria Lopez", "Daniel Okafor"] * 2})
+    # names outside the bundled lists count by shape only: fewer than 3 name-like values
+    # is never enough; 3 of 3 patients is
+    two = pd.DataFrame({"x": ["Zorba Quillon", "Ottilie Brackwater"] * 2})
     assert _phi.scan(two, n_patients=2) == []
-    three = pd.DataFrame({"x": ["Maria Lopez", "Daniel Okafor", "Grace Whitfield"]})
+    three = pd.DataFrame({"x": ["Zorba Quillon", "Ottilie Brackwater", "Ysolde Marchbank"]})
     assert [f.kind for f in _phi.scan(three, n_patients=3)] == ["names"]
     assert _phi.scan(three, n_patients=150) == []  # 3 values for 150 patients: not names
 
@@ -192,19 +193,22 @@ def test_shared_two_word_values_are_categories_not_names():
 
 
 def test_trial_ids_shaped_like_phone_numbers_are_allowed_as_patient_ids(madrs_frame):
-    # site-year-subject ids such as 2024-001-0042 have the shape of a phone number; in the
-    # patient key they are ids, elsewhere the guard still refuses phone-shaped values
+    # site-year-subject ids such as 2024-001-0042 are no phone number (a phone starts
+    # with +, 0 or a 3-3-4 group): accepted as patient key and as a covariate; a NANP
+    # number is refused in a covariate
     ids = {"K0001": "2024-001-0042", "K0002": "2024-001-0043", "K0003": "2024-002-0007"}
     frame = madrs_frame.assign(patient_id=madrs_frame["patient_id"].map(ids))
     assert ka.validate(frame).ok
-    report = ka.validate(frame.assign(contact=frame["patient_id"]))
+    assert ka.validate(frame.assign(trial_id=frame["patient_id"])).ok
+    report = ka.validate(frame.assign(contact="617-555-0142"))
     assert identifier_issues(report)["column"].tolist() == ["contact"]
 
 
 def test_mask():
-    assert _phi.mask("ab") == "**"
-    assert _phi.mask("abc") == "a*c"
-    assert _phi.mask("078-05-1120") == "0*********0"
+    assert _phi.mask("ab") == "xx"
+    assert _phi.mask("John Smith") == "Xxxx Xxxxx"
+    assert _phi.mask("078-05-1120") == "999-99-9999"
+    assert _phi.mask("m.lopez@example.org") == "x.xxxxx@xxxxxxx.xxx"
 
 
 # ---------------------------------------------------------------------------------------
@@ -228,7 +232,7 @@ def test_names_as_patient_ids_are_masked_in_every_message():
     for name in names:
         assert name not in text
         assert name.split()[1] not in text
-    assert "patient M*********z" in text
+    assert "patient Xxxxx Xxxxx" in text
 
 
 def test_dates_in_role_columns_are_masked():
@@ -246,7 +250,7 @@ def test_dates_in_role_columns_are_masked():
     assert set(identifier_issues(report)["column"]) == {"session", "day", "score"}
     text = all_messages(report)
     assert "2024-" not in text
-    assert "2********4" in text
+    assert "9999-99-99" in text
 
 
 def test_identifier_in_scale_column_gets_no_suggestion():

@@ -299,6 +299,7 @@ def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
     """Derive the outcomes once and resolve the settings that depend on the data."""
     import ketanalysis as ka
 
+    from ..validation.identifiers import is_free_text
     from .descriptive import covariates
 
     a = cfg.analysis
@@ -337,11 +338,26 @@ def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
     group = a.group or arm
     if group and group not in columns:
         raise ConfigError("analysis.group", _missing_column(group, columns))
-    covs = [c for c in covariates(frame) if c != group]
+    n_patients = frame["patient_id"].nunique()
+    # free text never reaches a table; a column allowed although it looks like an
+    # identifier is tabulated only when analysis.table1 names it
+    covs = [
+        c
+        for c in covariates(frame)
+        if c != group
+        and c not in report.allowed_identifiers
+        and not is_free_text(frame[c], n_patients)
+    ]
     if a.table1:
         for c in a.table1:
             if c not in columns:
                 raise ConfigError("analysis.table1", _missing_column(c, columns))
+            if is_free_text(frame[c], n_patients):
+                raise ConfigError(
+                    "analysis.table1",
+                    f"column {c!r} holds free text (too many distinct values to be a "
+                    "category); free text is never tabulated",
+                )
         chosen = [c for c in a.table1 if c != group]
     else:
         pats = out.patients.loc[out.patients["scale"] == primary]

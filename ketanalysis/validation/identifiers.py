@@ -1,19 +1,24 @@
 """PHI guard: find columns whose names or values look like direct identifiers.
 
-The guard is deliberately conservative: ketanalysis takes de-identified data only, so a
-column that *looks* like names, e-mail addresses, phone numbers, US social security numbers,
-medical record numbers, street addresses or calendar dates is refused unless the user names
-it in ``allow_identifiers``. Numeric scores, relative days and coded covariates never match.
+Anchor: the HIPAA Safe Harbor method, 45 CFR 164.514(b)(2): its 18 identifier kinds (names;
+geographic subdivisions smaller than a state, ZIP and other postcodes; all elements of
+dates except the year, and ages over 89; telephone and fax numbers; e-mail addresses;
+social security numbers; medical record, health plan beneficiary, account and
+certificate/licence numbers; vehicle and device identifiers and serial numbers; URLs; IP
+addresses; biometric identifiers; photographs; any other unique identifying number). The
+patterns are in :mod:`.identifier_patterns`.
 
-The categories follow the direct identifiers of the HIPAA Safe Harbor method
-(45 CFR 164.514(b)(2)): names, geographic subdivisions smaller than a state (street
-address, ZIP code), all elements of dates (except year) directly related to an
-individual, telephone numbers, e-mail addresses, social security numbers and medical
-record numbers.
+ketanalysis takes de-identified data only. The guard checks column names, whole values and
+tokens inside free text, case-insensitively; numeric columns only where the name says
+age or id/number. A column of free text (a text covariate with more than
+:data:`MAX_LEVELS` levels and more levels than :data:`LEVEL_SHARE` of the patients) is
+refused too, whatever it holds: a covariate must be numeric or categorical. Each refusal
+is a ``DataError`` naming the column, the kind and the rows, never the value (examples are
+masked by :func:`mask`). ``allow_identifiers`` names columns to let through.
 
 :func:`scan` finds such columns; :func:`guard_identifiers` turns its findings into errors of
-a validation; :class:`Shower` writes data values into messages, masked (:func:`mask`) for the
-columns the guard refused.
+a validation; :class:`Shower` writes data values into messages, masked for the columns the
+guard refused.
 """
 
 from __future__ import annotations
@@ -25,87 +30,36 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .columns import PROVENANCE
+from . import identifier_patterns as _p
+from .columns import PROVENANCE, is_item
 from .issues import list_rows
 
-# Column names (lower case, non-alphanumerics squashed to "_") that are identifiers by name.
-_NAME_RULES: tuple[tuple[str, re.Pattern], ...] = (
-    (
-        "names",
-        re.compile(
-            r"^(patient_|pt_|subject_|first_|last_|full_|given_|family_|middle_|maiden_|"
-            r"sur|fore|nick)?names?$|^(firstname|lastname|fullname|initials)$"
-        ),
-    ),
-    ("e-mail addresses", re.compile(r"^(e_?mail|email_address|e_?mail_?addr)$")),
-    (
-        "phone numbers",
-        re.compile(r"^(phone|telephone|tel|mobile|cell|cell_?phone|fax)(_?(number|no|num))?$"),
-    ),
-    (
-        "social security numbers",
-        re.compile(r"^(ssn|social_?security(_?(number|no))?|sin|nhs_?(number|no|num))$"),
-    ),
-    (
-        "medical record numbers",
-        re.compile(
-            r"^(mrn|mr_?(number|no|num)|medical_?record(_?(number|no|num))?|"
-            r"hospital_?(number|no|num|id)|chart_?(number|no|num))$"
-        ),
-    ),
-    (
-        "street addresses",
-        re.compile(r"^(home_|street_|postal_|mailing_)?(address|street|zip|zip_?code|post_?code)$"),
-    ),
-    (
-        "calendar dates",
-        re.compile(
-            r"^(dob|birth_?date|birthday|date_?of_?birth|date)$|(^|_)date(_|$)|"
-            r"_(dt|datetime|timestamp)$"
-        ),
-    ),
-)
+__all__ = [
+    "LEVEL_SHARE",
+    "MAX_LEVELS",
+    "Finding",
+    "Shower",
+    "guard_identifiers",
+    "is_free_text",
+    "mask",
+    "scan",
+]
 
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
-# Value patterns, tried on the distinct non-missing text values of each column.
-_VALUE_RULES: tuple[tuple[str, re.Pattern], ...] = (
-    ("e-mail addresses", re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")),
-    ("social security numbers", re.compile(r"^\d{3}-\d{2}-\d{4}$")),
-    (
-        "medical record numbers",
-        re.compile(r"^(MRN|MR#|MR|MEDREC)[\s:#-]*\d{4,}$", re.IGNORECASE),
-    ),
-    (
-        "calendar dates",
-        re.compile(
-            r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}.*)?$"
-            r"|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$"
-            r"|^\d{4}/\d{1,2}/\d{1,2}$"
-            rf"|^\d{{1,2}}[\s-]{_MONTH}[\s-]\d{{2,4}}$"
-            rf"|^{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}$",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "phone numbers",
-        re.compile(r"^(\+\d{1,3}[\s.-]?)?(\(\d{2,5}\)|\d{2,5})[\s.-]\d{2,4}([\s.-]\d{2,4}){0,3}$"),
-    ),
-    (
-        "street addresses",
-        re.compile(
-            r"^\d+[A-Za-z]?\s+([A-Za-z'.-]+\s+){1,4}(street|st|avenue|ave|road|rd|lane|ln|drive|"
-            r"dr|boulevard|blvd|way|court|ct|place|pl|terrace|close|crescent)\b\.?",
-            re.IGNORECASE,
-        ),
-    ),
+#: A text covariate with at most this many levels is categorical (a Table 1 block).
+MAX_LEVELS = 20
+#: ... or with levels for at most this share of the patients (20 patients per level on
+#: average: a level is shared by patients, not one patient's own text).
+LEVEL_SHARE = 0.05
+FREE_TEXT = "free text"
+AGES = "ages over 89"
+# canonical columns of scores and safety data: never "free text" (their own checks apply)
+ROLES = frozenset(
+    "patient_id session scale score day timepoint minutes sbp dbp hr spo2 cadss ae_term "
+    "severity serious source_column".split()
 )
-# Personal names: two or three capitalised words (Latin-1 letters: "María López"), the
-# middle one possibly an initial ("Maria J. Lopez"), "Lopez, Maria", "O'Brien",
-# "McDonald", "Smith-Jones".
-_UP, _LO = "[A-ZÀ-ÖØ-Þ]", "[a-zß-öø-ÿ]"
-_WORD = rf"{_UP}(?:{_LO}+(?:{_UP}{_LO}+)?|'{_UP}{_LO}+)(?:[-']{_UP}?{_LO}+)?"
-_PERSON_NAME = re.compile(rf"^{_WORD},?(?:\s+(?:{_UP}\.?|{_WORD}))?\s+{_WORD}$")
-_MIN_DIGITS_PHONE = 9
+squash = _p.squash
+_PERSON_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*\.?")
 
 
 @dataclass(frozen=True)
@@ -119,11 +73,6 @@ class Finding:
     examples: tuple[str, ...] = ()
 
 
-def squash(name) -> str:
-    """Lower-case a column name and squash runs of non-alphanumerics to one underscore."""
-    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
-
-
 def scan(
     frame: pd.DataFrame,
     *,
@@ -131,7 +80,7 @@ def scan(
     n_patients: int | None = None,
     patient: str | None = "patient_id",
 ) -> list[Finding]:
-    """Return the columns of ``frame`` that look like direct identifiers.
+    """Return the columns of ``frame`` that look like direct identifiers (or free text).
 
     Parameters
     ----------
@@ -139,13 +88,11 @@ def scan(
     allow : iterable of str
         Column names the user explicitly allows; never reported.
     n_patients : int, optional
-        Number of distinct patients; a column is taken for personal names only when it has
-        at least half as many distinct name-like values as there are patients.
+        Number of distinct patients (for the free-text rule and whole-value names).
     patient : str or None, default "patient_id"
         The patient key column, if present. Its values may have the shape of a phone
-        number (trial ids such as ``101-0042`` or ``2024-001-0042``); and a column is taken
-        for personal names only when each name-like value belongs to a single patient
-        (a drug or site name shared by many patients is a category, not a name).
+        number (trial ids such as ``2024-001-0042``); a column is taken for personal names
+        by shape alone only when each name-like value belongs to a single patient.
     """
     allowed = set(allow)
     pid = frame[patient] if patient is not None and patient in frame.columns else None
@@ -153,95 +100,202 @@ def scan(
     for col in frame.columns:
         if col in allowed:
             continue
-        s = frame[col]
-        key = squash(col)
-        by_name = next((kind for kind, rx in _NAME_RULES if rx.search(key)), None)
-        if by_name is not None:
-            findings.append(Finding(str(col), by_name, "name", np.array([], dtype=int)))
-            continue
-        if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):
-            pos = np.flatnonzero(s.notna().to_numpy())
-            findings.append(Finding(str(col), "calendar dates", "type", pos))
-            continue
-        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-            continue
-        finding = _scan_values(
-            str(col), s, n_patients, pid=None if col == patient else pid, is_key=col == patient
-        )
-        if finding is not None:
-            findings.append(finding)
+        f = _scan_column(frame[col], str(col), n_patients, pid, col == patient)
+        if f is not None:
+            findings.append(f)
     return findings
 
 
-def _scan_values(
-    col: str, s: pd.Series, n_patients: int | None, *, pid=None, is_key=False
-) -> Finding | None:
-    values = s.dropna()
-    if values.empty:
+def _scan_column(s, col, n_patients, pid, is_key) -> Finding | None:
+    key = squash(col)
+    if key not in _p.INNOCENT_NAMES:
+        for letter, rx in _p.NAME_RULES:
+            if rx.search(key):
+                return Finding(col, _p.KINDS[letter], "name", np.array([], dtype=int))
+    if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):
+        return Finding(col, _p.KINDS["C"], "type", np.flatnonzero(s.notna().to_numpy()))
+    if pd.api.types.is_bool_dtype(s.dtype):
         return None
-    # Dates and datetimes stored as Python objects (e.g. from Excel or SPSS readers).
-    first = values.iloc[0]
-    if isinstance(first, (pd.Timestamp, np.datetime64)) or hasattr(first, "isoformat"):
-        pos = np.flatnonzero(s.notna().to_numpy())
-        return Finding(col, "calendar dates", "type", pos)
-    # the text work is done on the distinct values only
-    stripped = pd.Series(pd.unique(values), dtype=object).astype(str).str.strip()
-    uniques = pd.Series(pd.unique(stripped), dtype=object)
-    # Every identifier pattern needs a separator (space, -, /, ., @, parentheses, +) or
-    # starts with MR: values without either (coded ids like K0001) skip the regexes.
-    maybe = uniques.str.contains(
-        r"[\s/.\-()+@:#,]", regex=True
-    ) | uniques.str.upper().str.startswith(("MR", "MEDREC"))
-    uniques = uniques[maybe.to_numpy(dtype=bool)].reset_index(drop=True)
-    n_distinct = len(maybe)
-    if uniques.empty:
-        return None
-    for kind, rx in _VALUE_RULES:
-        if is_key and kind == "phone numbers":
-            continue
-        hit = _matches(uniques, rx)
-        if kind == "phone numbers" and hit.any():
-            digits = uniques.str.count(r"\d")
-            hit &= digits >= _MIN_DIGITS_PHONE
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return _scan_numbers(s, col, key)
+    return _scan_text(s, col, key, n_patients, None if is_key else pid, is_key)
+
+
+def _scan_numbers(s, col, key) -> Finding | None:
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    if key == "age" or key.startswith("age_"):
+        hit = v > 89
         if hit.any():
-            return _finding_from_hits(col, s, uniques[hit], kind)
-    hit = _matches(uniques, _PERSON_NAME)
-    n_hit = int(hit.sum())
-    threshold = max(3, 0.5 * (n_patients or 0))
-    if n_hit >= threshold and n_hit >= 0.5 * n_distinct:
-        if pid is not None and not _one_patient_each(s, pid, set(uniques[hit])):
-            return None
-        return _finding_from_hits(col, s, uniques[hit], "names")
+            return Finding(col, AGES, "values", np.flatnonzero(hit), ("a number above 89",))
+    if _p.ID_LIKE.search(key):
+        hit = (np.abs(v) >= 1e8) & (np.abs(v) < 1e20) & (np.mod(v, 1) == 0)
+        if hit.any():
+            nine = (np.abs(v[hit]) < 1e9).all()
+            kind = _p.KINDS["G" if nine else "R"]
+            return Finding(col, kind, "values", np.flatnonzero(hit), ("a number of 9+ digits",))
     return None
 
 
-def _one_patient_each(s: pd.Series, pid: pd.Series, names: set) -> bool:
-    """True when at least 90 % of the name-like values each belong to a single patient."""
-    text = s.astype(str).str.strip()
-    keep = text.isin(names).to_numpy() & s.notna().to_numpy() & pid.notna().to_numpy()
-    if not keep.any():
+def _scan_text(s, col, key, n_patients, pid, is_key) -> Finding | None:
+    present = s.notna().to_numpy()
+    values = s[present]
+    if values.empty:
+        return None
+    first = values.iloc[0]
+    if isinstance(first, (pd.Timestamp, np.datetime64)) or hasattr(first, "isoformat"):
+        return Finding(col, _p.KINDS["C"], "type", np.flatnonzero(present))
+    # the text work is done on the distinct values only (vectorised over the rows)
+    raw = np.asarray(pd.unique(values), dtype=object)
+    stripped = pd.Series([str(v).strip() for v in raw], dtype=object)
+    text = _LazyText(s, present, raw, stripped)
+    uniques = [u for u in pd.unique(stripped) if u]
+    id_like = bool(_p.ID_LIKE.search(key)) or is_key
+    for u in uniques:
+        hit = _identifier_in(u, is_key, id_like)
+        if hit is not None:
+            letter, token = hit
+            return _finding(col, text, present, uniques, is_key, id_like, letter, token)
+    f = _names_by_shape(col, text, present, uniques, n_patients, pid)
+    if f is not None:
+        return f
+    if col in ROLES or is_item(col) or not _too_many_levels(len(uniques), n_patients, present):
+        return None
+    return Finding(
+        col, FREE_TEXT, "values", np.flatnonzero(present), (f"{len(uniques)} distinct values",)
+    )
+
+
+class _LazyText:
+    """The stripped text of a column, built only when rows must be found (a hit)."""
+
+    def __init__(self, s, present, raw, stripped):
+        self._s, self._present, self._raw, self._stripped = s, present, raw, stripped
+        self._series = None
+
+    def isin(self, hits: set) -> pd.Series:
+        """Rows whose stripped text is in ``hits`` (found through the distinct values)."""
+        raw = [r for r, t in zip(self._raw, self._stripped, strict=True) if t in hits]
+        return self._s.astype(object).isin(raw) & pd.Series(self._present, index=self._s.index)
+
+    def series(self) -> pd.Series:
+        if self._series is None:
+            text = pd.Series(np.full(len(self._s), None, dtype=object))
+            lookup = dict(zip(self._raw, self._stripped, strict=True))
+            text[self._present] = self._s[self._present].astype(object).map(lookup).to_numpy()
+            self._series = text
+        return self._series
+
+
+def _too_many_levels(n_levels: int, n_patients, present) -> bool:
+    basis = n_patients if n_patients else int(np.sum(present))
+    return n_levels > MAX_LEVELS and n_levels > LEVEL_SHARE * basis
+
+
+def is_free_text(values: pd.Series, n_patients: int | None = None) -> bool:
+    """True for text (not numeric, boolean or categorical dtype) with too many levels.
+
+    Too many: more than :data:`MAX_LEVELS` distinct values and more than
+    :data:`LEVEL_SHARE` of ``n_patients`` (of the non-missing rows when not given). Such
+    a column is never tabulated, even when ``allow_identifiers`` lets it through.
+    """
+    if (
+        pd.api.types.is_numeric_dtype(values.dtype)
+        or pd.api.types.is_bool_dtype(values.dtype)
+        or isinstance(values.dtype, pd.CategoricalDtype)
+    ):
         return False
-    per_value = pd.DataFrame({"v": text[keep], "p": pid[keep]}).groupby("v")["p"].nunique()
-    return bool((per_value == 1).mean() >= 0.9)
+    present = values.notna().to_numpy()
+    n_levels = values[present].astype(str).str.strip().nunique()
+    return _too_many_levels(n_levels, n_patients, present)
 
 
-def _matches(values: pd.Series, rx: re.Pattern) -> pd.Series:
-    return pd.Series([rx.search(v) is not None for v in values], index=values.index, dtype=bool)
+def _identifier_in(value: str, is_key: bool, id_like: bool):
+    """(kind letter, matched text) of the first identifier in ``value``, or None."""
+    if id_like and re.fullmatch(r"\d{9}", value):
+        return "G", value
+    if id_like and re.fullmatch(r"\d{10,19}", value):
+        return "R", value
+    if not is_key:
+        m = _p.PHONE.search(value)
+        if m is not None and sum(c.isdigit() for c in m.group()) >= 9:
+            return "D", m.group()
+    for letter, rx in _p.TEXT_RULES:
+        m = rx.search(value)
+        if m is not None:
+            return letter, m.group()
+    name = _name_in_text(value)
+    if name is not None:
+        return "A", name
+    return None
 
 
-def _finding_from_hits(col: str, s: pd.Series, hits: pd.Series, kind: str) -> Finding:
-    text = s.astype(str).str.strip()
-    pos = np.flatnonzero(text.isin(set(hits)).to_numpy() & s.notna().to_numpy())
-    # Examples are masked: an error message must not repeat the identifier it refuses.
-    return Finding(col, kind, "values", pos, tuple(mask(v) for v in hits.iloc[:2]))
+def _name_in_text(value: str) -> str | None:
+    """A given name + surname pair (or title + surname, "SURNAME, Given") in ``value``."""
+    folded = _p.fold(value)
+    # middle initials ("Maria J. Lopez") are left out of the pairs
+    words = [w.rstrip(".") for w in _WORDS.findall(folded) if len(w.rstrip(".")) > 1]
+    low = [w.lower() for w in words]
+    for i in range(len(words) - 1):
+        g, w = low[i].split("-")[-1], low[i + 1]
+        pair = f"{words[i]} {words[i + 1]}"
+        if w in _p.STOP or len(w) < 2:
+            continue
+        if i and low[i - 1] in _p.PLACE_PREFIX:
+            continue
+        capitalised = words[i][:1].isupper() and words[i + 1][:1].isupper()
+        if g in _p.GIVEN:
+            if g not in _p.AMBIGUOUS or w in _p.SURNAMES:
+                return pair
+            if capitalised and words[i + 1][1:].islower() and w not in _p.GIVEN:
+                return pair
+        if g in _p.SURNAMES and w in _p.GIVEN:
+            return pair
+        if g in _TITLE_WORDS and (w in _p.SURNAMES or words[i + 1][:1].isupper()):
+            return pair
+    return None
+
+
+_TITLE_WORDS = frozenset("mr mrs ms miss dr prof mme mlle monsieur madame herr frau".split())
+
+
+def _finding(col, text, present, uniques, is_key, id_like, letter, token) -> Finding:
+    hits = {u for u in uniques if _identifier_in(u, is_key, id_like) is not None}
+    pos = np.flatnonzero(text.isin(hits).to_numpy() & present)
+    return Finding(col, _p.KINDS[letter], "values", pos, (mask(token),))
+
+
+def _names_by_shape(col, text, present, uniques, n_patients, pid) -> Finding | None:
+    """Whole values shaped like personal names ("Maria Lopez"), one patient each."""
+    shaped = [u for u in uniques if _is_person_shape(u)]
+    threshold = max(3, 0.5 * (n_patients or 0))
+    if len(shaped) < threshold or len(shaped) < 0.5 * len(uniques):
+        return None
+    if pid is not None:
+        keep = text.isin(set(shaped)).to_numpy() & present & pid.notna().to_numpy()
+        series = text.series()
+        per = pd.DataFrame({"v": series[keep], "p": pid[keep].to_numpy()}).groupby("v")["p"]
+        per = per.nunique()
+        if not len(per) or (per == 1).mean() < 0.9:
+            return None
+    pos = np.flatnonzero(text.isin(set(shaped)).to_numpy() & present)
+    return Finding(col, _p.KINDS["A"], "values", pos, (mask(shaped[0]),))
+
+
+def _is_person_shape(value: str) -> bool:
+    words = _p.fold(value).replace(",", " ").split()
+    if not 2 <= len(words) <= 3:
+        return False
+    inner = [w for w in words[1:-1] if not re.fullmatch(r"[A-Z]\.?", w)]
+    return all(_PERSON_WORD.match(w) for w in [words[0], *inner, words[-1]])
 
 
 def mask(value) -> str:
-    """Mask a value for messages: first and last character kept, the rest as ``*``."""
-    value = str(value)
-    if len(value) <= 2:
-        return "*" * len(value)
-    return value[0] + "*" * (len(value) - 2) + value[-1]
+    """Mask a value for messages: its shape only (letters ``x``/``X``, digits ``9``).
+
+    ``"John Smith"`` -> ``"Xxxx Xxxxx"``, ``"078-05-1120"`` -> ``"999-99-9999"``.
+    """
+    out = re.sub(r"[^\W\d_]", lambda m: "X" if m.group().isupper() else "x", str(value))
+    return re.sub(r"\d", "9", out)
 
 
 class Shower:
@@ -283,14 +337,22 @@ def guard_identifiers(ctx, allow_identifiers) -> list[Finding]:
         n_patients=n_patients,
     )
     for f in findings:
+        where = list_rows(rows[f.positions]) if len(f.positions) else ""
         if f.by == "name":
             what = f"its name says it holds {f.kind}"
         elif f.by == "type":
-            what = f"it holds {f.kind} ({list_rows(rows[f.positions])})"
+            what = f"it holds {f.kind} ({where})"
+        elif f.kind == FREE_TEXT:
+            what = (
+                f"it holds free text ({f.examples[0]}; a covariate must be numeric or "
+                f"categorical with at most {MAX_LEVELS} levels or one level per "
+                f"{round(1 / LEVEL_SHARE)} patients), which may hold identifiers and is "
+                "never tabulated"
+            )
         else:
             ex = ", ".join(repr(e) for e in f.examples)
-            what = f"its values look like {f.kind} ({list_rows(rows[f.positions])}; e.g. {ex})"
-        convert = "convert them with ka.to_relative_days, " if f.kind == "calendar dates" else ""
+            what = f"its values look like {f.kind} ({where}; e.g. {ex})"
+        convert = "convert them with ka.to_relative_days, " if f.kind == _p.KINDS["C"] else ""
         ctx.issues.add_one(
             "error",
             "identifier",

@@ -214,7 +214,9 @@ def validate_vitals(
     timepoints : dict, optional
         ``{label: canonical label or minutes}`` for labels of your own.
     allow_identifiers : iterable of str
-        Columns that may look like direct identifiers.
+        Columns that may look like direct identifiers or hold free text (as for
+        :func:`ketanalysis.validate`; ``ae_term`` is free text by design and only
+        scanned for identifiers).
     source : str, optional
         Name of the input for messages.
 

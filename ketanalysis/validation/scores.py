@@ -53,8 +53,11 @@ def validate(
         ``session`` is an ordered category), the first assessment of each patient, or the
         last assessment with ``day <= 0``. Used by the baseline checks.
     allow_identifiers : iterable of str
-        Columns that may look like direct identifiers (names, e-mail, phone, SSN, record
-        number, street address, calendar dates); all others are refused.
+        Columns that may look like direct identifiers (the 18 HIPAA Safe Harbor kinds:
+        names, addresses and postcodes, calendar dates, phone, e-mail, SSN, record and
+        other numbers, URLs, IP addresses, ..., also inside text) or hold free text (a
+        text covariate with more than 20 levels and more than one level per 20
+        patients); all others are refused (see :mod:`ketanalysis.validation.identifiers`).
     allow_negative_days : bool, default False
         Accept negative ``day`` values (assessments before the first treatment). Implied by
         ``baseline="last_pre"``.
@@ -72,7 +75,8 @@ def validate(
     Errors (the frame cannot be used):
 
     ``identifier``
-        a column whose name or values look like a direct identifier (PHI guard).
+        a column whose name or values look like a direct identifier, or a free-text
+        covariate (PHI guard; values are never repeated in the message).
     ``missing_column``
         ``patient_id``, ``session``, ``scale`` (without ``scale=``) or both ``score`` and
         items missing.
