@@ -1,0 +1,290 @@
+"""Write the clinic-export acceptance corpus (issue 13) deterministically.
+
+Synthetic data only. Run: python tests/data/clinic/make_corpus.py
+Each case NAME writes the file, NAME.expect.toml and, for ok cases, NAME.expected.csv
+(written from the frame generated here, never read back through ketanalysis).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).parent
+COLS = ["patient_id", "session", "scale", "score"]
+
+
+def base(n_pat=4, sessions=(0, 1, 2, 3), scale="MADRS", seed=13):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(n_pat):
+        start = int(rng.integers(25, 40))
+        for s in sessions:
+            rows.append((f"P{p + 1:03d}", s, scale, max(0, start - 5 * s - int(rng.integers(0, 3)))))
+    return pd.DataFrame(rows, columns=COLS)
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(v)
+
+
+def sidecar(name, **meta):
+    lines = [f"# expectation for {name} (written by make_corpus.py)"]
+    for k, v in meta.items():
+        lines.append(f"{k} = {toml_value(v)}")
+    (HERE / f"{name}.expect.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def ok(name, fname, frame, *, reader="read_scores", read_kwargs=None, cli_args=None,
+       rows_read=None, rows_audited=0):
+    frame = frame.sort_values(["patient_id", "scale", "session"]).reset_index(drop=True)
+    frame[COLS].to_csv(HERE / f"{name}.expected.csv", index=False, lineterminator="\n")
+    rows_read = len(frame) + rows_audited if rows_read is None else rows_read
+    sidecar(name, kind="ok", file=fname, reader=reader, read_kwargs=read_kwargs or {},
+            cli_args=cli_args or [], rows_read=rows_read, rows_kept=len(frame),
+            rows_audited=rows_audited, expected=f"{name}.expected.csv")
+
+
+def err(name, fname, contains, *, reader="read_scores", read_kwargs=None, cli_args=None,
+        exit_code=1):
+    sidecar(name, kind="error", file=fname, reader=reader, read_kwargs=read_kwargs or {},
+            cli_args=cli_args or [], message_contains=[fname, *contains], exit_code=exit_code)
+
+
+def wb(name, data: bytes):
+    (HERE / name).write_bytes(data)
+
+
+def csv_text(frame, sep=",", decimal="."):
+    return frame.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\n")
+
+
+def main():
+    for p in HERE.iterdir():
+        if p.name not in {"make_corpus.py", "README.md"}:
+            p.unlink()
+    f = base()
+    # 1 plain reference
+    wb("plain.csv", csv_text(f).encode())
+    ok("plain", "plain.csv", f)
+    # 2 European ; + decimal comma (fractional scores from prorating clinics)
+    fe = f.copy()
+    fe["score"] = fe["score"] + 0.5
+    wb("european.csv", csv_text(fe, ";", ",").encode())
+    ok("european", "european.csv", fe)
+    # 3 explicit sep given
+    wb("european_sep.csv", csv_text(fe, ";", ",").encode())
+    ok("european_sep", "european_sep.csv", fe, read_kwargs={"sep": ";", "decimal": ","},
+       cli_args=[])
+    # 4/5 BOM csv / txt
+    wb("bom.csv", b"\xef\xbb\xbf" + csv_text(f).encode())
+    ok("bom", "bom.csv", f)
+    wb("bom.txt", b"\xef\xbb\xbf" + csv_text(f, "\t").encode())
+    ok("bom_txt", "bom.txt", f)
+    # 6/7 latin-1, cp1252 with accented site
+    fl = f.copy()
+    fl["site"] = np.where(np.arange(len(f)) % 2, "Créteil", "Besançon")
+    wb("latin1.csv", csv_text(fl, ";").encode("latin-1"))
+    ok("latin1", "latin1.csv", fl)
+    fc = fl.copy()
+    fc["site"] = np.where(np.arange(len(f)) % 2, "Créteil", "Saint–Étienne")  # en dash: cp1252 only
+    wb("cp1252.csv", csv_text(fc, ";").encode("cp1252"))
+    ok("cp1252", "cp1252.csv", fc)
+    # 8 UTF-16 LE BOM tab (Excel "Unicode text")
+    wb("unicode_text.txt", b"\xff\xfe" + csv_text(fl, "\t").replace("\n", "\r\n").encode("utf-16-le"))
+    ok("utf16", "unicode_text.txt", fl)
+    # 9 CRLF
+    wb("crlf.csv", csv_text(f).replace("\n", "\r\n").encode())
+    ok("crlf", "crlf.csv", f)
+    # 10 tsv
+    wb("tabs.tsv", csv_text(f, "\t").encode())
+    ok("tsv", "tabs.tsv", f)
+    # 11 Excel wide with text visit labels
+    labels = {"MADRS_baseline": 0, "MADRS_wk1": 1, "MADRS_wk2": 2, "MADRS_wk4": 3}
+    w = f.pivot(index="patient_id", columns="session", values="score")
+    w.columns = list(labels)
+    w = w.reset_index()
+    w.to_excel(HERE / "wide_text_visits.xlsx", index=False)
+    ok("wide_text_visits", "wide_text_visits.xlsx", f, reader="from_wide",
+       read_kwargs={"sessions": labels, "scale": "MADRS"},
+       cli_args=["--wide", "--scale", "MADRS"])
+    # 12 Excel long with a second sheet
+    with pd.ExcelWriter(HERE / "long_two_sheets.xlsx") as x:
+        f.to_excel(x, sheet_name="scores", index=False)
+        pd.DataFrame({"note": ["exported by clinic"]}).to_excel(x, sheet_name="info", index=False)
+    ok("long_two_sheets", "long_two_sheets.xlsx", f)
+    # 13 REDCap flat export
+    red = pd.DataFrame({
+        "record_id": ["1", "1", "1", "2", "2", "3"],
+        "redcap_event_name": ["baseline_arm_1", "week_1_arm_1", "baseline_arm_1",
+                              "baseline_arm_1", "week_1_arm_1", "baseline_arm_1"],
+        "redcap_repeat_instrument": ["", "", "adverse_events", "", "", ""],
+        "redcap_repeat_instance": ["", "", "1", "", "", ""],
+        "madrs_total": ["30", "18", "", "28", "20", ""],
+        "madrs_10": ["4", "2", "", "3", "2", ""],
+        "ae_term": ["", "", "nausea", "", "", ""],
+        "side_effects___1": ["0", "1", "", "1", "0", ""],
+        "side_effects___2": ["0", "0", "", "0", "1", ""],
+        "madrs_complete": ["2", "2", "", "2", "2", "0"],
+    })
+    wb("redcap_flat.csv", red.to_csv(index=False, lineterminator="\n").encode())
+    rf = pd.DataFrame({"patient_id": ["1", "1", "2", "2"], "session": [0, 1, 0, 1],
+                       "scale": "MADRS", "score": [30, 18, 28, 20]})
+    ok("redcap_flat", "redcap_flat.csv", rf, reader="read_redcap",
+       read_kwargs={"events": {"baseline_arm_1": 0, "week_1_arm_1": 1}, "scale": "MADRS",
+                    "fields": {"madrs_total": "score"}},
+       rows_read=5, rows_audited=1)
+    # 14 SPSS with value labels on sex; 15 Stata
+    import pyreadstat
+
+    fs = f.copy()
+    fs["sex"] = np.where(np.arange(len(f)) % 2, 2.0, 1.0)
+    pyreadstat.write_sav(fs, str(HERE / "spss_labels.sav"),
+                         variable_value_labels={"sex": {1.0: "female", 2.0: "male"}})
+    ok("spss_labels", "spss_labels.sav", f)
+    pyreadstat.write_dta(f, str(HERE / "stata.dta"))
+    ok("stata", "stata.dta", f)
+    # 16 parquet ok
+    f.to_parquet(HERE / "plain.parquet", index=False)
+    ok("parquet", "plain.parquet", f)
+    # 17 blank lines in the middle
+    t = csv_text(f).split("\n")
+    wb("blank_lines.csv", "\n".join(t[:4] + ["", ""] + t[4:]).encode())
+    ok("blank_lines", "blank_lines.csv", f)
+    # 18 quoted newline in comment -> row numbers after it; comment is free text
+    fq = f.copy()
+    fq["comment"] = ""
+    fq.loc[2, "comment"] = "dose\nchanged"
+    fq.loc[6, "score"] = 99
+    wb("quoted_newline.csv", csv_text(fq).encode())
+    err("quoted_newline", "quoted_newline.csv", ["score", "row 9"])
+    # 19 duplicate header
+    fd = f.copy()
+    fd["score2"] = fd["score"] + 1
+    wb("dup_header.csv", csv_text(fd).replace("score2", "score").encode())
+    err("dup_header", "dup_header.csv", ["score", "duplicate"])
+    # 20 stray unbalanced quote
+    t = csv_text(f).split("\n")
+    t[3] = t[3].replace("P00", '"P00', 1)
+    wb("stray_quote.csv", "\n".join(t).encode())
+    err("stray_quote", "stray_quote.csv", ["row 4", "quote"])
+    # 21 ragged
+    t = csv_text(f).split("\n")
+    t[5] = t[5] + ",extra"
+    wb("ragged.csv", "\n".join(t).encode())
+    err("ragged", "ragged.csv", ["row 6"])
+    # 22 boolean scores
+    t = csv_text(f).split("\n")
+    t[2] = t[2].rsplit(",", 1)[0] + ",True"
+    t[3] = t[3].rsplit(",", 1)[0] + ",False"
+    wb("boolean_scores.csv", "\n".join(t).encode())
+    err("boolean_scores", "boolean_scores.csv", ["score", "row 3"])
+    # 23 mixed type
+    t = csv_text(f).split("\n")
+    t[4] = t[4].rsplit(",", 1)[0] + ",twelve"
+    wb("mixed_score.csv", "\n".join(t).encode())
+    err("mixed_score", "mixed_score.csv", ["score", "row 5", "twelve"])
+    # 24/25 huge / inf session
+    for nm, val, r in [("huge_session", "1e20", 3), ("inf_session", "inf", 4)]:
+        t = csv_text(f).split("\n")
+        parts = t[r - 1].split(",")
+        parts[1] = val
+        t[r - 1] = ",".join(parts)
+        wb(f"{nm}.csv", "\n".join(t).encode())
+        err(nm, f"{nm}.csv", ["session", f"row {r}"])
+    # 26/27/28 nan/-inf/negative/above max
+    for nm, val, r in [("neginf_score", "-inf", 5), ("negative_score", "-3", 6),
+                       ("above_max", "61", 7), ("nan_text_score", "NaN", 8)]:
+        t = csv_text(f).split("\n")
+        t[r - 1] = t[r - 1].rsplit(",", 1)[0] + "," + val
+        wb(f"{nm}.csv", "\n".join(t).encode())
+        if nm == "nan_text_score":
+            kept = f.drop(index=r - 2)
+            ok(nm, f"{nm}.csv", kept, rows_audited=1)
+        else:
+            err(nm, f"{nm}.csv", ["score", f"row {r}"])
+    # 30 empty / header only
+    wb("empty.csv", b"")
+    err("empty", "empty.csv", ["empty"])
+    wb("header_only.csv", b"patient_id,session,scale,score\n")
+    err("header_only", "header_only.csv", ["no rows"])
+    # 32 corrupt xlsx, truncated parquet, unknown ext
+    wb("corrupt.xlsx", bytes(np.random.default_rng(1).integers(0, 256, 600, dtype=np.uint8)))
+    err("corrupt_xlsx", "corrupt.xlsx", ["xlsx"])
+    buf = io.BytesIO()
+    f.to_parquet(buf, index=False)
+    wb("truncated.parquet", buf.getvalue()[: len(buf.getvalue()) // 2])
+    err("truncated_parquet", "truncated.parquet", ["parquet"])
+    wb("scores.foo", csv_text(f).encode())
+    err("unknown_ext", "scores.foo", [".foo"], exit_code=1)
+    # 35 no scale column
+    wb("no_scale.csv", csv_text(f.drop(columns="scale")).encode())
+    ok("no_scale", "no_scale.csv", f, read_kwargs={"scale": "MADRS"},
+       cli_args=["--scale", "MADRS"])
+    err("no_scale_missing", "no_scale.csv", ["scale"])
+    # 37 leading zeros
+    fz = f.copy()
+    fz["patient_id"] = fz["patient_id"].str.replace("P", "")
+    wb("leading_zeros.csv", csv_text(fz).encode())
+    ok("leading_zeros", "leading_zeros.csv", fz)
+    # 38 decimal comma with quoted fields
+    fqd = fe.copy()
+    fqd["site"] = "Lyon; Est"
+    wb("european_quoted.csv", fqd.to_csv(index=False, sep=";", decimal=",", quoting=1,
+                                           lineterminator="\n").encode())
+    ok("european_quoted", "european_quoted.csv", fqd)
+    # 39 trailing empty columns
+    t = csv_text(f, ";").split("\n")
+    wb("trailing_semicolons.csv", "\n".join(x + ";;;" if x else x for x in t).encode())
+    ok("trailing_semicolons", "trailing_semicolons.csv", f)
+    # 40 header spaces/case
+    t = csv_text(f).split("\n")
+    t[0] = "Patient ID, Session ,Scale,SCORE"
+    wb("header_spaces.csv", "\n".join(t).encode())
+    ok("header_spaces", "header_spaces.csv", f)
+    # 41 missing codes NA and . -> audited; -99 -> out of range DataError
+    t = csv_text(f).split("\n")
+    t[2] = t[2].rsplit(",", 1)[0] + ",NA"
+    t[3] = t[3].rsplit(",", 1)[0] + ",."
+    wb("missing_codes.csv", "\n".join(t).encode())
+    ok("missing_codes", "missing_codes.csv", f.drop(index=[1, 2]), rows_audited=2)
+    t = csv_text(f).split("\n")
+    t[2] = t[2].rsplit(",", 1)[0] + ",-99"
+    wb("minus99.csv", "\n".join(t).encode())
+    err("minus99", "minus99.csv", ["score", "row 3", "-99"])
+    # 43 duplicate assessment rows
+    t = csv_text(f).split("\n")
+    wb("duplicates.csv", "\n".join(t[:3] + [t[2]] + t[3:]).encode())
+    err("duplicates", "duplicates.csv", ["row 3", "row 4", "duplicate"])
+    # 44 visit date column
+    fv = f.copy()
+    fv["visit_date"] = (pd.Timestamp("2024-03-01") + pd.to_timedelta(fv["session"] * 7, "D")
+                        ).dt.strftime("%Y-%m-%d")
+    wb("visit_dates.csv", csv_text(fv).encode())
+    err("visit_dates", "visit_dates.csv", ["visit_date"])
+    # 45 large fine file
+    big = base(n_pat=1250, seed=7)
+    wb("large.csv", csv_text(big).encode())
+    ok("large", "large.csv", big)
+    # 46 PHQ-9 mixed scales
+    mix = pd.concat([f, base(scale="PHQ9", seed=3).assign(score=lambda d: d.score // 2)])
+    wb("two_scales.csv", csv_text(mix).encode())
+    ok("two_scales", "two_scales.csv", mix)
+
+
+if __name__ == "__main__":
+    main()
