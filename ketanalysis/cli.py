@@ -111,8 +111,8 @@ examples:
 
 writes DIR/report.html (self-contained), DIR/figures/ (PDF, SVG, PNG), DIR/tables/
 (CSV, LaTeX, Markdown), DIR/provenance.json and DIR/timings.json. Building again gives
-byte-identical files except timings.json. A non-empty DIR is refused unless --overwrite
-(which replaces only a previous ketanalysis report). Input options given are recorded
+byte-identical files except timings.json. A non-empty DIR is refused unless --overwrite,
+which removes only the unchanged files its provenance.json lists. Input options given are recorded
 in provenance.json (config.config_keys).
 
 """,
