@@ -94,6 +94,7 @@ def ok(
     cli_args=None,
     rows_read=None,
     rows_audited=0,
+    aux_files=(),
 ):
     frame = frame.sort_values(["patient_id", "scale", "session"]).reset_index(drop=True)
     frame[COLS].to_csv(OUT / f"{name}.expected.csv", index=False, lineterminator="\n")
@@ -109,6 +110,7 @@ def ok(
         rows_kept=len(frame),
         rows_audited=rows_audited,
         expected=f"{name}.expected.csv",
+        **({"aux_files": list(aux_files)} if aux_files else {}),
     )
 
 
@@ -200,7 +202,15 @@ def main(out: Path = HERE) -> None:
         f,
         reader="from_wide",
         read_kwargs={"sessions": labels, "scale": "MADRS"},
-        cli_args=["--wide", "--scale", "MADRS"],
+        cli_args=[
+            "--wide-sessions",
+            r"(?P<scale>MADRS)_(?P<session>baseline|wk\d)",
+            "--wide-session-labels",
+            "baseline=0",
+            "wk1=1",
+            "wk2=2",
+            "wk4=3",
+        ],
     )
     # 12 Excel long with a second sheet
     with pd.ExcelWriter(OUT / "long_two_sheets.xlsx") as x:
@@ -231,6 +241,8 @@ def main(out: Path = HERE) -> None:
         }
     )
     wb("redcap_flat.csv", red.to_csv(index=False, lineterminator="\n").encode())
+    events = {"baseline_arm_1": 0, "week_1_arm_1": 1}
+    wb("redcap_flat.events.json", (json.dumps(events, indent=2) + "\n").encode())
     rf = pd.DataFrame(
         {
             "patient_id": ["1", "1", "2", "2"],
@@ -245,10 +257,11 @@ def main(out: Path = HERE) -> None:
         rf,
         reader="read_redcap",
         read_kwargs={
-            "events": {"baseline_arm_1": 0, "week_1_arm_1": 1},
+            "events": events,
             "scale": "MADRS",
-            "fields": {"madrs_total": "score"},
         },
+        cli_args=["--redcap-events", "redcap_flat.events.json", "--scale", "MADRS"],
+        aux_files=["redcap_flat.events.json"],
         rows_read=5,
         rows_audited=1,
     )
@@ -285,7 +298,7 @@ def main(out: Path = HERE) -> None:
     fd = f.copy()
     fd["score2"] = fd["score"] + 1
     wb("dup_header.csv", csv_text(fd).replace("score2", "score").encode())
-    err("dup_header", "dup_header.csv", ["score", "duplicate"])
+    err("dup_header", "dup_header.csv", ["score", "appears 2 times", "fields 4, 5"])
     # 20 stray unbalanced quote
     t = csv_text(f).split("\n")
     t[3] = t[3].replace("P00", '"P00', 1)
@@ -334,7 +347,7 @@ def main(out: Path = HERE) -> None:
     wb("empty.csv", b"")
     err("empty", "empty.csv", ["empty"])
     wb("header_only.csv", b"patient_id,session,scale,score\n")
-    err("header_only", "header_only.csv", ["no rows"])
+    err("header_only", "header_only.csv", ["no data rows"])
     # 32 corrupt xlsx, truncated parquet, unknown ext
     wb("corrupt.xlsx", bytes(np.random.default_rng(1).integers(0, 256, 600, dtype=np.uint8)))
     err("corrupt_xlsx", "corrupt.xlsx", ["xlsx"])
@@ -369,7 +382,8 @@ def main(out: Path = HERE) -> None:
     t = csv_text(f).split("\n")
     t[0] = "Patient ID, Session ,Scale,SCORE"
     wb("header_spaces.csv", "\n".join(t).encode())
-    ok("header_spaces", "header_spaces.csv", f)
+    # headers are not renamed by guess: refused naming the columns present (--columns maps them)
+    err("header_spaces", "header_spaces.csv", ["patient_id", "columns present: Patient ID"])
     # 41 missing codes NA and . -> audited; -99 -> out of range DataError
     t = csv_text(f).split("\n")
     t[2] = t[2].rsplit(",", 1)[0] + ",NA"
@@ -383,7 +397,8 @@ def main(out: Path = HERE) -> None:
     # 43 duplicate assessment rows
     t = csv_text(f).split("\n")
     wb("duplicates.csv", "\n".join(t[:3] + [t[2]] + t[3:]).encode())
-    err("duplicates", "duplicates.csv", ["row 3", "row 4", "duplicate"])
+    # identical duplicate rows are kept once and audited (docs/architecture.md §3)
+    ok("duplicates", "duplicates.csv", f, rows_audited=1)
     # 44 visit date column
     fv = f.copy()
     fv["visit_date"] = (
