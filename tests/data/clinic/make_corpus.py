@@ -384,6 +384,14 @@ def main(out: Path = HERE) -> None:
     wb("header_spaces.csv", "\n".join(t).encode())
     # headers are not renamed by guess: refused naming the columns present (--columns maps them)
     err("header_spaces", "header_spaces.csv", ["patient_id", "columns present: Patient ID"])
+    cols = {"Patient ID": "patient_id", "Session": "session", "Scale": "scale", "SCORE": "score"}
+    ok(
+        "header_spaces_columns",
+        "header_spaces.csv",
+        f,
+        read_kwargs={"columns": cols},
+        cli_args=["--columns", *(f"{k}={v}" for k, v in cols.items())],
+    )
     # 41 missing codes NA and . -> audited; -99 -> out of range DataError
     t = csv_text(f).split("\n")
     t[2] = t[2].rsplit(",", 1)[0] + ",NA"
