@@ -32,7 +32,9 @@ def fixed_xlsx(path: Path) -> None:
         for name, data in parts:
             if name == "docProps/core.xml":
                 data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2024-01-01T00:00:00Z", data)
-            z.writestr(zipfile.ZipInfo(name, STAMP), data)
+            info = zipfile.ZipInfo(name, STAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED  # a ZipInfo's default is stored
+            z.writestr(info, data)
 
 
 def fixed_stat(path: Path) -> None:
