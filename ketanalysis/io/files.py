@@ -96,9 +96,11 @@ def load(
         df["source_row"] = np.arange(2, 2 + len(df))  # the header is row 1
         return df, name
     if ext not in _RECORD_FORMATS:
-        raise ValueError(
+        _file_error(  # a DataError (a ValueError too) naming the file
+            name,
+            "unknown_file_type",
             f"cannot read {path.name!r}: unknown file type {ext!r}; ketanalysis reads .csv, "
-            ".tsv, .parquet, .xlsx, .sav, .dta, .sas7bdat and .xpt files or a DataFrame"
+            ".tsv, .parquet, .xlsx, .sav, .dta, .sas7bdat and .xpt files or a DataFrame",
         )
     if ext in (".parquet", ".pq"):
         _need("pyarrow", "Parquet files")
