@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,3 +26,24 @@ def test_readme_python_example_runs(monkeypatch):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
     assert os.getcwd() == str(ROOT)
+
+
+def test_readme_example_gives_per_scale_remission(monkeypatch):
+    """PHQ-9 remission uses PHQ-9's own threshold (<= 4), MADRS its own (<= 10): hand count."""
+    import pandas as pd
+
+    import ketanalysis as ka
+
+    monkeypatch.chdir(ROOT)
+    frame = ka.read_scores("data/sample/cohort_long.csv")
+    out = ka.derive(ka.validate(frame), criteria=ka.criteria.scale_defaults())
+    raw = pd.read_csv(ROOT / "data/sample/cohort_long.csv")
+    for scale, label, cut in (("MADRS", "MADRS", 10), ("PHQ9", "PHQ-9", 4)):
+        rows = raw[raw["scale"].isin([scale, label])]
+        post = rows[rows["session"] > 0]
+        expected = int(post.loc[post["score"] <= cut, "patient_id"].nunique())
+        got = int(out.patients.loc[out.patients["scale"] == scale, "ever_remission"].sum())
+        assert got == expected, (scale, got, expected)
+    assert "ever_remission" in out.patients
+    with pytest.raises(ValueError, match="do not fit PHQ9"):
+        ka.derive(ka.validate(frame), criteria=ka.criteria.scale_defaults("MADRS"))

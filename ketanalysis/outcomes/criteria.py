@@ -37,6 +37,7 @@ __all__ = [
     "StableRemission",
     "StableResponse",
     "SustainedResponse",
+    "resolve_per_scale",
     "scale_defaults",
 ]
 
@@ -352,6 +353,12 @@ class Criteria(_Definition):
     """A complete set of definitions, one of each, as :func:`ketanalysis.derive` uses them.
 
     ``replace(**changes)`` returns a copy with some definitions changed.
+
+    ``scale`` names the one scale the set fits (a registry key, e.g. ``"MADRS"``); any
+    absolute score threshold (``remission.threshold``, ``stable_remission.threshold``,
+    ``relapse.threshold``, ``reliable_change.cutoff``) makes a set specific to one scale,
+    and :func:`ketanalysis.derive` refuses to apply it to rows of another scale. A set
+    without absolute thresholds resolves each scale's thresholds from the registry.
     """
 
     name: str = "default"
@@ -365,13 +372,35 @@ class Criteria(_Definition):
     reliable_change: ReliableChange = field(default_factory=ReliableChange)
     percent_change: PercentChange = field(default_factory=PercentChange)
     source: str = ""
+    scale: str | None = None
 
     def __post_init__(self):
+        if self.scale is not None:
+            object.__setattr__(self, "scale", _scales.get(self.scale).key)
         for key, cls in PARTS.items():
             if not isinstance(getattr(self, key), cls):
                 raise TypeError(
                     f"Criteria.{key} must be a {cls.__name__}, got {type(getattr(self, key)).__name__}"
                 )
+
+    def absolute_thresholds(self) -> list[str]:
+        """The settings holding an absolute score threshold (scale-specific), by name."""
+        found = []
+        if self.remission.threshold is not None:
+            found.append("remission.threshold")
+        if self.stable_remission.threshold is not None:
+            found.append("stable_remission.threshold")
+        if self.relapse.condition == "score" and self.relapse.threshold is not None:
+            found.append("relapse.threshold")
+        if self.reliable_change.cutoff is not None:
+            found.append("reliable_change.cutoff")
+        return found
+
+    def fits(self, scale: str) -> bool:
+        """Whether the set may be applied to ``scale`` (no absolute threshold, or its scale)."""
+        if not self.absolute_thresholds():
+            return True
+        return self.scale is not None and _scales.get(scale).key == self.scale
 
     def replace(self, **changes) -> Criteria:
         """A copy with the given definitions (or name/source) replaced."""
@@ -379,6 +408,8 @@ class Criteria(_Definition):
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "Criteria", "name": self.name, "source": self.source}
+        if self.scale is not None:
+            out["scale"] = self.scale
         for key in PARTS:
             part = getattr(self, key).to_dict()
             part.pop("type")
@@ -389,9 +420,9 @@ class Criteria(_Definition):
     def from_dict(cls, data: dict[str, Any]) -> Criteria:
         data = dict(data)
         data.pop("type", None)
-        unknown = [k for k in data if k not in (*PARTS, "name", "source")]
+        unknown = [k for k in data if k not in (*PARTS, "name", "source", "scale")]
         if unknown:
-            valid = [*PARTS, "name", "source"]
+            valid = [*PARTS, "name", "source", "scale"]
             hints = [
                 f"{k!r}"
                 + (
@@ -402,7 +433,7 @@ class Criteria(_Definition):
                 for k in unknown
             ]
             raise ValueError(f"unknown criteria section {', '.join(hints)}")
-        kwargs: dict[str, Any] = {k: data[k] for k in ("name", "source") if k in data}
+        kwargs: dict[str, Any] = {k: data[k] for k in ("name", "source", "scale") if k in data}
         for key, part_cls in PARTS.items():
             if key in data:
                 value = data[key]
@@ -412,8 +443,10 @@ class Criteria(_Definition):
     def to_toml(self) -> str:
         """TOML text: a section per definition; ``from_toml`` reads it back."""
         lines = [f"name = {_toml_value(self.name)}", f"source = {_toml_value(self.source)}"]
+        if self.scale is not None:
+            lines.append(f"scale = {_toml_value(self.scale)}")
         for key, part in self.to_dict().items():
-            if key in ("type", "name", "source"):
+            if key in ("type", "name", "source", "scale"):
                 continue
             lines.append(f"\n[{key}]")
             for k, v in part.items():
@@ -446,6 +479,10 @@ def _toml_value(v) -> str:
 def scale_defaults(scale: str | None = None) -> Criteria:
     """The default definitions, with the scale's remission threshold when given.
 
+    With ``scale`` the set is specific to that scale (``Criteria.scale``); without it each
+    scale's remission threshold comes from the registry, row by row, so one set fits every
+    scale.
+
     Response >= 50 % reduction; remission at the registry threshold; rapid response at the
     first assessment on days 0.5-2; sustained response without lapse; stable remission
     3 of the last 4; stable response 2 of the last 2; relapse after response as loss of
@@ -459,7 +496,58 @@ def scale_defaults(scale: str | None = None) -> Criteria:
         name=f"{_scales.get(scale).key} defaults" if scale else "defaults",
         remission=remission,
         source="docs/architecture.md §4; thresholds from ketanalysis.scales",
+        scale=_scales.get(scale).key if scale else None,
     )
+
+
+def resolve_per_scale(criteria, scales) -> dict[str, Criteria]:
+    """The criteria each of ``scales`` uses, ``{scale key: Criteria}``.
+
+    ``criteria`` is None (the registry defaults for every scale), one :class:`Criteria`
+    or a mapping ``{scale: Criteria}`` (keys through the registry: ``"PHQ-9"``,
+    ``"phq9"``); scales missing from a mapping get :func:`scale_defaults` (no scale).
+    A scale-specific set applied to another scale is a ``ValueError`` naming the scales
+    it does not fit and showing the mapping that fixes it.
+    """
+    scales = [_scales.get(s).key for s in scales]
+    if criteria is None:
+        criteria = scale_defaults()
+    if isinstance(criteria, Criteria):
+        wrong = [s for s in scales if not criteria.fits(s)]
+        if criteria.scale is None and len(scales) == 1:
+            wrong = []  # unnamed absolute thresholds fit the one scale derived
+        if wrong:
+            own = criteria.scale or "one scale"
+            raise ValueError(
+                f"criteria {criteria.name!r} are specific to {own} (absolute "
+                f"{', '.join(criteria.absolute_thresholds())}) and do not fit "
+                f"{', '.join(wrong)}; pass a mapping, e.g. criteria={{"
+                + ", ".join(
+                    f"{s!r}: {'<your criteria>' if s == criteria.scale else f'ka.criteria.scale_defaults({s!r})'}"
+                    for s in scales
+                )
+                + "}, or derive(scale=...) for the scale they fit"
+            )
+        return {s: criteria for s in scales}
+    if not hasattr(criteria, "items"):
+        raise TypeError(
+            f"criteria must be a Criteria or a mapping {{scale: Criteria}}, "
+            f"got {type(criteria).__name__}"
+        )
+    by_key: dict[str, Criteria] = {}
+    for key, crit in criteria.items():
+        if not isinstance(crit, Criteria):
+            raise TypeError(f"criteria[{key!r}] must be a Criteria, got {type(crit).__name__}")
+        k = _scales.get(key).key
+        if k in by_key:
+            raise ValueError(f"criteria has two entries for the scale {k} ({key!r})")
+        if not crit.fits(k) and crit.scale is not None:
+            raise ValueError(
+                f"criteria[{key!r}] ({crit.name!r}) are specific to {crit.scale or 'another scale'}"
+                f" and do not fit {k}; use e.g. ka.criteria.scale_defaults({k!r})"
+            )
+        by_key[k] = crit
+    return {s: by_key.get(s, scale_defaults()) for s in scales}
 
 
 SUSTAIN1 = Criteria(
@@ -485,6 +573,7 @@ SUSTAIN1 = Criteria(
         "stable remission; relapse: MADRS >= 22 on 2 consecutive assessments 5-15 days apart "
         "(dated at the second), or a clinical relapse event (set Relapse.event_column)."
     ),
+    scale="MADRS",
 )
 """SUSTAIN-1 (Daly et al. 2019, JAMA Psychiatry 76:893-903) definitions for the MADRS.
 

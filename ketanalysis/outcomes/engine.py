@@ -46,7 +46,10 @@ CS_LEVELS = ["recovered", "improved", "unchanged", "deteriorated"]
 class Engine:
     """Vectorised derivation over rows sorted by patient, scale and session."""
 
-    def __init__(self, frame, scales_, crit, baseline, endpoint, scale_codes, scale_names):
+    def __init__(
+        self, frame, scales_, crit, baseline, endpoint, scale_codes, scale_names, per_scale=None
+    ):
+        self.per_scale = per_scale
         self.crit = crit
         self.scales = list(scales_)
         self.baseline = baseline
@@ -148,7 +151,7 @@ class Engine:
         self._arrays()
         crit = self.crit
         gid = self.gid
-        thr_rem = self._per_scale([crit.remission.threshold_for(s) for s in self.scales])
+        thr_rem = self._per_scale([self.remission_threshold(s) for s in self.scales])
         base_pos = self._baseline_positions()
         self.base_pos = base_pos
         base = self.score[base_pos[gid]]
@@ -211,6 +214,11 @@ class Engine:
             return self._first(self.skey == key)
         return self._last(self.post)
 
+    def remission_threshold(self, scale):
+        """The remission threshold of ``scale``: its own criteria's (``per_scale``)."""
+        crit = (self.per_scale or {}).get(scale, self.crit)
+        return crit.remission.threshold_for(scale)
+
     def _per_scale(self, values):
         """A value per scale as a scalar (one scale) or spread to the rows (several)."""
         values = np.asarray(values, dtype=float)
@@ -232,12 +240,12 @@ class Engine:
                 vals = base_g[with_end]
                 sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else np.nan
             sdiff[j] = np.sqrt(2.0) * sd * np.sqrt(1.0 - rc.reliability)
-            cut = rc.cutoff if rc.cutoff is not None else self.crit.remission.threshold_for(s)
+            cut = rc.cutoff if rc.cutoff is not None else self.remission_threshold(s)
             cutoff[j] = np.nan if cut is None else cut
             rows.append(
                 {
                     "scale": s,
-                    "remission_threshold": self.crit.remission.threshold_for(s),
+                    "remission_threshold": self.remission_threshold(s),
                     "rc_sd": sd,
                     "rc_sd_source": "given"
                     if rc.sd is not None

@@ -32,7 +32,8 @@ class Outcomes:
     patients : DataFrame
         One row per patient x outcome scale.
     criteria : Criteria
-        The definitions used.
+        The definitions used (with several scales under different criteria: those of the
+        first scale; see ``criteria_by_scale``).
     scales : tuple of str
         The outcome scales derived.
     baseline, endpoint
@@ -48,6 +49,8 @@ class Outcomes:
     audit : DataFrame
         Every excluded input row with its reason (from validation).
     validation : ValidationReport
+    criteria_by_scale : dict
+        ``{scale: Criteria}``: the definitions each outcome scale used.
     """
 
     assessments: pd.DataFrame = field(repr=False)
@@ -61,6 +64,14 @@ class Outcomes:
     exclusions: pd.DataFrame = field(repr=False)
     audit: pd.DataFrame = field(repr=False)
     validation: ValidationReport = field(repr=False)
+    criteria_by_scale: dict = field(default_factory=dict, repr=False)
+
+    def criteria_label(self) -> str:
+        """The criteria name, or ``"MADRS: SUSTAIN-1; PHQ9: defaults"`` when scales differ."""
+        names = {s: c.name for s, c in self.criteria_by_scale.items()}
+        if len(set(names.values())) <= 1:
+            return self.criteria.name
+        return "; ".join(f"{s}: {n}" for s, n in names.items())
 
     def tidy(self) -> pd.DataFrame:
         """Per scale: patients (``n``), responders, remitters, rapid and sustained
@@ -88,7 +99,7 @@ class Outcomes:
         """A short plain-text summary: the counts of :meth:`tidy` per scale, with shares."""
         lines = [
             f"Outcomes: {len(self.patients)} patient x scale rows, "
-            f"{len(self.assessments)} assessments; criteria {self.criteria.name}; "
+            f"{len(self.assessments)} assessments; criteria {self.criteria_label()}; "
             f"time in {self.time_unit}"
         ]
         for row in self.tidy().itertuples(index=False):
@@ -111,7 +122,7 @@ class Outcomes:
     def _repr_html_(self) -> str:
         head = (
             f"<strong>Outcomes</strong>: {len(self.patients)} patient x scale rows, "
-            f"{len(self.assessments)} assessments; criteria {html.escape(self.criteria.name)}; "
+            f"{len(self.assessments)} assessments; criteria {html.escape(self.criteria_label())}; "
             f"time in {self.time_unit}"
         )
         return head + self.tidy().to_html(index=False)
@@ -125,7 +136,7 @@ def derive(
     data,
     *,
     scale: str | list[str] | None = None,
-    criteria: _criteria.Criteria | None = None,
+    criteria: _criteria.Criteria | dict | None = None,
     baseline: int | float | str | None = None,
     endpoint: float | None = None,
     response: _criteria.Response | None = None,
@@ -151,9 +162,14 @@ def derive(
     scale : str or list of str, optional
         Outcome scales to derive (default: every scale in the data with a remission
         threshold, i.e. all but CADSS). CADSS, when present, gives ``peak_cadss``.
-    criteria : Criteria, optional
-        The definitions (default :func:`ketanalysis.outcomes.criteria.scale_defaults`); the keyword
-        arguments ``response`` ... ``percent_change`` replace single definitions.
+    criteria : Criteria or dict {scale: Criteria}, optional
+        The definitions (default :func:`ketanalysis.outcomes.criteria.scale_defaults`, each
+        scale at its registry thresholds); the keyword arguments ``response`` ...
+        ``percent_change`` replace single definitions. A scale-specific set (e.g.
+        ``scale_defaults("MADRS")``, ``SUSTAIN1``) applied to another scale is a
+        ``ValueError``; a mapping gives each scale its own set (keys through the registry,
+        scales left out get the defaults; the sets may differ only in
+        ``remission.threshold``). ``Outcomes.criteria_by_scale`` records each scale's set.
     baseline : session value, "first" or "last_pre", optional
         The baseline assessment: the one at that session, each patient's first, or the last
         with ``day <= 0``. Default: the baseline ``data`` was validated with when it is a
@@ -232,7 +248,7 @@ def derive(
     if baseline is None:
         baseline = report.baseline
     crit = _resolve_criteria(
-        criteria,
+        None if isinstance(criteria, dict) else criteria,
         response=response,
         remission=remission,
         rapid_response=rapid_response,
@@ -261,11 +277,15 @@ def derive(
         raise ValueError(
             f"no outcome scale in the data (scales present: {', '.join(present) or 'none'})"
         )
+    by_scale = _resolve_by_scale(criteria, crit, chosen)
+    crit = by_scale[chosen[0]]
     if crit.relapse.event_column is not None and crit.relapse.event_column not in frame:
         raise ValueError(
             f"Relapse.event_column={crit.relapse.event_column!r} is not a column of the data"
         )
-    engine = Engine(frame, chosen, crit, baseline, endpoint, scale_codes, list(scale_names))
+    engine = Engine(
+        frame, chosen, crit, baseline, endpoint, scale_codes, list(scale_names), by_scale
+    )
     assessments, patients, parameters = engine.run()
     exclusions = _exclusions(report)
     return Outcomes(
@@ -280,6 +300,7 @@ def derive(
         exclusions=exclusions,
         audit=report.audit,
         validation=report,
+        criteria_by_scale=by_scale,
     )
 
 
@@ -296,6 +317,33 @@ def _validated(data, baseline, allow_identifiers, allow_negative_days) -> Valida
         allow_identifiers=allow_identifiers,
         allow_negative_days=allow_negative_days,
     ).raise_for_errors()
+
+
+def _resolve_by_scale(criteria, crit, chosen) -> dict:
+    """``{scale: Criteria}``; sets may differ between scales only in remission.threshold."""
+    if isinstance(criteria, dict):
+        changes = {k: getattr(crit, k) for k in _criteria.PARTS if getattr(crit, k) is not None}
+        changes = {k: v for k, v in changes.items() if v != getattr(_criteria.Criteria(), k)}
+        by_scale = _criteria.resolve_per_scale(criteria, chosen)
+        if changes:
+            by_scale = {s: c.replace(**changes) for s, c in by_scale.items()}
+            _criteria.resolve_per_scale(by_scale, chosen)  # re-checks that each set fits
+    else:
+        by_scale = _criteria.resolve_per_scale(crit, chosen)
+    first = next(iter(by_scale.values()))
+    for s, c in by_scale.items():
+        differ = [
+            k
+            for k in _criteria.PARTS
+            if k != "remission" and getattr(c, k) != getattr(first, k)
+        ]
+        if differ:
+            raise ValueError(
+                f"criteria for {s} differ from those for {chosen[0]} in {', '.join(differ)}; "
+                "per-scale criteria may differ only in remission.threshold in one derive() "
+                "call - derive each scale separately (derive(scale=...))"
+            )
+    return by_scale
 
 
 def _resolve_criteria(criteria, **parts) -> _criteria.Criteria:
