@@ -333,9 +333,7 @@ def _resolve_by_scale(criteria, crit, chosen) -> dict:
     first = next(iter(by_scale.values()))
     for s, c in by_scale.items():
         differ = [
-            k
-            for k in _criteria.PARTS
-            if k != "remission" and getattr(c, k) != getattr(first, k)
+            k for k in _criteria.PARTS if k != "remission" and getattr(c, k) != getattr(first, k)
         ]
         if differ:
             raise ValueError(
