@@ -333,3 +333,21 @@ def test_input_wide_errors_name_the_key(text, key, says):
     message = str(_error("[input]\n" + text))
     assert message.startswith(f"cfg.toml: {key}:"), message
     assert says in message
+
+
+def test_an_absolute_threshold_on_several_scales_names_the_criteria_key(tmp_path):
+    """[criteria.remission] threshold = 12 is a MADRS cut-off: on MADRS + PHQ-9 data it is a
+    ConfigError naming the criteria (issue 13), and with one scale it is applied."""
+    from ketanalysis.config import ConfigError
+    from ketanalysis.report import load_outcomes
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[criteria.remission]\nthreshold = 12\n")
+    with pytest.raises(ConfigError, match=r"criteria.*do not fit MADRS, PHQ9.*\[analysis\] scales"):
+        load_outcomes("data/sample/cohort_long.csv", cfg)
+    cfg.write_text('[analysis]\nscales = ["MADRS"]\n[criteria.remission]\nthreshold = 12\n')
+    _, out = load_outcomes("data/sample/cohort_long.csv", cfg)
+    a = out.assessments
+    post = a[(a["session"] > 0) & a["score"].notna()]
+    assert list(out.scales) == ["MADRS"]
+    assert (post["remission"] == (post["score"] <= 12)).all()

@@ -322,7 +322,17 @@ def _context(cfg: Config, report, source_name: str, sha: str) -> Context:
             endpoint=a.endpoint,
         )
     except ValueError as e:
-        key = "criteria.relapse.event_column" if "event_column" in str(e) else "analysis.scales"
+        if "event_column" in str(e):
+            key = "criteria.relapse.event_column"
+        elif "do not fit" in str(e):  # an absolute threshold of one scale on several
+            reason = str(e).split("; pass a mapping")[0]
+            raise ConfigError(
+                "criteria",
+                f"{reason}; set [analysis] scales to the one scale they fit (per-scale "
+                "[criteria] tables are not available yet)",
+            ) from None
+        else:
+            key = "analysis.scales"
         raise ConfigError(key, str(e)) from None
     primary = a.primary_scale or out.scales[0]
     if primary not in out.scales:
