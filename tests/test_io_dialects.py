@@ -429,3 +429,15 @@ def test_fast_and_general_parsers_agree(tmp_path):
     a = read(write(tmp_path, "a.csv", plain))
     b = read(write(tmp_path, "b.csv", quoted))
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_wide_reader_records_the_dialect(tmp_path):
+    """from_wide keeps how the file was read (read_redcap passes it on the same way)."""
+    text = "patient_id;madrs.s0;madrs.s1\nP1;30;12,5\nP2;28;14\n"
+    path = tmp_path / "wide_eu.csv"
+    path.write_bytes(text.encode("cp1252"))
+    frame = ka.from_wide(path, sessions=r"(?P<scale>madrs)\.s(?P<session>\d+)")
+    assert frame.attrs["dialect"]["delimiter"] == ";"
+    assert frame.attrs["dialect"]["decimal"] == ","
+    assert ka.validate(frame).dialect["delimiter"] == ";"
+    assert sorted(frame["score"]) == [12.5, 14.0, 28.0, 30.0]

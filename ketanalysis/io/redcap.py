@@ -95,6 +95,7 @@ def read_redcap(
     (3798, ['CADSS', 'MADRS', 'PHQ9'])
     """
     df, name = load(source, keep_text={patient}, **read_kwargs)
+    dialect = df.attrs.get("dialect")
     issues = Issues()
     for c in (patient, "redcap_event_name"):
         if c not in df.columns:
@@ -250,6 +251,7 @@ def read_redcap(
     long = long.iloc[order].reset_index(drop=True)
     return finish_scores(
         long,
+        dialect=dialect,
         source=name,
         validate=validate,
         baseline=baseline,

@@ -50,15 +50,24 @@ def _whole_covariates(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def finish_scores(df, *, source, validate, scale=None, **vkw) -> pd.DataFrame:
-    """Validate; raise DataError on errors; warn on warnings; return every row."""
+def finish_scores(df, *, source, validate, scale=None, dialect=None, **vkw) -> pd.DataFrame:
+    """Validate; raise DataError on errors; warn on warnings; return every row.
+
+    ``dialect`` (how a text file was read, :mod:`.dialect`) is kept in ``attrs["dialect"]``
+    of the frame returned, where the validation report and provenance find it.
+    """
     df = _whole_covariates(df)
+    if dialect:
+        df.attrs["dialect"] = dialect
     if not validate:
-        return order_columns(df)
-    report, canonical = check_scores(df, scale=scale, source=source, **vkw)
-    report.raise_for_errors()
-    warn_summary(report, stacklevel=4)
-    return canonical
+        out = order_columns(df)
+    else:
+        report, out = check_scores(df, scale=scale, source=source, **vkw)
+        report.raise_for_errors()
+        warn_summary(report, stacklevel=4)
+    if dialect:
+        out.attrs["dialect"] = dialect
+    return out
 
 
 def _item_sources(df: pd.DataFrame, scale_keys: Sequence[str], items) -> dict[str, str]:

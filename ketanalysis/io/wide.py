@@ -85,6 +85,7 @@ def from_wide(
     {'CADSS': 150, 'MADRS': 150, 'PHQ9': 150}
     """
     df, name = load(data, keep_text={patient}, **read_kwargs)
+    dialect = df.attrs.get("dialect")
     if patient not in df.columns:
         close = difflib.get_close_matches(patient, [str(c) for c in df.columns], n=1)
         hint = f" (did you mean patient={close[0]!r}?)" if close else ""
@@ -144,6 +145,7 @@ def from_wide(
     long["source_column"] = np.repeat(spec["column"].to_numpy(dtype=object), n)
     return finish_scores(
         long,
+        dialect=dialect,
         source=name,
         validate=validate,
         baseline=baseline,
