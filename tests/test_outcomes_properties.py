@@ -119,6 +119,9 @@ def cohorts(draw, with_day=None):
 def derive(frame, criteria, **kwargs) -> ka.Outcomes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ka.DataWarning)  # baselines of 0 are warned about
+        if criteria is not None and criteria.absolute_thresholds():
+            # an absolute score threshold belongs to one scale (issue 13): MADRS rows only
+            frame = frame[frame["scale"] == "MADRS"]
         report = ka.validate(frame, allow_negative_days=True)
     return ka.derive(report, criteria=criteria, **kwargs)
 
