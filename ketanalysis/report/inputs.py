@@ -32,8 +32,9 @@ from ..config import Config, ConfigError, apply_config_keys, load_config
 from ..io.files import raise_data_error
 from ..validation import DataError, DataWarning, validate
 from ..validation.issues import Issues
+from .output import file_sha256
 
-__all__ = ["read_input", "resolve_config", "sha256_bytes", "sha256_file", "validate_input"]
+__all__ = ["read_input", "resolve_config", "sha256_bytes", "validate_input"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -41,15 +42,6 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 def sha256_bytes(data: bytes) -> str:
     """The SHA-256 of ``data`` as hex."""
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's bytes as hex, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def resolve_config(config=None, config_keys=None) -> tuple[Config, dict]:
@@ -146,43 +138,33 @@ def _read(source, cfg: Config):
         "allow_negative_days": inp.allow_negative_days,
         "validate": False,
     }
-    inputs = []
-    if isinstance(source, pd.DataFrame):
+    if isinstance(source, pd.DataFrame):  # a frame is always long
         digest = sha256_bytes(
             pd.util.hash_pandas_object(source, index=True).to_numpy().tobytes()
             + "\x00".join(map(str, source.columns)).encode()
         )
-        inputs.append({"role": "scores", "name": "<DataFrame>", "sha256": digest})
-        name = "a DataFrame"
-        frame = _reading(
-            name,
-            "long",
-            ka.read_scores,
-            source,
-            columns=inp.columns or None,
-            scale=inp.scale or None,
-            **common,
-        )
-        return frame, inputs + _safety_inputs(cfg), name
-    path = Path(source)
-    if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "no such file"
-        raise FileNotFoundError(f"{what}: {path}")
-    name = str(path)
-    inputs.append(
-        {
-            "role": "scores",
-            "name": path.name,
-            "sha256": _file_digest(path),
-            "bytes": path.stat().st_size,
-        }
-    )
-    if inp.format == "wide":
+        inputs = [{"role": "scores", "name": "<DataFrame>", "sha256": digest}]
+        name, layout, data = "a DataFrame", "long", source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            what = "is a directory, not a file" if path.is_dir() else "no such file"
+            raise FileNotFoundError(f"{what}: {path}")
+        name, layout, data = str(path), inp.format, path
+        inputs = [
+            {
+                "role": "scores",
+                "name": path.name,
+                "sha256": _file_digest(path),
+                "bytes": path.stat().st_size,
+            }
+        ]
+    if layout == "wide":
         frame = _reading(
             name,
             "wide",
             ka.from_wide,
-            path,
+            data,
             patient=inp.wide_id,
             sessions=inp.wide_columns or inp.wide_sessions,
             session_labels=inp.wide_session_labels or None,
@@ -190,21 +172,21 @@ def _read(source, cfg: Config):
             scale=inp.scale or None,
             **common,
         )
-    elif inp.format == "redcap":
+    elif layout == "redcap":
         events_path = cfg.path(inp.redcap_events)
         events = cfg.redcap_event_map()
         inputs.append(
             {
                 "role": "redcap_events",
                 "name": events_path.name,
-                "sha256": sha256_file(events_path),
+                "sha256": file_sha256(events_path),
             }
         )
         frame = _reading(
             name,
             "redcap",
             ka.read_redcap,
-            path,
+            data,
             events=events,
             day=inp.redcap_day or None,
             scale=inp.scale or None,
@@ -215,7 +197,7 @@ def _read(source, cfg: Config):
             name,
             "long",
             ka.read_scores,
-            path,
+            data,
             columns=inp.columns or None,
             scale=inp.scale or None,
             **common,
@@ -227,7 +209,7 @@ def _read(source, cfg: Config):
 
 def _file_digest(path: Path) -> str:
     try:
-        return sha256_file(path)
+        return file_sha256(path)
     except OSError as e:
         _unreadable(str(path), f"cannot read the file ({e.strerror or e})")
 
@@ -238,7 +220,7 @@ def _safety_inputs(cfg: Config) -> list[dict]:
         p = cfg.path(value)
         if not p.is_file():
             raise ConfigError(f"input.safety.{kind}", f"no such file: {p}")
-        out.append({"role": kind, "name": p.name, "sha256": sha256_file(p)})
+        out.append({"role": kind, "name": p.name, "sha256": file_sha256(p)})
     return out
 
 
