@@ -187,51 +187,42 @@ def read_redcap(
         if spread:
             filled = g[spread].transform("first")
             cov[spread] = filled
+    has_event_days = any(v is not None for v in ev_day.values())
+
+    def rows_of(mask, scale, score, item_fields=()):
+        """The long rows of the export rows in ``mask``: keys, day, covariates, items."""
+        sub = pd.DataFrame(
+            {
+                "patient_id": df[patient].to_numpy(dtype=object)[mask],
+                "session": ev.map(ev_session).to_numpy(dtype=object)[mask],
+                "scale": scale,
+                "score": score,
+            }
+        )
+        if day is not None:
+            sub["day"] = df[day].to_numpy(dtype=object)[mask]
+        elif has_event_days:
+            sub["day"] = ev.map(ev_day).to_numpy(dtype=object)[mask]
+        for c in covariates:
+            if c != day:
+                sub[c] = cov[c].to_numpy(dtype=object)[mask]
+        for i, f in enumerate(item_fields, start=1):
+            if f in df.columns:
+                sub[f"item_{i}"] = df[f].to_numpy(dtype=object)[mask]
+        sub["source_row"] = rows[mask]
+        return sub
+
     parts = []
     for key, (item_f, total_f) in per_scale.items():
         have = [f for f in item_f + [total_f] if f is not None and f in df.columns]
         any_data = df[have].notna().any(axis=1).to_numpy()
-        sub = pd.DataFrame(
-            {
-                "patient_id": df[patient].to_numpy(dtype=object)[any_data],
-                "session": ev.map(ev_session).to_numpy(dtype=object)[any_data],
-                "scale": key,
-                "score": df[total_f].to_numpy(dtype=object)[any_data] if total_f else np.nan,
-            }
-        )
-        if day is not None:
-            sub["day"] = df[day].to_numpy(dtype=object)[any_data]
-        elif any(v is not None for v in ev_day.values()):
-            sub["day"] = ev.map(ev_day).to_numpy(dtype=object)[any_data]
-        for c in covariates:
-            if c != day:
-                sub[c] = cov[c].to_numpy(dtype=object)[any_data]
-        for i, f in enumerate(item_f, start=1):
-            if f in df.columns:
-                sub[f"item_{i}"] = df[f].to_numpy(dtype=object)[any_data]
-        sub["source_row"] = rows[any_data]
-        parts.append(sub)
+        score = df[total_f].to_numpy(dtype=object)[any_data] if total_f else np.nan
+        parts.append(rows_of(any_data, key, score, item_f))
     scored = pd.concat([p["patient_id"] for p in parts]).unique()
     unscored = ~df[patient].isin(scored).to_numpy() & ~df[patient].duplicated().to_numpy()
     if unscored.any():
         # a record without any score: one row with a missing score, audited by validation
-        sub = pd.DataFrame(
-            {
-                "patient_id": df[patient].to_numpy(dtype=object)[unscored],
-                "session": ev.map(ev_session).to_numpy(dtype=object)[unscored],
-                "scale": next(iter(per_scale)),
-                "score": np.nan,
-            }
-        )
-        if day is not None:
-            sub["day"] = df[day].to_numpy(dtype=object)[unscored]
-        elif any(v is not None for v in ev_day.values()):
-            sub["day"] = ev.map(ev_day).to_numpy(dtype=object)[unscored]
-        for c in covariates:
-            if c != day:
-                sub[c] = cov[c].to_numpy(dtype=object)[unscored]
-        sub["source_row"] = rows[unscored]
-        parts.append(sub)
+        parts.append(rows_of(unscored, next(iter(per_scale)), np.nan))
     long = pd.concat(parts, ignore_index=True)
     for c in covariates:
         if c in long and c != day and pd.api.types.is_numeric_dtype(df[c].dtype):
