@@ -487,3 +487,29 @@ def test_summary_is_text_and_tidy_the_table():
     assert f"response {madrs['ever_response']}/{madrs['n']} (" in text
     assert f"relapse {madrs['relapse']}/{madrs['relapse_at_risk']} at risk" in text
     assert tab.to_html(index=False) in out._repr_html_()
+
+
+def test_criteria_per_scale_mapping_uses_each_scales_own_threshold():
+    """derive(criteria={scale: Criteria}) (issue 13): MADRS at <= 12 (esketamine trials),
+    PHQ-9 at its registry <= 4; expected counts by hand from the raw rows (post-baseline
+    assessments at or below the cut-off, patients counted once)."""
+    from ketanalysis.outcomes.criteria import Remission, resolve_per_scale, scale_defaults
+
+    frame = ka.simulate_cohort(60, seed=4, items=False)
+    madrs12 = scale_defaults("MADRS").replace(remission=Remission(threshold=12))
+    out = ka.derive(frame, criteria={"madrs": madrs12, "PHQ-9": scale_defaults("PHQ9")})
+    for scale, cut in (("MADRS", 12), ("PHQ9", 4)):
+        post = frame[(frame["scale"] == scale) & (frame["session"] > 0)]
+        expected = post.loc[post["score"] <= cut, "patient_id"].nunique()
+        got = out.patients.loc[out.patients["scale"] == scale, "ever_remission"].sum()
+        assert got == expected, (scale, got, expected)
+    assert out.criteria_by_scale["MADRS"].remission.threshold == 12
+    # keys go through the registry; a scale left out gets the defaults
+    resolved = resolve_per_scale({"madrs": madrs12}, ["MADRS", "PHQ-9"])
+    assert resolved["MADRS"] is madrs12
+    assert resolved["PHQ9"].absolute_thresholds() == []
+    assert madrs12.fits("MADRS") and not madrs12.fits("PHQ9")
+    with pytest.raises(ValueError, match="two entries for the scale MADRS"):
+        resolve_per_scale({"MADRS": madrs12, "madrs": madrs12}, ["MADRS"])
+    with pytest.raises(TypeError, match="mapping"):
+        resolve_per_scale(12, ["MADRS"])

@@ -508,6 +508,25 @@ def resolve_per_scale(criteria, scales) -> dict[str, Criteria]:
     ``"phq9"``); scales missing from a mapping get :func:`scale_defaults` (no scale).
     A scale-specific set applied to another scale is a ``ValueError`` naming the scales
     it does not fit and showing the mapping that fixes it.
+
+    Parameters
+    ----------
+    criteria : Criteria, mapping {scale: Criteria} or None
+        What :func:`ketanalysis.derive` was given as ``criteria``.
+    scales : iterable of str
+        The scales derived (any spelling the registry knows).
+
+    Returns
+    -------
+    dict
+        ``{scale key: Criteria}`` for every scale in ``scales``.
+
+    Raises
+    ------
+    ValueError
+        A scale-specific set on another scale, or two mapping keys for one scale.
+    TypeError
+        ``criteria`` is neither a Criteria nor a mapping of them.
     """
     scales = [_scales.get(s).key for s in scales]
     if criteria is None:
