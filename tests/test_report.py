@@ -140,7 +140,8 @@ def test_two_runs_give_byte_identical_trees(sample, tmp_path):
 
 def test_table_csv_matches_stats(sample):
     rates = pd.read_csv(sample / "tables" / "rates.csv")
-    row = rates.query("scale == 'MADRS' and route == 'IV' and outcome == 'response'").iloc[0]
+    row = rates.query("scale == 'MADRS' and route == 'IV' and outcome == 'Response'").iloc[0]
+    assert row["timing"] == "ever"
     out = ka.derive(ka.read_scores(SAMPLE))
     ref = ka.stats.rates(out, outcome="response", by="route", scale="MADRS")
     ref = ref.loc[ref["route"] == "IV"].iloc[0]
@@ -154,7 +155,7 @@ def test_table_csv_matches_stats(sample):
     md = (sample / "tables" / "rates.md").read_text()
     assert md.startswith("**Response, remission and relapse rates**")
     tex = (sample / "tables" / "rates.tex").read_text()
-    assert "\\begin{tabular}" in tex and "rapid\\_response" in tex
+    assert "\\begin{tabular}" in tex and "Rapid response" in tex and "rapid\\_response" not in tex
 
 
 # ---------------------------------------------------------------------------------------
@@ -210,7 +211,7 @@ def test_html_sections_and_methods(sample):
     assert "Table 1. Baseline characteristics by route" in text
     assert "Not fitted: the data have no column &#x27;arm&#x27;" in text
     # the methods name each definition with its settings and its source
-    for phrase in ("a reduction from baseline of at least 50 %", "MADRS &lt;= 10",
+    for phrase in ("a reduction from baseline of at least 50 %", "MADRS ≤ 10",
                    "reliability r = 0.8", "Jacobson NS, Truax P", "Wilson EB",
                    "Kaplan EL, Meier P", "Zarate CA", "Montgomery", "Bremner JD",
                    "log-rank", "SPRAVATO", "Williams B", "Liang KY",
@@ -292,7 +293,7 @@ def test_safety_section_in_the_sample_report(sample):
         assert f'<figure id="fig-{name}">' in part and "<svg" in part, name
     assert "vital signs from vitals.csv and adverse events from adverse_events.csv" in part
     # thresholds with their source; CADSS is referred to its section, not repeated
-    assert "pre-dose systolic &gt;= 140 mmHg" in part and "ESC/ESH" in part
+    assert "pre-dose systolic ≥ 140 mmHg" in part and "ESC/ESH" in part
     assert "in the section Dissociation (CADSS)" in part and "tab-cadss" not in part
     dis = _section(text, "dissociation")
     assert 'id="tab-cadss_trend"' in dis and 'id="tab-dissociation_response"' in dis
@@ -395,7 +396,7 @@ def test_safety_limits_from_the_config(tmp_path, sample_safety):
     default = sample_safety.sessions
     assert flags.loc["flag_post_sbp", "sessions_k"] > int(default["flag_post_sbp"].sum())
     assert flags.loc["flag_pre", "sessions_k"] == int(default["flag_pre"].sum())
-    assert flags.loc["flag_post_sbp", "criterion"] == "after dosing, systolic >= 160 mmHg"
+    assert flags.loc["flag_post_sbp", "criterion"] == "after dosing, systolic ≥ 160 mmHg"
     limits = pd.read_csv(out / "tables" / "safety_thresholds.csv").set_index("threshold")
     assert limits.loc["post_sbp", "value"] == 160 and limits.loc["pre_sbp", "value"] == 140
     text = (out / "report.html").read_text(encoding="utf-8")
@@ -593,3 +594,78 @@ def test_table_text_forms():
     assert format_value(-0.0001, "num2") == "0.00"
     assert format_value(0.5531, "pct") == "55.3"
     assert format_value(float("nan"), "num2") == ""
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 15 (first part): rates say when they are measured, empty rows are left out with a
+# note, figures that are not drawn say why in words, captions name what is drawn.
+
+
+def _visible_text(html: str) -> str:
+    import html as _html
+    import re
+
+    html = re.sub(r"<(style|script|svg)\b.*?</\1>", " ", html, flags=re.S)
+    return _html.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_rates_say_when_and_leave_out_rows_without_patients(sample):
+    raw = pd.read_csv(SAMPLE)
+    rates = pd.read_csv(sample / "tables" / "rates.csv")
+    assert rates["timing"].notna().all()
+    when = dict(zip(rates["outcome"], rates["timing"], strict=False))
+    assert when["Response"] == when["Remission"] == "ever"
+    assert when["Rapid response"] == "first assessment on days 0.5–2"
+    # hand count: no PHQ-9 assessment after baseline falls on days 0.5-2 in the sample, so
+    # PHQ-9 rapid response has no patient and its rows are left out with a note
+    phq = raw[(raw["scale"] == "PHQ9") & (raw["session"] > 0)]
+    assert not phq["day"].between(0.5, 2).any()
+    assert not ((rates["scale"] == "PHQ-9") & (rates["outcome"] == "Rapid response")).any()
+    assert (rates["n"] > 0).all()
+    md = (sample / "tables" / "rates.md").read_text()
+    assert "Left out, no patient with a known value (n = 0): PHQ-9: rapid response." in md
+    assert set(rates["scale"]) == {"MADRS", "PHQ-9"}
+    tex = (sample / "tables" / "rates.tex").read_text()
+    assert "first assessment on days 0.5--2" in tex  # en dash as LaTeX writes it
+    flags = (sample / "tables" / "safety_flags.tex").read_text()
+    assert "systolic $\\geq$ 140 mmHg" in flags and ">=" not in flags
+
+
+def test_headline_cards_give_the_endpoint_rate_and_say_so(sample):
+    raw = pd.read_csv(SAMPLE)
+    madrs = raw[raw["scale"] == "MADRS"]
+    base = madrs[madrs["session"] == 0].set_index("patient_id")["score"]
+    at7 = madrs[madrs["session"] == 7].set_index("patient_id")["score"]
+    # hand count: response at session 7 = at least 50 % below the baseline score
+    k = int((at7 <= 0.5 * base.reindex(at7.index)).sum())
+    text = " ".join(_visible_text((sample / "report.html").read_text()).split())
+    assert f"MADRS, at the endpoint (session 7), of the patients assessed ({k}/{len(at7)})" in text
+    assert "MADRS, ever, of the patients at risk" in text
+
+
+def test_figures_not_drawn_say_why_in_words(sample):
+    text = " ".join(_visible_text((sample / "report.html").read_text()).split())
+    assert "Figure lsmeans" not in text
+    assert (
+        "LS-means by arm (MMRM): not drawn; the data have no arm column ('arm') with two or "
+        "more arms." in text
+    )
+
+
+def test_captions_name_what_the_figures_draw(sample):
+    import re
+
+    html = (sample / "report.html").read_text()
+    captions = dict(re.findall(r'id="fig-([a-z_]+)".*?<figcaption>(.*?)</figcaption>', html, re.S))
+    if not captions:  # the figure markup may carry the stem elsewhere
+        captions = {
+            stem: cap
+            for cap, stem in re.findall(r"<figcaption>(.*?)figures/([a-z_]+)\.pdf", html, re.S)
+        }
+    assert "the mean of each route group" in captions["spaghetti"]
+    assert "Mean change from baseline in each MADRS item score" in captions["item_heatmap"]
+    assert "by treatment session" in captions["cadss_course"]
+    assert "break mark" in captions["swimmer"]
+    # the CADSS figure is drawn by session, as the table beside it is
+    svg = (sample / "figures" / "cadss_course.svg").read_text()
+    assert "Session" in svg and "Infusion" not in svg

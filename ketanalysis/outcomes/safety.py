@@ -122,7 +122,7 @@ class SafetyThresholds:
 
     def describe(self) -> pd.DataFrame:
         """One row per limit: ``threshold``, ``value``, ``rule`` (plain words)."""
-        op = ">=" if self.inclusive else ">"
+        op = "≥" if self.inclusive else ">"
         rows = [
             ("pre_sbp", self.pre_sbp, f"pre-dose systolic {op} {format_number(self.pre_sbp)} mmHg"),
             (

@@ -39,8 +39,25 @@ class FigureSpec:
     data: Callable[[object], object] | None = None
 
 
-#: Lanes of a swimmer plot that stay readable.
-SWIMMER_LANES = 60
+#: The reader's name of each figure, used where a figure is not drawn.
+TITLES = {
+    "trajectory": "Mean score by session",
+    "change": "Mean change from baseline by session",
+    "response_rates": "Response and remission by session",
+    "spaghetti": "Individual trajectories",
+    "waterfall": "Waterfall plot of percentage change",
+    "severity_transitions": "Severity bands at baseline and endpoint",
+    "jacobson_truax": "Jacobson–Truax plot",
+    "time_to_response": "Time to first response",
+    "time_to_relapse": "Time to relapse",
+    "swimmer": "Swimmer plot",
+    "item_heatmap": "Item change heat map",
+    "forest": "Response by subgroup (forest plot)",
+    "lsmeans": "LS-means by arm (MMRM)",
+    "cadss_course": "Dissociation (CADSS) by session",
+    "vitals": "Vital signs within the session",
+    "ae_incidence": "Adverse-event incidence",
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,11 @@ def _scale_label(ctx) -> str:
 
 def _by(ctx) -> str:
     return f" by {ctx.group}" if ctx.group else ""
+
+
+def _each(ctx) -> str:
+    """Whose mean a figure of individual lines draws: each group's, or all patients'."""
+    return f"the mean of each {ctx.group} group" if ctx.group else "the mean of all patients"
 
 
 def _has_relapse(ctx) -> bool:
@@ -132,9 +154,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "spaghetti",
         lambda c: {"scale": c.primary, "by": c.group},
         True,
-        lambda c: (
-            f"Individual {_scale_label(c)} trajectories{_by(c)}, with the mean of all patients."
-        ),
+        lambda c: f"Individual {_scale_label(c)} trajectories{_by(c)}, with {_each(c)}.",
         "sessions",
         lambda c: c.config.figures.max_patients,
     ),
@@ -168,7 +188,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         lambda c: {"scale": c.primary, "by": c.group},
         True,
         lambda c: (
-            f"Jacobson-Truax plot of {_scale_label(c)}: baseline against endpoint "
+            f"Jacobson–Truax plot of {_scale_label(c)}: baseline against endpoint "
             "score, with the band of no reliable change and the cut-off."
         ),
         "reliable_change",
@@ -179,7 +199,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         lambda c: {"event": "response", "scale": c.primary, "by": c.group},
         False,
         lambda c: (
-            f"Time to first response ({_scale_label(c)}){_by(c)}, Kaplan-Meier, "
+            f"Time to first response ({_scale_label(c)}){_by(c)}, Kaplan–Meier, "
             "with numbers at risk."
         ),
         "survival",
@@ -193,7 +213,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         False,
         lambda c: (
             f"Time to relapse after {c.criteria.relapse.entry.replace('_', ' ')} "
-            f"({_scale_label(c)}){_by(c)}, Kaplan-Meier, with numbers at risk."
+            f"({_scale_label(c)}){_by(c)}, Kaplan–Meier, with numbers at risk."
         ),
         "survival",
     ),
@@ -203,17 +223,23 @@ FIGURES: tuple[FigureSpec, ...] = (
         lambda c: {"scale": c.primary},
         True,
         lambda c: (
-            "Swimmer plot: each patient's follow-up with response, remission and relapse marked."
+            "Swimmer plot: each patient's follow-up with response, remission and relapse "
+            "marked; lanes are numbered, not labelled by patient. Where the day axis has a "
+            "break mark (//), the days before it are drawn wider than the days after it, so "
+            "that the weekly induction sessions stay apart."
         ),
         "survival",
-        lambda c: min(SWIMMER_LANES, c.config.figures.max_patients),
+        lambda c: c.config.figures.max_patients,
     ),
     FigureSpec(
         "item_heatmap",
         "item_heatmap",
         lambda c: {"scale": "MADRS"} if _has_items(c) else None,
         False,
-        lambda c: "Mean MADRS item scores by session.",
+        lambda c: (
+            "Mean change from baseline in each MADRS item score by session (points; "
+            "negative: improvement); numbers of patients assessed under the axis."
+        ),
         "sessions",
     ),
     FigureSpec(
@@ -238,11 +264,11 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "cadss_course",
         "cadss_course",
-        lambda c: {"by": c.group} if c.has_cadss else None,
+        lambda c: {"by": c.group, "time": "session"} if c.has_cadss else None,
         False,
         lambda c: (
-            f"Mean CADSS total by treatment session{_by(c)}, with {c.level_pct} confidence "
-            "intervals; sessions rated under the axis."
+            f"Mean peak CADSS total by treatment session{_by(c)}, with {c.level_pct} "
+            "confidence intervals; patients rated at the session under the axis."
         ),
         "dissociation",
     ),
@@ -287,6 +313,31 @@ FIGURES: tuple[FigureSpec, ...] = (
         data=lambda c: c.safety.outcomes,
     ),
 )
+
+
+#: Why a figure whose ``kwargs`` give None is not drawn, in words for the reader.
+NOT_DRAWN: dict[str, Callable[[object], str]] = {
+    "time_to_relapse": lambda c: "no patient reached the state that puts them at risk of relapse",
+    "item_heatmap": lambda c: "the data have no MADRS item scores",
+    "forest": lambda c: (
+        "none of the subgroup columns ("
+        + ", ".join(c.config.analysis.subgroups)
+        + ") is in the data"
+    ),
+    "lsmeans": lambda c: (
+        f"the data have no arm column ({c.config.analysis.arm!r}) with two or more arms"
+        if c.arm is None
+        else "the mixed model was not fitted (see the section above)"
+    ),
+    "cadss_course": lambda c: "the data have no CADSS ratings",
+    "vitals": lambda c: "no vital-sign file was given ([input.safety] vitals)",
+    "ae_incidence": lambda c: "no adverse-event file was given ([input.safety] adverse_events)",
+}
+
+
+def not_drawn_note(name: str, why: str) -> str:
+    """The line a report prints for a figure it did not draw: its title and the reason."""
+    return f"{TITLES.get(name, name)}: not drawn; {why}."
 
 
 def _top_terms() -> int:
@@ -345,14 +396,17 @@ def draw_figures(ctx, out_dir: Path, scratch: Path, step=None) -> dict[str, Rend
         if spec.name not in cfg.figures.include:
             continue
         if spec.individual_level and cfg.privacy.strict:
-            ctx.skipped_figures[spec.name] = "shows individual patients (strict privacy)"
+            ctx.skipped_figures[spec.name] = (
+                "it shows individual patients, which strict privacy forbids"
+            )
             continue
         if spec.function not in available:
-            ctx.skipped_figures[spec.name] = "not available in this version of ketanalysis.plots"
+            ctx.skipped_figures[spec.name] = "this version of ketanalysis cannot draw it"
             continue
         kwargs = spec.kwargs(ctx)
         if kwargs is None:
-            ctx.skipped_figures[spec.name] = "does not apply to these data"
+            why = NOT_DRAWN.get(spec.name)
+            ctx.skipped_figures[spec.name] = why(ctx) if why else "it does not apply to these data"
             continue
         data, note = ctx.out, ""
         if spec.own_sample is not None:
@@ -373,7 +427,7 @@ def draw_figures(ctx, out_dir: Path, scratch: Path, step=None) -> dict[str, Rend
             try:
                 fig = _draw(plots, spec, data, kwargs, cfg)
             except (ValueError, KeyError, TypeError) as e:
-                ctx.skipped_figures[spec.name] = f"not drawn: {e}"
+                ctx.skipped_figures[spec.name] = f"{e}"
                 continue
             try:
                 rendered[spec.name] = _save(plots, fig, spec, ctx, out_dir, scratch, formats, note)

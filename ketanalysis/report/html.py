@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+from .figures import not_drawn_note
+
 __all__ = ["render"]
 
 _CSS = """
@@ -222,7 +224,7 @@ def render(ctx, sections, figures, specs) -> str:
             and spec.name in cfg.figures.include
         ]
         for name, why in skipped:
-            parts.append(f'<p class="note">Figure {_e(name)}: {_e(why)}.</p>')
+            parts.append(f'<p class="note">{_e(not_drawn_note(name, why))}</p>')
         parts.append("</section>")
     parts.append(
         "<footer>Made with ketanalysis "

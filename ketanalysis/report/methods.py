@@ -143,7 +143,7 @@ def methods(ctx) -> Methods:
     rem = crit.remission
     if rem.threshold is None:
         th = ", ".join(
-            f"{_scales.get(s).label} <= {_num(_scales.get(s).remission_threshold)}"
+            f"{_scales.get(s).label} ≤ {_num(_scales.get(s).remission_threshold)}"
             for s in out.scales
         )
         defs.append(
@@ -172,7 +172,7 @@ def methods(ctx) -> Methods:
         f"response{until}, {lapses}, over at least {sr.min_assessments} assessments."
     )
     st = crit.stable_remission
-    thr = f" (total <= {_num(st.threshold)})" if st.threshold is not None else ""
+    thr = f" (total ≤ {_num(st.threshold)})" if st.threshold is not None else ""
     ref = f" {cite('daly2019')}" if sustain else ""
     defs.append(
         f"Stable remission: remission{thr} at {st.k} or more of the last {st.n} assessments{ref}."
@@ -196,7 +196,7 @@ def methods(ctx) -> Methods:
         for row in out.parameters.itertuples()
     )
     defs.append(
-        f"Reliable change: the Jacobson-Truax reliable change index RCI = change / S_diff "
+        f"Reliable change: the Jacobson–Truax reliable change index RCI = change / S_diff "
         f"with S_diff = sqrt(2) SD sqrt(1 - r), reliability r = {_num(rc.reliability)} and "
         f"{sd}; reliable when |RCI| > {_num(rc.z)}; recovered when reliably improved and at "
         f"or below the cut-off (the remission threshold unless set) {cite('jacobson1991')}. "
@@ -223,7 +223,7 @@ def methods(ctx) -> Methods:
             f"mean change (Hedges' g with the exact correction) {cite('hedges1981')}."
         )
     surv = (
-        "Time to first response and time to relapse were estimated with the Kaplan-Meier "
+        "Time to first response and time to relapse were estimated with the Kaplan–Meier "
         f"method and Greenwood variance {cite('kaplan1958')}"
     )
     if ctx.group is not None:

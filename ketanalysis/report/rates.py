@@ -28,8 +28,70 @@ RATE_OUTCOMES = (
 )
 
 
+#: The reader's name of each per-patient outcome of :data:`RATE_OUTCOMES`.
+OUTCOME_LABELS = {
+    "response": "Response",
+    "remission": "Remission",
+    "rapid_response": "Rapid response",
+    "sustained_response": "Sustained response",
+    "stable_remission": "Stable remission",
+    "stable_response": "Stable response",
+    "relapse": "Relapse",
+}
+
+
+def _timing(criteria) -> dict[str, str]:
+    """When each per-patient outcome is measured, in the reader's words."""
+    rr = criteria.rapid_response
+    rapid = (
+        f"at session {rr.at:g}"
+        if rr.at is not None
+        else f"first assessment on days {rr.min_day:g}–{rr.max_day:g}"
+    )
+    return {
+        "response": "ever",
+        "remission": "ever",
+        "rapid_response": rapid,
+        "sustained_response": "over follow-up",
+        "stable_remission": "last assessments",
+        "stable_response": "last assessments",
+        "relapse": "ever, after entry",
+    }
+
+
+def scale_labels(column: pd.Series) -> pd.Series:
+    """Registry keys (``PHQ9``) as the reader knows the scales (``PHQ-9``)."""
+    from .. import scales
+
+    keys = column.astype(str)
+    return keys.map({k: scales.get(k).label for k in keys.unique()})
+
+
+def drop_empty_rows(tab: pd.DataFrame, what) -> tuple[pd.DataFrame, str]:
+    """Rows with no patient (n = 0) left out, and a note naming them and why."""
+    empty = tab["n"].to_numpy() == 0
+    if not empty.any():
+        return tab, ""
+    names = sorted(
+        {
+            f"{s}: {what(o)}"
+            for s, o in zip(
+                scale_labels(tab.loc[empty, "scale"]), tab.loc[empty, "outcome"], strict=True
+            )
+        }
+    )
+    note = " Left out, no patient with a known value (n = 0): " + "; ".join(names) + "."
+    return tab.loc[~empty].reset_index(drop=True), note
+
+
+def _criteria_of(out, scale):
+    by_scale = getattr(out, "criteria_by_scale", None) or {}
+    return by_scale.get(scale, out.criteria)
+
+
 def rate_tables(out, *, group, level, privacy: Privacy) -> list[Table]:
-    """Per-patient rates of response, remission, ... and relapse (Wilson intervals)."""
+    """Per-patient rates of response, remission, ... and relapse (Wilson intervals), each
+    row saying when it is measured (``timing``); rows with n = 0 are left out with a note."""
     from .. import stats
 
     parts = []
@@ -39,6 +101,15 @@ def rate_tables(out, *, group, level, privacy: Privacy) -> list[Table]:
     tab["scale"] = tab["scale"].astype(str)
     order = {k: i for i, k in enumerate(out.scales)}
     tab = tab.sort_values("scale", key=lambda s: s.map(order), kind="stable")
+    timing = {s: _timing(_criteria_of(out, s)) for s in tab["scale"].unique()}
+    tab.insert(
+        tab.columns.get_loc("outcome") + 1,
+        "timing",
+        [timing[s][o] for s, o in zip(tab["scale"], tab["outcome"], strict=True)],
+    )
+    tab, left_out = drop_empty_rows(tab, lambda o: OUTCOME_LABELS[o].lower())
+    tab["outcome"] = tab["outcome"].map(OUTCOME_LABELS)
+    tab["scale"] = scale_labels(tab["scale"])
     return [
         make_table(
             "rates",
@@ -49,7 +120,7 @@ def rate_tables(out, *, group, level, privacy: Privacy) -> list[Table]:
             formats=rate_formats(("n_excluded",)),
             labels=column_labels(level, pct=True),
             note="Per patient and scale over the whole follow-up; relapse among the patients "
-            "at risk (who reached the relapse entry state). Wilson score intervals.",
+            "at risk (who reached the relapse entry state). Wilson score intervals." + left_out,
         )
     ]
 
@@ -158,7 +229,7 @@ def reliable_change_tables(out, *, group, level, privacy: Privacy) -> list[Table
         for lv in levels:
             values = pd.array((p[column] == lv).to_numpy(dtype=bool), dtype="boolean")
             values[~known] = pd.NA
-            frame[f"{column}: {lv}"] = values
+            frame[f"{column.replace('_', ' ').capitalize()}: {lv}"] = values
     parts = []
     for col in frame.columns[(3 if group else 2) :]:
         parts.append(stats.rates(frame, outcome=col, by=group, level=level))
@@ -166,6 +237,7 @@ def reliable_change_tables(out, *, group, level, privacy: Privacy) -> list[Table
     tab["scale"] = tab["scale"].astype(str)
     order = {k: i for i, k in enumerate(out.scales)}
     tab = tab.sort_values("scale", key=lambda s: s.map(order), kind="stable")
+    tab["scale"] = scale_labels(tab["scale"])
     tables.append(
         make_table(
             "reliable_change",
@@ -175,7 +247,7 @@ def reliable_change_tables(out, *, group, level, privacy: Privacy) -> list[Table
             rate_rules(("n_excluded",)),
             formats=rate_formats(("n_excluded",)),
             labels=column_labels(level, pct=True),
-            note="Jacobson-Truax categories at the endpoint (else the last assessment after "
+            note="Jacobson–Truax categories at the endpoint (else the last assessment after "
             "baseline); patients without an assessment after baseline are excluded.",
         )
     )

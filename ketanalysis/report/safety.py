@@ -230,7 +230,7 @@ def _g(value) -> str:
 
 
 def _criteria(th) -> dict[str, str]:
-    op = ">=" if th.inclusive else ">"
+    op = "≥" if th.inclusive else ">"
     return {
         "flag_pre_sbp": f"pre-dose systolic {op} {th.pre_sbp:g} mmHg",
         "flag_pre_dbp": f"pre-dose diastolic {op} {th.pre_dbp:g} mmHg",

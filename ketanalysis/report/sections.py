@@ -470,7 +470,9 @@ def glance(ctx) -> list[tuple[str, str, str]]:
         ("remission", "Remission"),
         ("relapse", "Relapse"),
     ):
-        r = stats.rates(out, outcome=outcome, scale=ctx.primary, level=ctx.level).iloc[0]
+        at = ctx.endpoint if outcome != "relapse" else None
+        r = stats.rates(out, outcome=outcome, scale=ctx.primary, level=ctx.level, at=at)
+        r = r.iloc[0]
         k, m = int(r["k"]), int(r["n"])
         if m == 0:
             continue
@@ -478,7 +480,13 @@ def glance(ctx) -> list[tuple[str, str, str]]:
             value = "*"
         else:
             value = f"{100 * r['rate']:.0f} %"
-        detail = f"{label}, " + ("of patients at risk" if outcome == "relapse" else "ever")
+        if outcome == "relapse":
+            when = "ever, of the patients at risk"
+        elif at is not None:
+            when = f"at the endpoint (session {at:g}), of the patients assessed"
+        else:
+            when = "ever"
+        detail = f"{label}, {when}"
         if not (p.is_small(k) or p.is_small(m - k) or p.is_small(m)):
             detail += f" ({k:,}/{m:,})"
         cards.append((name, value, detail))

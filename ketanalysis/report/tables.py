@@ -200,7 +200,7 @@ def survival_tables(out, *, event, scale, group, arm, level, privacy: Privacy):
     tables.append(
         make_table(
             f"{event}_median",
-            f"Median time to {event} ({unit}), Kaplan-Meier",
+            f"Median time to {event} ({unit}), Kaplan–Meier",
             med,
             privacy,
             [

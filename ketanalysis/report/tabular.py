@@ -266,6 +266,11 @@ _TEX = {
     "^": "\\textasciicircum{}",
     "<": "\\textless{}",
     ">": "\\textgreater{}",
+    # typographic signs of labels, for pdfLaTeX as well as XeLaTeX/LuaLaTeX
+    "\u2265": "$\\geq$",
+    "\u2264": "$\\leq$",
+    "\u2212": "$-$",
+    "\u2013": "--",
 }
 
 
