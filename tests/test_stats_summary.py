@@ -490,8 +490,7 @@ def test_by_session_not_assessed_hand_worked():
     )
     t = by_session(d, by="arm")
     got = {
-        (r.scale, r.arm, r.session): (r.n_expected, r.n, r.n_not_assessed)
-        for r in t.itertuples()
+        (r.scale, r.arm, r.session): (r.n_expected, r.n, r.n_not_assessed) for r in t.itertuples()
     }
     assert got == {
         ("MADRS", "A", 0): (3, 3, 0),
