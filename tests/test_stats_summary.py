@@ -460,3 +460,73 @@ def test_wilson_interval_equals_the_score_formula():
             lo, hi = wilson_interval(k, n, level)
             np.testing.assert_allclose(lo, np.clip(centre - half, 0, 1), atol=1e-12)
             np.testing.assert_allclose(hi, np.clip(centre + half, 0, 1), atol=1e-12)
+
+
+def test_by_session_not_assessed_hand_worked():
+    """n_expected / n_not_assessed by hand. Schedule: MADRS rated at 0-3, PHQ9 only at 0
+    and 3 (no PHQ9 row at 1 or 2). Last scored session of any scale: p1 3, p2 1 (leaves
+    early), p3 3 (misses MADRS at 1 and PHQ9 at 3), p4 3, p5 3 (only PHQ9 after baseline,
+    so still followed and expected for MADRS at 1-3).
+
+    MADRS arm A (p1 p2 p3): s0 exp 3 n 3; s1 exp 3 n 2 (p3 missed) -> 1; s2 exp 2 (p2 has
+    left) n 2 -> 0; s3 exp 2 n 2 -> 0. MADRS arm B (p4 p5): s0 exp 2 n 2; s1-s3 exp 2 n 1
+    -> 1 each. PHQ9 A: s0 exp 3 n 3; s3 exp 2 (p1 p3) n 1 -> 1. PHQ9 B: s0 and s3 exp 2 n 2.
+    """
+    rows = [
+        ("p1", "A", "MADRS", [0, 1, 2, 3]),
+        ("p1", "A", "PHQ9", [0, 3]),
+        ("p2", "A", "MADRS", [0, 1]),
+        ("p2", "A", "PHQ9", [0]),
+        ("p3", "A", "MADRS", [0, 2, 3]),
+        ("p3", "A", "PHQ9", [0]),
+        ("p4", "B", "MADRS", [0, 1, 2, 3]),
+        ("p4", "B", "PHQ9", [0, 3]),
+        ("p5", "B", "MADRS", [0]),
+        ("p5", "B", "PHQ9", [0, 3]),
+    ]
+    d = pd.DataFrame(
+        [(p, a, s, t, 20.0) for p, a, s, ts in rows for t in ts],
+        columns=["patient_id", "arm", "scale", "session", "score"],
+    )
+    t = by_session(d, by="arm")
+    got = {
+        (r.scale, r.arm, r.session): (r.n_expected, r.n, r.n_not_assessed) for r in t.itertuples()
+    }
+    assert got == {
+        ("MADRS", "A", 0): (3, 3, 0),
+        ("MADRS", "A", 1): (3, 2, 1),
+        ("MADRS", "A", 2): (2, 2, 0),
+        ("MADRS", "A", 3): (2, 2, 0),
+        ("MADRS", "B", 0): (2, 2, 0),
+        ("MADRS", "B", 1): (2, 1, 1),
+        ("MADRS", "B", 2): (2, 1, 1),
+        ("MADRS", "B", 3): (2, 1, 1),
+        ("PHQ9", "A", 0): (3, 3, 0),
+        ("PHQ9", "A", 3): (2, 1, 1),
+        ("PHQ9", "B", 0): (2, 2, 0),
+        ("PHQ9", "B", 3): (2, 2, 0),
+    }
+    # the scale restriction keeps the follow-up of every scale (p5 via PHQ9)
+    m = by_session(d, by="arm", scale="MADRS")
+    assert m.loc[(m["arm"] == "B") & (m["session"] == 3), "n_expected"].item() == 2
+    # without a patient column the counts are unknown
+    nop = by_session(d.drop(columns="patient_id"), by="arm")
+    assert nop["n_expected"].isna().all() and nop["n_not_assessed"].isna().all()
+
+
+@pytest.mark.parametrize("sess", [6, 13])
+def test_by_session_not_assessed_sample_against_raw_csv(sess):
+    """MADRS, route IV: patients with a scored row of any scale at `sess` or later, minus
+    those with a MADRS score at `sess`, counted with plain pandas on the raw CSV."""
+    path = "data/sample/cohort_long.csv"
+    raw = pd.read_csv(path)
+    scored = raw.loc[raw["score"].notna()]
+    last = scored.groupby(["patient_id", "route"])["session"].max().reset_index()
+    iv_followed = set(last.loc[(last["route"] == "IV") & (last["session"] >= sess), "patient_id"])
+    madrs = scored.loc[(scored["scale"] == "MADRS") & (scored["session"] == sess)]
+    seen = set(madrs.loc[madrs["route"] == "IV", "patient_id"])
+    out = ka.derive(ka.read_scores(path))
+    t = by_session(out, by="route", scale="MADRS")
+    row = t.loc[(t["route"] == "IV") & (t["session"] == sess)]
+    assert row["n_expected"].item() == len(iv_followed)
+    assert row["n_not_assessed"].item() == len(iv_followed - seen)

@@ -1,6 +1,10 @@
 """By-session tables of the report: mean score and mean change from baseline per scale
 and session (by group), and dissociation (CADSS) by session with each patient's peak.
 
+Each table shows ``n_not_assessed`` ("not assessed": patients still followed at a
+scheduled session without a value, see :func:`ketanalysis.stats.by_session`) instead of
+the blank-score count ``n_missing``.
+
 Every function returns :class:`~ketanalysis.report.tabular.Table` objects computed by
 :mod:`ketanalysis.stats` and passed through the privacy rules.
 """
@@ -14,6 +18,10 @@ from .tabular import Table
 
 __all__ = ["by_session_tables", "cadss_tables"]
 
+#: Columns of ``stats.by_session`` not shown: the blank-score count and the expected
+#: patients (``n`` + "not assessed").
+_DROP = ["variable", "n_missing", "n_expected"]
+
 
 def by_session_tables(out, *, group, level, privacy: Privacy) -> list[Table]:
     """Mean score and mean change from baseline per scale x session (x group)."""
@@ -24,7 +32,7 @@ def by_session_tables(out, *, group, level, privacy: Privacy) -> list[Table]:
         ("score", "Scores by session"),
         ("change", "Change from baseline by session"),
     ):
-        tab = stats.by_session(out, by=group, value=value, level=level).drop(columns="variable")
+        tab = stats.by_session(out, by=group, value=value, level=level).drop(columns=_DROP)
         tab["scale"] = tab["scale"].astype(str)
         tables.append(
             make_table(
@@ -48,7 +56,7 @@ def cadss_tables(report, out, *, group, level, privacy: Privacy, scale=None) -> 
     rows = f.loc[(f["scale"] == "CADSS").to_numpy()]
     if rows.empty:
         return []
-    tab = stats.by_session(rows, by=group, value="score", level=level).drop(columns="variable")
+    tab = stats.by_session(rows, by=group, value="score", level=level).drop(columns=_DROP)
     tab["scale"] = tab["scale"].astype(str)
     tables = [
         make_table(

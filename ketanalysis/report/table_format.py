@@ -19,6 +19,8 @@ LABELS = {
     "se": "SE",
     "p_value": "p",
     "n_missing": "missing",
+    "n_expected": "expected",
+    "n_not_assessed": "not assessed",
     "n_excluded": "excluded",
     "n_imputed": "imputed",
     "n_events": "events",
@@ -28,10 +30,17 @@ LABELS = {
 }
 
 #: Suppression rules and number formats of a by-session table of means.
-MEAN_RULES = (Rule("n", also=("mean", "sd", "se", *CI_COLUMNS)), Rule("n_missing"))
+MEAN_RULES = (
+    Rule("n", also=("mean", "sd", "se", *CI_COLUMNS)),
+    Rule("n_missing"),
+    Rule("n_expected"),
+    Rule("n_not_assessed"),
+)
 MEAN_FORMATS = {
     "n": "count",
     "n_missing": "count",
+    "n_expected": "count",
+    "n_not_assessed": "count",
     "session": "g",
     "mean": "num1",
     "sd": "num1",

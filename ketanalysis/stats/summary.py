@@ -72,6 +72,10 @@ def by_session(
         - ``variable``: the name of the summarised column (``value``);
         - ``n``: non-missing values; ``n_missing``: rows of the cell whose value is
           missing (e.g. ``pct_change`` for a baseline of 0);
+        - ``n_expected``: patients of the group expected at the session (rule below);
+          ``n_not_assessed`` = ``n_expected`` - ``n``: expected patients without a value
+          (missed visits and blank scores). Both are missing (``<NA>``) when the data have
+          no ``patient_id`` column;
         - ``mean``; ``sd``: sample SD (denominator n - 1); ``se`` = sd / sqrt(n);
         - ``ci_low``, ``ci_high``: ``mean -/+ t_{n-1, (1+level)/2} * se`` (missing when
           n < 2).
@@ -80,6 +84,15 @@ def by_session(
     -----
     The t interval assumes approximately normal means, as in the descriptive tables of
     ketamine trials. At the baseline session ``change`` is 0 for everyone, so its SD is 0.
+
+    Expected patients. A patient is expected at session s of scale S (within the group)
+    when (1) S was rated at s in the data given (some row of S at s has a score: the
+    schedule; a scale rated at only some sessions is expected at those only) and (2) the
+    patient is still followed at s: the patient has a scored assessment of any scale
+    (before the ``scale`` restriction) at s or later. A patient who leaves early is not
+    expected after their last assessment; a missed visit in the middle is counted in
+    ``n_not_assessed``. The patient's group is taken from their rows (a patient whose rows
+    fall in two groups is expected in both).
 
     Examples
     --------
@@ -100,6 +113,7 @@ def by_session(
         )
     values = as_float(frame[value], "value", value)
     by_cols = by_list(frame, by)
+    whole = frame
     frame = filter_scales(frame, scale)
     values = values.loc[frame.index]
     keys = (["scale"] if "scale" in frame.columns else []) + [session] + by_cols
@@ -124,7 +138,41 @@ def by_session(
     res["ci_high"] = res["mean"] + tq * se
     res["n"] = res["n"].astype(np.int64)
     res["n_missing"] = res["n_missing"].astype(np.int64)
-    return res
+    expected = _expected(whole, frame, keys, by_cols, session)
+    if expected is None:
+        res["n_expected"] = pd.array([pd.NA] * len(res), dtype="Int64")
+    else:
+        res = res.merge(expected, on=keys, how="left", sort=False)
+        res["n_expected"] = res["n_expected"].fillna(0).astype(np.int64)
+    res["n_not_assessed"] = (res["n_expected"] - res["n"]).astype(res["n_expected"].dtype)
+    cols = list(res.columns)
+    at = cols.index("n_missing") + 1
+    order = cols[:at] + ["n_expected", "n_not_assessed"]
+    order += [c for c in cols[at:] if c not in order]
+    return res[order]
+
+
+def _expected(whole, frame, keys, by_cols, session, patient="patient_id"):
+    """Patients expected per scale x session x group (see :func:`by_session`), or None
+    when the data have no patient column. Vectorised: a cross join of each patient's last
+    followed session with the schedule of (scale, session) pairs."""
+    if patient not in whole.columns:
+        return None
+    scored = whole["score"].notna() if "score" in whole.columns else pd.Series(True, whole.index)
+    followed = whole.loc[scored.to_numpy(), [patient, *by_cols, session]]
+    last = (
+        followed.groupby([patient, *by_cols], sort=True, observed=True, dropna=False)[session]
+        .max()
+        .rename("_last")
+        .reset_index()
+    )
+    rated = frame["score"].notna() if "score" in frame.columns else pd.Series(True, frame.index)
+    sched_keys = [k for k in keys if k not in by_cols]
+    schedule = frame.loc[rated.to_numpy(), sched_keys].drop_duplicates()
+    pairs = schedule.merge(last, how="cross")
+    pairs = pairs.loc[(pairs["_last"] >= pairs[session]).to_numpy()]
+    n_exp = pairs.groupby(keys, sort=True, observed=True, dropna=False)[patient].nunique()
+    return n_exp.rename("n_expected").reset_index()
 
 
 def rates(
