@@ -81,13 +81,10 @@ def _figures(out: Path, backend: str) -> list[str]:
     exe = Path(sys.executable).with_name("ketanalysis")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ketanalysis.cli"]
     env = {**os.environ, "MPLBACKEND": backend}
-    run = subprocess.run(
-        cmd + ["figures", str(ROOT / "data" / "sample" / "cohort_long.csv"), "--out", str(out),
-               "--config", str(ROOT / "docs" / "sample-report.toml"), "-q"],  # fmt: skip
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    sample = ROOT / "data" / "sample" / "cohort_long.csv"
+    config = ROOT / "docs" / "sample-report.toml"
+    args = ["figures", str(sample), "--out", str(out), "--config", str(config), "-q"]
+    run = subprocess.run(cmd + args, capture_output=True, text=True, env=env)
     assert run.returncode == 0, f"MPLBACKEND={backend}: {run.stderr}"
     return sorted(p.name for p in out.iterdir())
 
