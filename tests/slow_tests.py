@@ -53,6 +53,7 @@ SLOW: tuple[str, ...] = (
     "tests/test_plots_safety.py::test_save_figure",
     "tests/test_plots_change.py::test_save_figure",
     "tests/test_plots_style.py::test_file_hash_is_stable_across_processes",
+    "tests/test_plots_backends.py::test_figures_command_under_every_backend",
     "tests/test_io.py::test_round_trip_every_format[.xlsx",
     # 213 validations of the identifier corpus
     "tests/test_identifiers.py::test_corpus_recall_and_false_positives",

@@ -12,7 +12,7 @@ import numpy as np
 from .. import scales as _scales
 from ..outcomes import Outcomes
 from . import grouping
-from .axes import small_font
+from .axes import renderer_of, small_font
 
 #: The minus sign of numbers written in figures.
 MINUS = "\u2212"
@@ -170,7 +170,7 @@ def legend_above(ax, handles, *, title=None, ncols=(1,), **kw):
     opts.update(kw)
     opts["borderaxespad"] = 0.0
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = renderer_of(fig)
     fig_w = fig.get_figwidth() * fig.dpi
     leg = None
     for ncol in dict.fromkeys(max(int(k), 1) for k in ncols):

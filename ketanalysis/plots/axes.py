@@ -5,7 +5,9 @@ style's size, font sizes, interval drawing with dodged groups, and the last layo
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+import weakref
 
 import matplotlib as mpl
 import numpy as np
@@ -18,6 +20,50 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+#: The Agg canvas measuring each figure whose own canvas has no renderer (SVG, PDF, PS).
+_AGG_CANVASES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def measuring_canvas(fig):
+    """Yield a canvas of ``fig`` that can draw and measure text (``get_renderer``).
+
+    The figure's own canvas when it has a renderer (Agg, the inline backend); otherwise
+    (``MPLBACKEND=svg``, ``pdf``, ``ps``) an Agg canvas attached for the duration of the
+    block, the same one each time for one figure, and the figure's own canvas restored
+    afterwards. Layout is so measured with Agg's text metrics under every backend.
+    """
+    own = fig.canvas
+    if hasattr(own, "get_renderer"):
+        yield own
+        return
+    agg = _AGG_CANVASES.get(fig)
+    if agg is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        agg = FigureCanvasAgg(fig)  # attaches itself to fig
+        _AGG_CANVASES[fig] = agg
+    fig.set_canvas(agg)
+    try:
+        yield agg
+    finally:
+        fig.set_canvas(own)
+
+
+def renderer_of(fig):
+    """A renderer measuring ``fig``: ``fig.canvas.get_renderer()`` when the canvas has
+    one, else that of an Agg canvas (:func:`measuring_canvas`), under any backend."""
+    with measuring_canvas(fig) as canvas:
+        return canvas.get_renderer()
+
+
+def draw_figure(fig) -> None:
+    """Draw ``fig`` so that tick positions and text extents are current:
+    ``fig.canvas.draw()``, on an Agg canvas when the figure's own cannot render."""
+    with measuring_canvas(fig) as canvas:
+        canvas.draw()
 
 
 def new_axes(ax=None, *, height_ratio: float | None = None):
@@ -107,12 +153,10 @@ def interval_plot(ax, trans, xs, y, lo=None, hi=None, *, color, ci=None, **kw):
 
 def tight(fig, *, pad: float = 0.3, ignore: type[Warning] | None = Warning) -> None:
     """``fig.tight_layout(pad=pad)`` with warnings of category ``ignore`` silenced
-    (``None``: none silenced)."""
-    if ignore is None:
-        fig.tight_layout(pad=pad)
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ignore)
+    (``None``: none silenced), measured on an Agg canvas under any backend."""
+    with measuring_canvas(fig), warnings.catch_warnings():
+        if ignore is not None:
+            warnings.simplefilter("ignore", ignore)
         fig.tight_layout(pad=pad)
 
 
@@ -142,8 +186,8 @@ def fit_ylabel(ax, *, draw: bool = False) -> bool:
     if not text or "\n" in text or " " not in text:
         return False
     if draw:
-        ax.figure.canvas.draw()
-    renderer = ax.figure.canvas.get_renderer()
+        draw_figure(ax.figure)
+    renderer = renderer_of(ax.figure)
     if label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height:
         return False
     spaces = [i for i, ch in enumerate(text) if ch == " "]
@@ -155,7 +199,7 @@ def fit_ylabel(ax, *, draw: bool = False) -> bool:
 def thin_ticks(ax) -> None:
     """Hide x tick labels that would touch their left neighbour (greedy, left to right)."""
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = renderer_of(fig)
     last = -np.inf
     gap = 0.4 * small_font() * fig.dpi / 72
     lo, hi = sorted(ax.get_xlim())
@@ -185,11 +229,11 @@ def finish(fig, ax, created: bool, *, freeze: bool = False, draw_first: bool = T
     if created:
         tight(fig)
     if draw_first:
-        fig.canvas.draw()
+        draw_figure(fig)
     fit_ylabel(ax, draw=not draw_first)
     if created:
         tight(fig)
-    fig.canvas.draw()
+    draw_figure(fig)
     thin_ticks(ax)
     if created:
         tight(fig)

@@ -457,7 +457,7 @@ def _group_marker(ax, span, colour, y: float) -> None:
 def _segment_texts(ax, cell_n, bc, min_cell_size):
     """Percentages inside the bar segments that are tall and wide enough for them."""
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = axes.renderer_of(fig)
     fs = axes.small_font()
     for container in ax.containers:
         band = container.get_label()
@@ -660,7 +660,7 @@ def _remission_threshold(data, scale: str) -> float:
 
 def _covers_bars(ax, text, x, heights) -> bool:
     """True when a bar (from 0 to its height) reaches into the box of ``text``."""
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = axes.renderer_of(ax.figure)
     bb = text.get_window_extent(renderer).transformed(ax.transData.inverted())
     under = (x + 0.5 >= bb.x0) & (x - 0.5 <= bb.x1)
     h = heights[under]
@@ -669,7 +669,7 @@ def _covers_bars(ax, text, x, heights) -> bool:
 
 def _clear_legend(ax, leg, x, heights, tries: int = 6) -> None:
     """Raise the top of the y-axis until no bar under the legend reaches into it."""
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = axes.renderer_of(ax.figure)
     for _ in range(tries):
         bb = leg.get_window_extent(renderer).transformed(ax.transData.inverted())
         under = (x + 0.5 >= bb.x0) & (x - 0.5 <= bb.x1)
@@ -686,7 +686,7 @@ def _clear_legend(ax, leg, x, heights, tries: int = 6) -> None:
 
 def _crowded_ticks(ax, min_gap_pt: float = 5.0) -> bool:
     """True when neighbouring x tick labels come closer than ``min_gap_pt``."""
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = axes.renderer_of(ax.figure)
     min_gap_px = min_gap_pt * ax.figure.dpi / 72
     boxes = sorted(
         (t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()),

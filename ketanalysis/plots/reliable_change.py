@@ -265,7 +265,7 @@ def _points(ax, part, marker, colour, *, gid, label) -> Line2D:
 
 def _layout_square(fig, ax) -> None:
     """Place a square axes with its legend on the right, all inside the figure."""
-    renderer = fig.canvas.get_renderer()
+    renderer = axes.renderer_of(fig)
     W, H = fig.get_size_inches()
     dpi = fig.dpi
     pad = 0.3 * axes.font() / 72

@@ -242,7 +242,7 @@ def _place_block(ax, texts, prefer=("upper right", "lower left", "upper left", "
             t.set_va(va)
 
     def box():
-        renderer = fig.canvas.get_renderer()
+        renderer = axes.renderer_of(fig)
         boxes = [t.get_window_extent(renderer) for t in texts]
         from matplotlib.transforms import Bbox
 
@@ -251,12 +251,12 @@ def _place_block(ax, texts, prefer=("upper right", "lower left", "upper left", "
     paths = _data_paths(ax)
     for corner in prefer:
         put(corner)
-        fig.canvas.draw()
+        axes.draw_figure(fig)
         b = box()
         if not any(p.intersects_bbox(b, filled=False) for p in paths):
             return
     put("upper right")
-    fig.canvas.draw()
+    axes.draw_figure(fig)
     for _ in range(4):  # extend the axis until the block clears the data
         b = box()
         if not any(p.intersects_bbox(b, filled=False) for p in _data_paths(ax)):
@@ -264,7 +264,7 @@ def _place_block(ax, texts, prefer=("upper right", "lower left", "upper left", "
         lo, hi = ax.get_ylim()
         frac = min((b.height + 2 * pad) / ax.bbox.height, 0.6)
         ax.set_ylim(lo, hi + frac * (hi - lo) / (1 - frac))
-        fig.canvas.draw()
+        axes.draw_figure(fig)
 
 
 def _data_paths(ax) -> list:
@@ -557,7 +557,7 @@ def _height_ratio(n_rows: int, n_groups: int) -> float:
 def _place_counts(ax, count_texts, header, n_groups) -> None:
     """Columns of k/n right of the axes, one per group, right-aligned."""
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = axes.renderer_of(fig)
     gap = 4.0
     widths = [0.0] * n_groups
     for gi, t in count_texts:

@@ -128,7 +128,7 @@ def legend(ax, handles, texts, *, title=None) -> None:
     if not handles and not title:
         return
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = axes.renderer_of(fig)
     width = ax.get_window_extent(renderer).width
     for ncol in range(max(len(handles), 1), 0, -1):
         leg = ax.legend(

@@ -269,7 +269,7 @@ def forest(
         head = _est_header(measure_used, percent, level, outcome_used)
         est_texts.append(_annotate(ax, head, 1, header_y, fs, bold=True))
 
-    renderer = fig.canvas.get_renderer()
+    renderer = axes.renderer_of(fig)
     pad = 4.0
     indent = fs * 0.9
 
@@ -532,7 +532,7 @@ def _fit_xlabel(ax) -> None:
     text = label.get_text()
     if not text or "\n" in text:
         return
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = axes.renderer_of(ax.figure)
     fig_w = ax.figure.get_figwidth() * ax.figure.dpi
     if label.get_window_extent(renderer).width <= min(fig_w - 4, ax.bbox.width * 1.6):
         return
@@ -549,7 +549,7 @@ def _favours(ax, ref, arms, y, fs) -> None:
     """'<- b' and 'a ->' either side of the reference line, if they fit in the axes."""
     if ref is None or not arms or not all(arms):
         return
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = axes.renderer_of(ax.figure)
     gap = 2.0
     left = ax.annotate(
         f"\u2190 {arms[1]}",

@@ -383,7 +383,7 @@ def place_legend(ax, handles, *, title=None, prefer=("upper right",), layout=Tru
     fig = ax.figure
     if layout:
         axes.tight(fig, ignore=UserWarning)
-    renderer = fig.canvas.get_renderer()
+    renderer = axes.renderer_of(fig)
     paths = _data_paths(ax)
     for loc in prefer:
         leg = ax.legend(handles=handles, title=title, loc=loc, **opts)
